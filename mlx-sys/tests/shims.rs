@@ -116,6 +116,26 @@ fn quantize(
 }
 
 #[test]
+fn the_requested_device_is_the_default() {
+    let s = setup();
+    // SAFETY: out-params are fresh handles, freed after use.
+    let kind = unsafe {
+        let mut dev = mlx_device_new();
+        assert_eq!(mlx_stream_get_device(&mut dev, s), 0);
+        let mut kind = MLX_CPU;
+        assert_eq!(mlx_device_get_type(&mut kind, dev), 0);
+        mlx_device_free(dev);
+        mlx_stream_free(s);
+        kind
+    };
+    if std::env::var("MLX_RS_TEST_DEVICE").as_deref() == Ok("gpu") {
+        assert_eq!(kind, MLX_GPU, "MLX_RS_TEST_DEVICE=gpu but the stream is not on the GPU");
+    } else if cfg!(mlx_backend = "cpu") {
+        assert_eq!(kind, MLX_CPU, "the CPU build must default to the CPU");
+    }
+}
+
+#[test]
 fn affine_quantize_has_weights_scales_and_biases() {
     // 4 bits packed 8 per uint32: 128 / 8 = 16 columns; 128 / 64 = 2 groups.
     let shapes = quantize("affine", Some(64), Some(4)).unwrap();
