@@ -1,1 +1,310 @@
 //! Procedural macros for mlx-rs.
+//!
+//! One derive, [`Module`](macro@Module), re-exported as
+//! `mlx_rs::nn::Module` next to the trait of the same name. Use it from
+//! there; this crate only generates code.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{
+    parse_macro_input, parse_quote, Attribute, Data, DeriveInput, Fields, GenericParam, LitStr,
+    Path,
+};
+
+/// Derives `mlx_rs::nn::Module`: named traversal of the parameters (read
+/// and mutable) and of the sub-modules of a model struct.
+///
+/// Every field is traversed and must implement `Module`: an `Array` (a
+/// parameter), a layer, another derived struct, or `Option<T>`, `Vec<T>`,
+/// `[T; N]` or `Box<T>` of those. Names are dotted paths as in MLX and
+/// mlx-lm: `layers.0.self_attn.q_proj.weight`. A `None` contributes no
+/// name; the elements of a `Vec` or array are named by their index.
+///
+/// Field attributes:
+/// - `#[module(skip)]`: not traversed (hyper-parameters such as `eps`,
+///   caches, anything that is not a parameter);
+/// - `#[module(rename = "name")]`: the field's name in parameter paths.
+///
+/// Container attribute: `#[module(crate = path)]`, the path of the
+/// `mlx_rs` crate (default `::mlx_rs`).
+///
+/// Enums are supported when every variant is a unit variant or holds
+/// exactly one unnamed field; such a variant is transparent: its field is
+/// traversed under the enum's own name (this is how a layer that is either
+/// float or quantized is written).
+///
+/// Rejected, with a compile error: unions, tuple and unit structs with
+/// fields that have no names, enum variants with named fields or several
+/// fields, lifetime parameters (modules are `'static`), unknown keys,
+/// `skip` together with `rename`, empty names or names containing `.`, and
+/// two fields with the same name.
+#[proc_macro_derive(Module, attributes(module))]
+pub fn derive_module(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// What a field's `#[module(...)]` attributes say.
+#[derive(Default)]
+struct FieldOptions {
+    skip: bool,
+    rename: Option<LitStr>,
+}
+
+fn container_crate(attrs: &[Attribute]) -> syn::Result<Path> {
+    let mut krate: Option<Path> = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("module")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                if krate.is_some() {
+                    return Err(meta.error("duplicate `crate` key"));
+                }
+                krate = Some(meta.value()?.parse::<Path>()?);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown `module` attribute on a type; expected `crate = path`",
+                ))
+            }
+        })?;
+    }
+    Ok(krate.unwrap_or_else(|| parse_quote!(::mlx_rs)))
+}
+
+fn field_options(attrs: &[Attribute]) -> syn::Result<FieldOptions> {
+    let mut opts = FieldOptions::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("module")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip") {
+                if opts.skip {
+                    return Err(meta.error("duplicate `skip`"));
+                }
+                opts.skip = true;
+                Ok(())
+            } else if meta.path.is_ident("rename") {
+                if opts.rename.is_some() {
+                    return Err(meta.error("duplicate `rename`"));
+                }
+                let lit: LitStr = meta.value()?.parse()?;
+                let name = lit.value();
+                if name.is_empty() {
+                    return Err(syn::Error::new(lit.span(), "the name must not be empty"));
+                }
+                if name.contains('.') {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "the name must not contain `.` (it separates path segments)",
+                    ));
+                }
+                opts.rename = Some(lit);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown `module` attribute on a field; expected `skip` or `rename = \"name\"`",
+                ))
+            }
+        })?;
+    }
+    if opts.skip && opts.rename.is_some() {
+        return Err(syn::Error::new(
+            attrs
+                .iter()
+                .find(|a| a.path().is_ident("module"))
+                .map_or_else(Span::call_site, Spanned::span),
+            "`skip` and `rename` cannot be combined: a skipped field has no name",
+        ));
+    }
+    Ok(opts)
+}
+
+fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
+    let krate = container_crate(&input.attrs)?;
+    let m = quote!(#krate::nn::Module);
+
+    if let Some(lt) = input.generics.lifetimes().next() {
+        return Err(syn::Error::new(
+            lt.span(),
+            "`Module` types must be `'static`; lifetime parameters are not supported",
+        ));
+    }
+    // Every type parameter must itself be a module.
+    for param in &mut input.generics.params {
+        if let GenericParam::Type(t) = param {
+            t.bounds.push(parse_quote!(#m));
+        }
+    }
+
+    let (visit, visit_mut, modules, modules_mut) = match &input.data {
+        Data::Struct(s) => struct_bodies(&m, &quote!(#krate::nn::join_name), &s.fields)?,
+        Data::Enum(e) => enum_bodies(&m, e)?,
+        Data::Union(u) => {
+            return Err(syn::Error::new(
+                u.union_token.span,
+                "`Module` cannot be derived for a union",
+            ))
+        }
+    };
+
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let array = quote!(#krate::Array);
+    let result = quote!(#krate::Result);
+    Ok(quote! {
+        #[automatically_derived]
+        impl #impl_generics #m for #name #ty_generics #where_clause {
+            fn visit_params<'__a>(
+                &'__a self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &'__a #array),
+            ) {
+                #visit
+            }
+
+            fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut #array)) {
+                #visit_mut
+            }
+
+            fn visit_modules(
+                &self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &dyn #m) -> #result<()>,
+            ) -> #result<()> {
+                f(prefix, self)?;
+                #modules
+                Ok(())
+            }
+
+            fn visit_modules_mut(
+                &mut self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &mut dyn #m) -> #result<()>,
+            ) -> #result<()> {
+                f(prefix, self)?;
+                #modules_mut
+                Ok(())
+            }
+
+            fn as_any(&self) -> &dyn ::core::any::Any {
+                self
+            }
+
+            fn as_any_mut(&mut self) -> &mut dyn ::core::any::Any {
+                self
+            }
+        }
+    })
+}
+
+type Bodies = (TokenStream2, TokenStream2, TokenStream2, TokenStream2);
+
+fn struct_bodies(m: &TokenStream2, join: &TokenStream2, fields: &Fields) -> syn::Result<Bodies> {
+    let named = match fields {
+        Fields::Named(named) => named,
+        Fields::Unit => return Ok(Default::default()),
+        Fields::Unnamed(u) => {
+            return Err(syn::Error::new(
+                u.span(),
+                "`Module` cannot be derived for a tuple struct: parameters need names; \
+                 use named fields",
+            ))
+        }
+    };
+    let (mut visit, mut visit_mut, mut modules, mut modules_mut) = Bodies::default();
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    for field in &named.named {
+        let opts = field_options(&field.attrs)?;
+        if opts.skip {
+            continue;
+        }
+        let ident = field.ident.as_ref().expect("named field");
+        let (key, span) = match &opts.rename {
+            Some(lit) => (lit.value(), lit.span()),
+            None => (
+                ident.to_string().trim_start_matches("r#").to_owned(),
+                ident.span(),
+            ),
+        };
+        if seen.iter().any(|(k, _)| *k == key) {
+            return Err(syn::Error::new(
+                span,
+                format!("two fields are named `{key}` in parameter paths"),
+            ));
+        }
+        seen.push((key.clone(), span));
+        // `quote_spanned!` points a missing `Module` impl at the field type.
+        let ty_span = field.ty.span();
+        let name = quote_spanned!(ty_span=> &#join(prefix, #key));
+        visit.extend(quote_spanned! {ty_span=>
+            #m::visit_params(&self.#ident, #name, f);
+        });
+        visit_mut.extend(quote_spanned! {ty_span=>
+            #m::visit_params_mut(&mut self.#ident, #name, f);
+        });
+        modules.extend(quote_spanned! {ty_span=>
+            #m::visit_modules(&self.#ident, #name, f)?;
+        });
+        modules_mut.extend(quote_spanned! {ty_span=>
+            #m::visit_modules_mut(&mut self.#ident, #name, f)?;
+        });
+    }
+    Ok((visit, visit_mut, modules, modules_mut))
+}
+
+fn enum_bodies(m: &TokenStream2, e: &syn::DataEnum) -> syn::Result<Bodies> {
+    let (mut visit, mut visit_mut, mut modules, mut modules_mut) = Bodies::default();
+    for v in &e.variants {
+        if let Some(attr) = v.attrs.iter().find(|a| a.path().is_ident("module")) {
+            return Err(syn::Error::new(
+                attr.span(),
+                "`module` attributes are not supported on enum variants",
+            ));
+        }
+        let ident = &v.ident;
+        match &v.fields {
+            Fields::Unit => {
+                visit.extend(quote!(Self::#ident => {}));
+                visit_mut.extend(quote!(Self::#ident => {}));
+                modules.extend(quote!(Self::#ident => {}));
+                modules_mut.extend(quote!(Self::#ident => {}));
+            }
+            Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+                let field = &u.unnamed[0];
+                if let Some(attr) = field.attrs.iter().find(|a| a.path().is_ident("module")) {
+                    return Err(syn::Error::new(
+                        attr.span(),
+                        "`module` attributes are not supported in enum variants",
+                    ));
+                }
+                let s = field.ty.span();
+                visit.extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_params(inner, prefix, f),));
+                visit_mut
+                    .extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_params_mut(inner, prefix, f),));
+                modules.extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_modules(inner, prefix, f)?,));
+                modules_mut.extend(
+                    quote_spanned!(s=> Self::#ident(inner) => #m::visit_modules_mut(inner, prefix, f)?,),
+                );
+            }
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`Module` enums need variants with exactly one unnamed field \
+                     (`Variant(Layer)`) or none",
+                ))
+            }
+        }
+    }
+    let wrap = |arms: TokenStream2| {
+        if e.variants.is_empty() {
+            quote!(match *self {})
+        } else {
+            quote!(match self { #arms })
+        }
+    };
+    let (visit, visit_mut) = (wrap(visit), wrap(visit_mut));
+    let (modules, modules_mut) = (wrap(modules), wrap(modules_mut));
+    Ok((visit, visit_mut, quote!(#modules;), quote!(#modules_mut;)))
+}

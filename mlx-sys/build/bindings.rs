@@ -43,22 +43,26 @@ pub(crate) fn generate(mlx_c: &Path, shims: &Path, out_dir: &Path) -> Result<(),
 }
 
 fn write(builder: bindgen::Builder, path: &Path) -> Result<(), Failure> {
-    // bindgen panics when it cannot load libclang; turn that into a fix-it.
+    // bindgen panics when it cannot load libclang; turn that into a fix-it
+    // (with the default panic message silenced: the fix-it says it all).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let generated =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || builder.generate()))
-            .map_err(|panic| {
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Failure::missing_tool(
-                    format!("bindgen could not run libclang: {msg}"),
-                    "sudo apt-get install libclang-dev",
-                    "xcode-select --install (or `brew install llvm`)",
-                )
-                .fix("or set LIBCLANG_PATH to the folder holding libclang.so / libclang.dylib")
-            })?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || builder.generate()));
+    std::panic::set_hook(hook);
+    let generated = generated.map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Failure::missing_tool(
+            format!("bindgen could not run libclang: {msg}"),
+            "sudo apt-get install libclang-dev",
+            "xcode-select --install (or `brew install llvm`)",
+        )
+        .fix("or set LIBCLANG_PATH to the folder holding libclang.so / libclang.dylib")
+    })?;
     let bindings =
         generated.map_err(|e| Failure::new(format!("bindgen failed on the mlx-c headers: {e}")))?;
     bindings

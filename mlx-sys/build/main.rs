@@ -42,6 +42,10 @@ fn run() -> Result<(), Failure> {
     let pristine = mlx_c::discover(&out_dir)?;
     let mlx_c = mlx_c::patched_copy(&pristine, &manifest_dir.join("patches"), &out_dir)?;
 
+    // Bindings first: they need only the headers, so a missing libclang
+    // fails before the minute-long C++ build.
+    bindings::generate(&mlx_c, &shims, &out_dir)?;
+
     // mlx-c, static, against the MLX install.
     let cmake_pkg = mlx::cmake_package_dir(&mlx, &out_dir)?;
     let built = cmake::Config::new(&mlx_c)
@@ -64,7 +68,6 @@ fn run() -> Result<(), Failure> {
         .flag_if_supported("-Wno-unused-variable")
         .compile("mlxs");
 
-    bindings::generate(&mlx_c, &shims, &out_dir)?;
     link(&mlx, &built, &out_dir, &target_os)?;
 
     let mlx_c_include = mlx_c.display().to_string();

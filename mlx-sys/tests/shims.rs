@@ -129,7 +129,10 @@ fn the_requested_device_is_the_default() {
         kind
     };
     if std::env::var("MLX_RS_TEST_DEVICE").as_deref() == Ok("gpu") {
-        assert_eq!(kind, MLX_GPU, "MLX_RS_TEST_DEVICE=gpu but the stream is not on the GPU");
+        assert_eq!(
+            kind, MLX_GPU,
+            "MLX_RS_TEST_DEVICE=gpu but the stream is not on the GPU"
+        );
     } else if cfg!(mlx_backend = "cpu") {
         assert_eq!(kind, MLX_CPU, "the CPU build must default to the CPU");
     }

@@ -1,1 +1,3 @@
 //! Helpers shared by the workspace tests, examples and benches.
+
+pub mod models;

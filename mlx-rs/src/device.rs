@@ -1,0 +1,197 @@
+//! Devices: where MLX runs computations.
+
+use std::fmt;
+
+use crate::error::{self, check, Result};
+
+/// The kind of a [`Device`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceType {
+    /// The CPU.
+    Cpu,
+    /// The GPU (Metal on macOS, CUDA on Linux with the `cuda` feature).
+    Gpu,
+}
+
+impl DeviceType {
+    fn as_raw(self) -> mlx_sys::mlx_device_type {
+        match self {
+            DeviceType::Cpu => mlx_sys::MLX_CPU,
+            DeviceType::Gpu => mlx_sys::MLX_GPU,
+        }
+    }
+}
+
+/// A device: a [`DeviceType`] and an index.
+///
+/// A plain value (`Copy`, `Send`, `Sync`): it names a device and owns no
+/// MLX handle; a handle is made for each call that needs one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Device {
+    kind: DeviceType,
+    index: i32,
+}
+
+/// An owned `mlx_device` handle, freed on drop.
+pub(crate) struct RawDevice(pub(crate) mlx_sys::mlx_device);
+
+impl Drop for RawDevice {
+    fn drop(&mut self) {
+        // SAFETY: the handle was created by mlx_device_new* and is freed
+        // exactly once, here.
+        unsafe { mlx_sys::mlx_device_free(self.0) };
+    }
+}
+
+impl Device {
+    /// A device of the given type and index.
+    pub fn new(kind: DeviceType, index: i32) -> Self {
+        Device { kind, index }
+    }
+
+    /// The first CPU.
+    pub fn cpu() -> Self {
+        Device::new(DeviceType::Cpu, 0)
+    }
+
+    /// The first GPU (check [`Device::is_available`] before relying on it).
+    pub fn gpu() -> Self {
+        Device::new(DeviceType::Gpu, 0)
+    }
+
+    /// The device type.
+    pub fn kind(&self) -> DeviceType {
+        self.kind
+    }
+
+    /// The device index.
+    pub fn index(&self) -> i32 {
+        self.index
+    }
+
+    pub(crate) fn to_raw(self) -> RawDevice {
+        error::init();
+        // SAFETY: plain constructor taking two scalars; it returns a fresh
+        // handle that RawDevice frees.
+        RawDevice(unsafe { mlx_sys::mlx_device_new_type(self.kind.as_raw(), self.index) })
+    }
+
+    /// Reads a device out of an mlx-c handle (which stays owned by the caller).
+    pub(crate) fn from_raw_handle(dev: mlx_sys::mlx_device) -> Result<Self> {
+        let mut kind = mlx_sys::MLX_CPU;
+        let mut index = 0;
+        // SAFETY: `dev` is a live handle; both out-params are valid locals.
+        check("mlx_device_get_type", unsafe {
+            mlx_sys::mlx_device_get_type(&mut kind, dev)
+        })?;
+        // SAFETY: as above.
+        check("mlx_device_get_index", unsafe {
+            mlx_sys::mlx_device_get_index(&mut index, dev)
+        })?;
+        let kind = if kind == mlx_sys::MLX_GPU {
+            DeviceType::Gpu
+        } else {
+            DeviceType::Cpu
+        };
+        Ok(Device { kind, index })
+    }
+
+    /// The default device of MLX (the GPU where there is one, else the CPU).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to report it.
+    #[doc(alias = "mlx_get_default_device")]
+    pub fn default_device() -> Result<Self> {
+        error::init();
+        // SAFETY: mlx_device_new returns an empty handle; mlx-c fills it in
+        // place, and RawDevice then frees whatever it ends up holding.
+        let (status, raw) = unsafe {
+            let mut handle = mlx_sys::mlx_device_new();
+            let status = mlx_sys::mlx_get_default_device(&mut handle);
+            (status, RawDevice(handle))
+        };
+        check("mlx_get_default_device", status)?;
+        Device::from_raw_handle(raw.0)
+    }
+
+    /// Makes `self` MLX's default device.
+    ///
+    /// # Errors
+    /// [`Error::DeviceUnavailable`](crate::Error::DeviceUnavailable) if the
+    /// device is not available.
+    #[doc(alias = "mlx_set_default_device")]
+    pub fn set_as_default(self) -> Result<()> {
+        let raw = self.to_raw();
+        if !self.is_available()? {
+            return Err(crate::Error::DeviceUnavailable(self));
+        }
+        // SAFETY: `raw` is a live device handle.
+        check("mlx_set_default_device", unsafe {
+            mlx_sys::mlx_set_default_device(raw.0)
+        })
+    }
+
+    /// Whether this device exists in this build and machine.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to answer.
+    #[doc(alias = "mlx_device_is_available")]
+    pub fn is_available(self) -> Result<bool> {
+        let raw = self.to_raw();
+        let mut avail = false;
+        // SAFETY: `raw` is a live handle and `avail` a valid out-param.
+        check("mlx_device_is_available", unsafe {
+            mlx_sys::mlx_device_is_available(&mut avail, raw.0)
+        })?;
+        Ok(avail)
+    }
+
+    /// Number of devices of a type.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to answer.
+    #[doc(alias = "mlx_device_count")]
+    pub fn count(kind: DeviceType) -> Result<usize> {
+        error::init();
+        let mut n = 0;
+        // SAFETY: `n` is a valid out-param; the type is a valid enum value.
+        check("mlx_device_count", unsafe {
+            mlx_sys::mlx_device_count(&mut n, kind.as_raw())
+        })?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // MLX's own spelling: Device(cpu, 0).
+        let kind = match self.kind {
+            DeviceType::Cpu => "cpu",
+            DeviceType::Gpu => "gpu",
+        };
+        write!(f, "Device({kind}, {})", self.index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_is_available_and_round_trips() {
+        assert!(Device::cpu().is_available().unwrap());
+        let raw = Device::cpu().to_raw();
+        assert_eq!(Device::from_raw_handle(raw.0).unwrap(), Device::cpu());
+        assert!(Device::count(DeviceType::Cpu).unwrap() >= 1);
+        assert_eq!(Device::cpu().to_string(), "Device(cpu, 0)");
+    }
+
+    #[test]
+    fn unavailable_device_cannot_become_default() {
+        let bogus = Device::new(DeviceType::Cpu, 1000);
+        let before = Device::default_device().unwrap();
+        let err = bogus.set_as_default().unwrap_err();
+        assert_eq!(err, crate::Error::DeviceUnavailable(bogus));
+        assert_eq!(Device::default_device().unwrap(), before);
+    }
+}

@@ -1,0 +1,857 @@
+//! GGUF through MLX, with the whole header validated in Rust first.
+//!
+//! MLX reads GGUF with gguflib, which trusts every length and offset in the
+//! file. [`inspect_gguf`] parses the header with bounds checks on every
+//! read, and checks each tensor's type, shape and byte range against the
+//! file length, before MLX opens the file.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::c_char;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::{cstring, invalid, io_error, path_cstring, string_from_c, with_default_stream};
+use crate::error::{self, check, Error, Result};
+use crate::{Array, Dtype};
+
+const FORMAT: &str = "gguf";
+/// gguflib's fixed alignment of the data section and of tensor offsets.
+const ALIGNMENT: u64 = 32;
+/// Deepest nesting of metadata arrays accepted.
+const MAX_DEPTH: u32 = 3;
+
+/// A GGML tensor type, as a GGUF file names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GgmlType {
+    /// `F32`: loaded as `float32`.
+    F32,
+    /// `F16`: loaded as `float16`.
+    F16,
+    /// `BF16`: loaded as `float16` (converted).
+    Bf16,
+    /// `Q4_0`: loaded as MLX affine 4-bit weights (`uint32` packed),
+    /// `.scales` and `.biases` (`float16`), group size 32.
+    Q4_0,
+    /// `Q4_1`: as `Q4_0`.
+    Q4_1,
+    /// `Q8_0`: as `Q4_0`, 8 bits.
+    Q8_0,
+    /// `Q2_K`: dequantized to `float16`.
+    Q2K,
+    /// `Q4_K`: dequantized to `float16`.
+    Q4K,
+    /// `Q6_K`: dequantized to `float16`.
+    Q6K,
+    /// `I8`: loaded as `int8`.
+    I8,
+    /// `I16`: loaded as `int16`.
+    I16,
+    /// `I32`: loaded as `int32`.
+    I32,
+    /// Any other GGML type (MLX 0.32 cannot load it).
+    Other(u32),
+}
+
+impl GgmlType {
+    /// From the file's type code.
+    pub fn from_code(code: u32) -> Self {
+        match code {
+            0 => GgmlType::F32,
+            1 => GgmlType::F16,
+            2 => GgmlType::Q4_0,
+            3 => GgmlType::Q4_1,
+            8 => GgmlType::Q8_0,
+            10 => GgmlType::Q2K,
+            12 => GgmlType::Q4K,
+            14 => GgmlType::Q6K,
+            24 => GgmlType::I8,
+            25 => GgmlType::I16,
+            26 => GgmlType::I32,
+            30 => GgmlType::Bf16,
+            other => GgmlType::Other(other),
+        }
+    }
+
+    /// The file's type code.
+    pub fn code(self) -> u32 {
+        match self {
+            GgmlType::F32 => 0,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 2,
+            GgmlType::Q4_1 => 3,
+            GgmlType::Q8_0 => 8,
+            GgmlType::Q2K => 10,
+            GgmlType::Q4K => 12,
+            GgmlType::Q6K => 14,
+            GgmlType::I8 => 24,
+            GgmlType::I16 => 25,
+            GgmlType::I32 => 26,
+            GgmlType::Bf16 => 30,
+            GgmlType::Other(c) => c,
+        }
+    }
+
+    /// GGML's name, e.g. `"Q4_1"`.
+    pub fn name(self) -> String {
+        match self {
+            GgmlType::F32 => "F32".into(),
+            GgmlType::F16 => "F16".into(),
+            GgmlType::Bf16 => "BF16".into(),
+            GgmlType::Q4_0 => "Q4_0".into(),
+            GgmlType::Q4_1 => "Q4_1".into(),
+            GgmlType::Q8_0 => "Q8_0".into(),
+            GgmlType::Q2K => "Q2_K".into(),
+            GgmlType::Q4K => "Q4_K".into(),
+            GgmlType::Q6K => "Q6_K".into(),
+            GgmlType::I8 => "I8".into(),
+            GgmlType::I16 => "I16".into(),
+            GgmlType::I32 => "I32".into(),
+            GgmlType::Other(c) => format!("type {c}"),
+        }
+    }
+
+    /// `(elements per block, bytes per block)` for the types MLX loads.
+    fn block(self) -> Option<(u64, u64)> {
+        Some(match self {
+            GgmlType::F32 | GgmlType::I32 => (1, 4),
+            GgmlType::F16 | GgmlType::Bf16 | GgmlType::I16 => (1, 2),
+            GgmlType::I8 => (1, 1),
+            GgmlType::Q4_0 => (32, 18),
+            GgmlType::Q4_1 => (32, 20),
+            GgmlType::Q8_0 => (32, 34),
+            GgmlType::Q2K => (256, 84),
+            GgmlType::Q4K => (256, 144),
+            GgmlType::Q6K => (256, 210),
+            GgmlType::Other(_) => return None,
+        })
+    }
+
+    /// Whether MLX loads the type as affine-quantized weights
+    /// (`.weight`, `.scales`, `.biases`).
+    pub fn is_mlx_quantized(self) -> bool {
+        matches!(self, GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0)
+    }
+
+    /// The dtype MLX loads a tensor of this type as (for quantized types,
+    /// the packed `uint32` weight), or `None` when MLX cannot load it.
+    pub fn mlx_dtype(self) -> Option<Dtype> {
+        Some(match self {
+            GgmlType::F32 => Dtype::Float32,
+            GgmlType::I8 => Dtype::Int8,
+            GgmlType::I16 => Dtype::Int16,
+            GgmlType::I32 => Dtype::Int32,
+            GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0 => Dtype::Uint32,
+            GgmlType::F16 | GgmlType::Bf16 | GgmlType::Q2K | GgmlType::Q4K | GgmlType::Q6K => {
+                Dtype::Float16
+            }
+            GgmlType::Other(_) => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for GgmlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The type of a GGUF metadata value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GgufValueType {
+    /// `uint8`
+    U8,
+    /// `int8`
+    I8,
+    /// `uint16`
+    U16,
+    /// `int16`
+    I16,
+    /// `uint32`
+    U32,
+    /// `int32`
+    I32,
+    /// `float32`
+    F32,
+    /// `bool`
+    Bool,
+    /// a string
+    String,
+    /// an array
+    Array,
+    /// `uint64`
+    U64,
+    /// `int64`
+    I64,
+    /// `float64`
+    F64,
+}
+
+impl GgufValueType {
+    fn from_code(code: u32) -> Option<Self> {
+        use GgufValueType::*;
+        Some(match code {
+            0 => U8,
+            1 => I8,
+            2 => U16,
+            3 => I16,
+            4 => U32,
+            5 => I32,
+            6 => F32,
+            7 => Bool,
+            8 => String,
+            9 => Array,
+            10 => U64,
+            11 => I64,
+            12 => F64,
+            _ => return None,
+        })
+    }
+
+    fn fixed_size(self) -> Option<u64> {
+        use GgufValueType::*;
+        match self {
+            U8 | I8 | Bool => Some(1),
+            U16 | I16 => Some(2),
+            U32 | I32 | F32 => Some(4),
+            U64 | I64 | F64 => Some(8),
+            String | Array => None,
+        }
+    }
+}
+
+/// What a metadata entry of a GGUF header holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GgufMetadataKind {
+    /// One value (number, bool or string).
+    Scalar(GgufValueType),
+    /// An array of `len` values of type `element`.
+    Array {
+        /// The element type.
+        element: GgufValueType,
+        /// The number of elements.
+        len: u64,
+    },
+}
+
+/// One tensor of a GGUF header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GgufTensorInfo {
+    /// The tensor's name.
+    pub name: String,
+    /// Its GGML type.
+    pub ggml_type: GgmlType,
+    /// Its shape in MLX (row-major) order: GGML's dimensions reversed.
+    pub shape: Vec<i32>,
+    /// Offset of its data from the start of the data section.
+    pub offset: u64,
+    /// Size of its data in the file, in bytes.
+    pub nbytes: u64,
+}
+
+/// A validated GGUF header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GgufInfo {
+    /// The GGUF version (2 or 3).
+    pub version: u32,
+    /// The metadata entries, in file order.
+    pub metadata: Vec<(String, GgufMetadataKind)>,
+    /// The tensors, in file order.
+    pub tensors: Vec<GgufTensorInfo>,
+    /// Offset of the data section in the file.
+    pub data_start: u64,
+    /// The file's length.
+    pub file_len: u64,
+}
+
+/// A bounds-checked little-endian reader over the file.
+struct Cur<R> {
+    r: R,
+    pos: u64,
+    len: u64,
+    origin: String,
+}
+
+impl<R: Read> Cur<R> {
+    fn bad(&self, reason: impl Into<String>) -> Error {
+        invalid(FORMAT, &self.origin, reason)
+    }
+
+    fn bytes(&mut self, n: u64, what: &str) -> Result<Vec<u8>> {
+        if n > self.len - self.pos {
+            return Err(self.bad(format!(
+                "{what} claims {n} bytes at offset {} but the file has {} left (truncated?)",
+                self.pos,
+                self.len - self.pos
+            )));
+        }
+        let mut buf = vec![0u8; n as usize];
+        self.r
+            .read_exact(&mut buf)
+            .map_err(|e| self.bad(format!("reading {what}: {e}")))?;
+        self.pos += n;
+        Ok(buf)
+    }
+
+    fn skip(&mut self, n: u64, what: &str) -> Result<()> {
+        if n > self.len - self.pos {
+            return Err(self.bad(format!(
+                "{what} claims {n} bytes at offset {} but the file has {} left (truncated?)",
+                self.pos,
+                self.len - self.pos
+            )));
+        }
+        let copied = std::io::copy(&mut (&mut self.r).take(n), &mut std::io::sink())
+            .map_err(|e| self.bad(format!("reading {what}: {e}")))?;
+        if copied != n {
+            return Err(self.bad(format!("{what}: unexpected end of file")));
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        let b = self.bytes(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        let b = self.bytes(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    fn string(&mut self, what: &str) -> Result<String> {
+        let n = self.u64(what)?;
+        let b = self.bytes(n, what)?;
+        if b.contains(&0) {
+            return Err(self.bad(format!("{what} contains a NUL byte")));
+        }
+        String::from_utf8(b).map_err(|_| self.bad(format!("{what} is not valid UTF-8")))
+    }
+
+    /// Validates (and skips) one value of type `t`.
+    fn value(&mut self, t: GgufValueType, key: &str, depth: u32) -> Result<GgufMetadataKind> {
+        match t {
+            GgufValueType::String => {
+                self.string(&format!("the string value of {key:?}"))?;
+                Ok(GgufMetadataKind::Scalar(t))
+            }
+            GgufValueType::Bool => {
+                let b = self.bytes(1, "a bool")?;
+                if b[0] > 1 {
+                    return Err(self.bad(format!("{key:?}: bool value {}", b[0])));
+                }
+                Ok(GgufMetadataKind::Scalar(t))
+            }
+            GgufValueType::Array => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.bad(format!("{key:?}: arrays nested too deep")));
+                }
+                let code = self.u32("an array element type")?;
+                let element = GgufValueType::from_code(code).ok_or_else(|| {
+                    self.bad(format!("{key:?}: unknown array element type {code}"))
+                })?;
+                let len = self.u64("an array length")?;
+                let min = element.fixed_size().unwrap_or(8);
+                if len.checked_mul(min).is_none_or(|n| n > self.len - self.pos) {
+                    return Err(self.bad(format!(
+                        "{key:?}: array of {len} elements does not fit in the {} bytes left",
+                        self.len - self.pos
+                    )));
+                }
+                match element.fixed_size() {
+                    Some(size) if element != GgufValueType::Bool => {
+                        self.skip(len * size, "array data")?;
+                    }
+                    _ => {
+                        for _ in 0..len {
+                            self.value(element, key, depth + 1)?;
+                        }
+                    }
+                }
+                Ok(GgufMetadataKind::Array { element, len })
+            }
+            _ => {
+                let size = t.fixed_size().unwrap_or(0);
+                self.skip(size, "a number")?;
+                Ok(GgufMetadataKind::Scalar(t))
+            }
+        }
+    }
+}
+
+/// Parses and validates a GGUF header from `r` (positioned at the start of
+/// a file of `len` bytes).
+fn parse<R: Read>(r: R, len: u64, origin: &str) -> Result<GgufInfo> {
+    let mut c = Cur {
+        r,
+        pos: 0,
+        len,
+        origin: origin.to_owned(),
+    };
+    if len < 24 {
+        return Err(c.bad(format!("{len} bytes is too short for a GGUF header")));
+    }
+    let magic = c.bytes(4, "the magic")?;
+    if magic != b"GGUF" {
+        return Err(c.bad(format!("wrong magic {magic:?}, expected \"GGUF\"")));
+    }
+    let version = c.u32("the version")?;
+    if version != 2 && version != 3 {
+        return Err(c.bad(format!(
+            "unsupported GGUF version {version} (2 and 3 are supported)"
+        )));
+    }
+    let n_tensors = c.u64("the tensor count")?;
+    let n_kv = c.u64("the metadata count")?;
+    // Each entry takes at least 13 bytes, each tensor 24: bound the counts
+    // by the file before trusting them.
+    if n_kv.checked_mul(13).is_none_or(|n| n > len)
+        || n_tensors.checked_mul(24).is_none_or(|n| n > len)
+    {
+        return Err(c.bad(format!(
+            "the header claims {n_kv} metadata entries and {n_tensors} tensors, more than {len} bytes can hold"
+        )));
+    }
+    let mut metadata = Vec::with_capacity(n_kv.min(4096) as usize);
+    let mut keys = HashSet::new();
+    for _ in 0..n_kv {
+        let key = c.string("a metadata key")?;
+        if !keys.insert(key.clone()) {
+            return Err(c.bad(format!("duplicate metadata key {key:?}")));
+        }
+        let code = c.u32("a value type")?;
+        let t = GgufValueType::from_code(code)
+            .ok_or_else(|| c.bad(format!("{key:?}: unknown value type {code}")))?;
+        let kind = if key == "general.alignment" {
+            // gguflib always aligns to 32; a file aligned otherwise would be
+            // read at the wrong offsets.
+            if t != GgufValueType::U32 {
+                return Err(c.bad("general.alignment is not a uint32"));
+            }
+            let a = c.u32("general.alignment")?;
+            if u64::from(a) != ALIGNMENT {
+                return Err(c.bad(format!(
+                    "general.alignment is {a}; MLX reads only 32-byte aligned files"
+                )));
+            }
+            GgufMetadataKind::Scalar(t)
+        } else {
+            c.value(t, &key, 0)?
+        };
+        metadata.push((key, kind));
+    }
+    let mut tensors = Vec::with_capacity(n_tensors.min(65536) as usize);
+    let mut names = HashSet::new();
+    for _ in 0..n_tensors {
+        let name = c.string("a tensor name")?;
+        if !names.insert(name.clone()) {
+            return Err(c.bad(format!("duplicate tensor {name:?}")));
+        }
+        let ndim = c.u32("a dimension count")?;
+        if ndim > 4 {
+            return Err(c.bad(format!("tensor {name:?} has {ndim} dimensions (at most 4)")));
+        }
+        let mut dims = Vec::with_capacity(ndim as usize);
+        for _ in 0..ndim {
+            dims.push(c.u64("a dimension")?);
+        }
+        let code = c.u32("a tensor type")?;
+        let ggml_type = GgmlType::from_code(code);
+        let offset = c.u64("a tensor offset")?;
+        let (items, block_bytes) = ggml_type.block().ok_or_else(|| {
+            c.bad(format!(
+                "tensor {name:?} has GGML type {code}, which MLX 0.32 cannot load"
+            ))
+        })?;
+        let mut numel: u64 = 1;
+        for &d in &dims {
+            if d > i32::MAX as u64 {
+                return Err(c.bad(format!("tensor {name:?}: dimension {d} is too large")));
+            }
+            numel = numel
+                .checked_mul(d)
+                .ok_or_else(|| c.bad(format!("tensor {name:?}: element count overflows")))?;
+        }
+        if items > 1 && dims.first().is_none_or(|&d| d % items != 0) {
+            return Err(c.bad(format!(
+                "tensor {name:?}: {ggml_type} needs a first dimension divisible by {items}, found {dims:?}"
+            )));
+        }
+        let nbytes = (numel / items)
+            .checked_mul(block_bytes)
+            .ok_or_else(|| c.bad(format!("tensor {name:?}: byte size overflows")))?;
+        if offset % ALIGNMENT != 0 {
+            return Err(c.bad(format!(
+                "tensor {name:?}: offset {offset} is not aligned to {ALIGNMENT}"
+            )));
+        }
+        tensors.push(GgufTensorInfo {
+            name,
+            ggml_type,
+            shape: dims.iter().rev().map(|&d| d as i32).collect(),
+            offset,
+            nbytes,
+        });
+    }
+    let data_start = c.pos.div_ceil(ALIGNMENT) * ALIGNMENT;
+    if data_start > len {
+        return Err(c.bad("the data section starts past the end of the file"));
+    }
+    let data_len = len - data_start;
+    for t in &tensors {
+        if t.offset
+            .checked_add(t.nbytes)
+            .is_none_or(|end| end > data_len)
+        {
+            return Err(c.bad(format!(
+                "tensor {:?}: {} bytes at data offset {} run past the end of the file ({} data bytes; truncated?)",
+                t.name, t.nbytes, t.offset, data_len
+            )));
+        }
+    }
+    Ok(GgufInfo {
+        version,
+        metadata,
+        tensors,
+        data_start,
+        file_len: len,
+    })
+}
+
+/// Reads and validates the header of a GGUF file (metadata types, tensor
+/// names, types, shapes and byte ranges) without loading any data.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::InvalidFile`] for a
+/// wrong magic or version, a length or count that runs past the end of
+/// the file, a tensor type MLX cannot load, invalid UTF-8 in a name or
+/// string, or a tensor whose data lies beyond the end of the file.
+pub fn inspect_gguf(path: impl AsRef<Path>) -> Result<GgufInfo> {
+    let path = path.as_ref();
+    let f = File::open(path).map_err(|e| io_error(path, &e))?;
+    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
+    parse(
+        BufReader::with_capacity(1 << 16, f),
+        len,
+        &path.display().to_string(),
+    )
+}
+
+/// A metadata value as MLX loads it.
+#[derive(Debug, Clone)]
+pub enum GgufValue {
+    /// A number or bool (a 0-d array), or an array of them (1-d).
+    Array(Array),
+    /// A string.
+    String(String),
+    /// An array of strings (e.g. a tokenizer's vocabulary).
+    Strings(Vec<String>),
+}
+
+impl GgufValue {
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            GgufValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The strings, if this is an array of them.
+    pub fn as_strings(&self) -> Option<&[String]> {
+        match self {
+            GgufValue::Strings(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The array, if this is a number, bool or array of them.
+    pub fn as_array(&self) -> Option<&Array> {
+        match self {
+            GgufValue::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// The arrays and metadata of a GGUF file.
+#[derive(Debug)]
+pub struct Gguf {
+    /// The tensors by name. A `Q4_0`, `Q4_1` or `Q8_0` tensor `x.weight`
+    /// becomes three arrays: `x.weight` (packed `uint32`), `x.scales` and
+    /// `x.biases` (`float16`), MLX affine quantization with group size 32
+    /// (4 or 8 bits). Other quantized types are dequantized to `float16`.
+    pub arrays: HashMap<String, Array>,
+    /// The metadata MLX represents (every entry of [`Gguf::info`] except
+    /// nested arrays).
+    pub metadata: HashMap<String, GgufValue>,
+    /// The validated header.
+    pub info: GgufInfo,
+}
+
+/// An owned `mlx_io_gguf`.
+struct GgufHandle(mlx_sys::mlx_io_gguf);
+
+impl Drop for GgufHandle {
+    fn drop(&mut self) {
+        // SAFETY: the handle is owned by `self` and freed once.
+        unsafe { mlx_sys::mlx_io_gguf_free(self.0) };
+    }
+}
+
+/// An owned `mlx_vector_string`.
+struct VecString(mlx_sys::mlx_vector_string);
+
+impl VecString {
+    fn new() -> Self {
+        // SAFETY: a plain constructor with no inputs.
+        VecString(unsafe { mlx_sys::mlx_vector_string_new() })
+    }
+
+    #[doc(alias = "mlx_vector_string_get")]
+    fn to_vec(&self) -> Result<Vec<String>> {
+        // SAFETY: `self.0` is a live vector.
+        let n = unsafe { mlx_sys::mlx_vector_string_size(self.0) };
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut p: *mut c_char = std::ptr::null_mut();
+            // SAFETY: `p` is a valid out-param, `i < size`.
+            check("mlx_vector_string_get", unsafe {
+                mlx_sys::mlx_vector_string_get(&mut p, self.0, i)
+            })?;
+            // SAFETY: `p` points at the element's characters, alive while
+            // the vector is; copied at once.
+            out.push(unsafe { string_from_c(p, "a GGUF string is not valid UTF-8") }?);
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for VecString {
+    fn drop(&mut self) {
+        // SAFETY: owned by `self`, freed once.
+        unsafe { mlx_sys::mlx_vector_string_free(self.0) };
+    }
+}
+
+/// Fetches metadata `key` from a loaded GGUF: `None` when MLX did not
+/// keep it.
+fn get_metadata(g: &GgufHandle, key: &str) -> Result<Option<GgufValue>> {
+    let k = cstring(key)?;
+    // SAFETY: a fresh empty array handle for the out-param.
+    let mut arr = unsafe { mlx_sys::mlx_array_new() };
+    // SAFETY: live handle, valid C string and out-param.
+    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_array(&mut arr, g.0, k.as_ptr()) };
+    if st == 0 {
+        // SAFETY: on success `arr` holds a live array that we now own.
+        return Ok(Some(GgufValue::Array(unsafe { Array::from_raw(arr) })));
+    }
+    // SAFETY: not filled: free the empty handle.
+    unsafe { mlx_sys::mlx_array_free(arr) };
+    if st == 1 {
+        check("mlx_io_gguf_get_metadata_array", st)?;
+    }
+    // SAFETY: a fresh empty string for the out-param.
+    let mut s = unsafe { mlx_sys::mlx_string_new() };
+    // SAFETY: live handle, valid C string and out-param.
+    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_string(&mut s, g.0, k.as_ptr()) };
+    let value = if st == 0 {
+        // SAFETY: `s` holds the string; its data is alive until freed below.
+        let v = unsafe {
+            string_from_c(
+                mlx_sys::mlx_string_data(s),
+                "a GGUF string is not valid UTF-8",
+            )
+        };
+        Some(v.map(GgufValue::String))
+    } else {
+        None
+    };
+    // SAFETY: owned, freed once.
+    unsafe { mlx_sys::mlx_string_free(s) };
+    if let Some(v) = value {
+        return v.map(Some);
+    }
+    if st == 1 {
+        check("mlx_io_gguf_get_metadata_string", st)?;
+    }
+    let mut v = VecString::new();
+    // SAFETY: live handle, valid C string; `v.0` a live vector assigned in
+    // place.
+    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_vector_string(&mut v.0, g.0, k.as_ptr()) };
+    match st {
+        0 => Ok(Some(GgufValue::Strings(v.to_vec()?))),
+        1 => check("mlx_io_gguf_get_metadata_vector_string", st).map(|()| None),
+        _ => {
+            let _ = error::take_message();
+            Ok(None)
+        }
+    }
+}
+
+/// Loads a GGUF file: tensors (see [`Gguf::arrays`] for how quantized
+/// types are represented) and metadata. Data is read eagerly.
+///
+/// The header is validated first (see [`inspect_gguf`]); MLX's loader also
+/// needs the file to be openable for writing (gguflib maps it read-write).
+///
+/// # Errors
+/// As [`inspect_gguf`]; [`Error::Mlx`] if MLX fails to load the file.
+#[doc(alias = "mlx_load_gguf")]
+#[doc(alias = "mlx_io_gguf_get_array")]
+pub fn load_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
+    let path = path.as_ref();
+    let info = inspect_gguf(path)?;
+    let file = path_cstring(path)?;
+    error::init();
+    // SAFETY: a plain constructor with no inputs.
+    let mut g = GgufHandle(unsafe { mlx_sys::mlx_io_gguf_new() });
+    error::check_handle("mlx_io_gguf_new", g.0.ctx.is_null())?;
+    let status = with_default_stream(|s| {
+        // SAFETY: `g.0` is a live handle that mlx-c assigns in place (and
+        // `g` frees); `file` a valid C string; `s` the live default stream.
+        unsafe { mlx_sys::mlx_load_gguf(&mut g.0, file.as_ptr(), s) }
+    })?;
+    check("mlx_load_gguf", status)?;
+    let mut keys = VecString::new();
+    // SAFETY: live handle; `keys.0` a live vector assigned in place.
+    check("mlx_io_gguf_get_keys", unsafe {
+        mlx_sys::mlx_io_gguf_get_keys(&mut keys.0, g.0)
+    })?;
+    let mut arrays = HashMap::new();
+    for key in keys.to_vec()? {
+        let k = cstring(&key)?;
+        let a = Array::build("mlx_io_gguf_get_array", |out| {
+            // SAFETY: live handle, valid C string, `out` a fresh handle.
+            unsafe { mlx_sys::mlx_io_gguf_get_array(out, g.0, k.as_ptr()) }
+        })?;
+        arrays.insert(key, a);
+    }
+    let origin = path.display().to_string();
+    for t in &info.tensors {
+        let expect = t.ggml_type.mlx_dtype();
+        let mut shape = t.shape.clone();
+        if t.ggml_type.is_mlx_quantized() {
+            let bits = if t.ggml_type == GgmlType::Q8_0 { 8 } else { 4 };
+            if let Some(last) = shape.last_mut() {
+                *last = *last * bits / 32;
+            }
+        }
+        match arrays.get(&t.name) {
+            Some(a) if Some(a.dtype()) == expect && a.shape() == shape.as_slice() => {}
+            _ => {
+                return Err(invalid(
+                    FORMAT,
+                    &origin,
+                    format!(
+                        "MLX loaded tensor {:?} differently than the header describes it",
+                        t.name
+                    ),
+                ))
+            }
+        }
+    }
+    let mut metadata = HashMap::new();
+    for (key, _) in &info.metadata {
+        if let Some(v) = get_metadata(&g, key)? {
+            metadata.insert(key.clone(), v);
+        }
+    }
+    Ok(Gguf {
+        arrays,
+        metadata,
+        info,
+    })
+}
+
+/// Saves arrays and metadata as a GGUF file.
+///
+/// MLX 0.32 saves `float32`, `float16`, `int8`, `int16` and `int32`
+/// tensors; metadata arrays must be 0-d or 1-d, of an integer, `float32`
+/// or `bool` dtype.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use mlx_rs::io::{self, GgufValue};
+/// use mlx_rs::Array;
+/// let dir = std::env::temp_dir().join(format!("mlx-rs-doc-gguf-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("m.gguf");
+/// let w = Array::from_slice(&[1.0f32; 32], &[32])?;
+/// let name = GgufValue::String("tiny".into());
+/// io::save_gguf(&path, [("w", &w)], [("general.name", &name)])?;
+/// let g = io::load_gguf(&path)?;
+/// assert_eq!(g.metadata["general.name"].as_str(), Some("tiny"));
+/// assert_eq!(g.arrays["w"].shape(), &[32]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidData`] for a name, string or path with a NUL byte;
+/// [`Error::Mlx`] if MLX fails (an unsupported dtype, an unwritable file).
+#[doc(alias = "mlx_save_gguf")]
+#[doc(alias = "mlx_io_gguf_set_array")]
+pub fn save_gguf<'a, 'b, K, MK>(
+    path: impl AsRef<Path>,
+    arrays: impl IntoIterator<Item = (K, &'a Array)>,
+    metadata: impl IntoIterator<Item = (MK, &'b GgufValue)>,
+) -> Result<()>
+where
+    K: AsRef<str>,
+    MK: AsRef<str>,
+{
+    let file = path_cstring(path.as_ref())?;
+    error::init();
+    // SAFETY: a plain constructor with no inputs.
+    let g = GgufHandle(unsafe { mlx_sys::mlx_io_gguf_new() });
+    error::check_handle("mlx_io_gguf_new", g.0.ctx.is_null())?;
+    for (k, a) in arrays {
+        let key = cstring(k.as_ref())?;
+        // SAFETY: live handles, valid C string; MLX shares the array.
+        check("mlx_io_gguf_set_array", unsafe {
+            mlx_sys::mlx_io_gguf_set_array(g.0, key.as_ptr(), a.as_raw())
+        })?;
+    }
+    for (k, v) in metadata {
+        let key = cstring(k.as_ref())?;
+        match v {
+            GgufValue::Array(a) => {
+                // SAFETY: live handles, valid C string.
+                check("mlx_io_gguf_set_metadata_array", unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_array(g.0, key.as_ptr(), a.as_raw())
+                })?
+            }
+            GgufValue::String(s) => {
+                let s = cstring(s)?;
+                // SAFETY: live handle, valid C strings (copied by mlx-c).
+                check("mlx_io_gguf_set_metadata_string", unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_string(g.0, key.as_ptr(), s.as_ptr())
+                })?
+            }
+            GgufValue::Strings(list) => {
+                let vs = VecString::new();
+                for s in list {
+                    let s = cstring(s)?;
+                    // SAFETY: live vector, valid C string (copied).
+                    check("mlx_vector_string_append_value", unsafe {
+                        mlx_sys::mlx_vector_string_append_value(vs.0, s.as_ptr())
+                    })?;
+                }
+                // SAFETY: live handles, valid C string; the vector is copied.
+                check("mlx_io_gguf_set_metadata_vector_string", unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_vector_string(g.0, key.as_ptr(), vs.0)
+                })?
+            }
+        }
+    }
+    // SAFETY: live handle and valid C string.
+    check("mlx_save_gguf", unsafe {
+        mlx_sys::mlx_save_gguf(file.as_ptr(), g.0)
+    })
+}

@@ -1,0 +1,65 @@
+//! Activation functions, written as Python MLX's `nn` writes them.
+
+use std::f64::consts::{FRAC_1_SQRT_2, PI};
+
+use crate::error::Result;
+use crate::nn::ops;
+use crate::Array;
+
+/// The logistic sigmoid `1 / (1 + exp(−x))`.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) for a non-numeric dtype.
+#[doc(alias = "mlx_sigmoid")]
+pub fn sigmoid(x: &Array) -> Result<Array> {
+    ops::sigmoid(x)
+}
+
+/// SiLU (swish): `x · σ(x)`.
+///
+/// ```
+/// use mlx_rs::nn::silu;
+/// use mlx_rs::Array;
+/// let y = silu(&Array::from_slice(&[0.0f32, 1.0], &[2])?)?.to_vec::<f32>()?;
+/// assert_eq!(y[0], 0.0);
+/// assert!((y[1] - 0.7310586).abs() < 1e-6);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`sigmoid`].
+#[doc(alias = "mlx_sigmoid")]
+pub fn silu(x: &Array) -> Result<Array> {
+    x * ops::sigmoid(x)?
+}
+
+/// Exact GELU: `x · (1 + erf(x / √2)) / 2`.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) for a non-floating dtype.
+#[doc(alias = "mlx_erf")]
+pub fn gelu(x: &Array) -> Result<Array> {
+    ((x * (ops::erf(&(x * FRAC_1_SQRT_2)?)? + 1.0)?)? / 2.0)
+}
+
+/// GELU's tanh approximation (max. error < 0.0005 on [−6, 6]):
+/// `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`.
+///
+/// # Errors
+/// As [`gelu`].
+#[doc(alias = "mlx_tanh")]
+pub fn gelu_approx(x: &Array) -> Result<Array> {
+    let x3 = ((x * x)? * x)?;
+    let inner = ((x + (x3 * 0.044715)?)? * (2.0 / PI).sqrt())?;
+    (x * 0.5)? * (ops::tanh(&inner)? + 1.0)?
+}
+
+/// GELU's sigmoid approximation (max. error < 0.015 on [−6, 6]):
+/// `x · σ(1.702 · x)`.
+///
+/// # Errors
+/// As [`sigmoid`].
+#[doc(alias = "mlx_sigmoid")]
+pub fn gelu_fast_approx(x: &Array) -> Result<Array> {
+    x * ops::sigmoid(&(x * 1.702)?)?
+}

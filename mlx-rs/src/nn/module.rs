@@ -1,0 +1,347 @@
+//! The [`Module`] trait: named traversal of a model's parameters and
+//! sub-modules, and what is built on it (loading, saving, counting,
+//! replacing layers).
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::error::Result;
+use crate::io::{self, LoadOptions, WeightSpec, WeightSpecs, WeightsReport};
+use crate::Array;
+
+/// The dotted path of `name` inside `prefix` (`"a.b"`, or `name` alone
+/// when `prefix` is empty). Used by the code `#[derive(Module)]`
+/// generates.
+pub fn join_name(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// A model or a layer: something with named parameters.
+///
+/// Names are dotted paths as in MLX and mlx-lm
+/// (`layers.0.self_attn.q_proj.weight`), so weights saved from Rust load in
+/// Python and the other way round. Implement it with
+/// [`#[derive(Module)]`](derive@crate::nn::Module); the implementations
+/// for [`Array`] (one parameter, named by the path that leads to it),
+/// `Option<T>` (nothing when `None`), `Vec<T>` and `[T; N]` (elements
+/// named `0`, `1`, …) and `Box<T>` are what the derive builds on.
+///
+/// ```
+/// use mlx_rs::nn::{Linear, Module, RmsNorm};
+/// use mlx_rs::{Array, Dtype};
+///
+/// #[derive(Debug, Module)]
+/// struct Block {
+///     norm: RmsNorm,
+///     #[module(rename = "proj")]
+///     layers: Vec<Linear>,
+///     #[module(skip)]
+///     scale: f32,
+/// }
+///
+/// let mut block = Block {
+///     norm: RmsNorm::new(4, 1e-5)?,
+///     layers: vec![Linear::new(4, 4, true)?, Linear::new(4, 2, false)?],
+///     scale: 0.5,
+/// };
+/// let names: Vec<String> = block.parameters().into_keys().collect();
+/// assert_eq!(names, ["norm.weight", "proj.0.bias", "proj.0.weight", "proj.1.weight"]);
+/// assert_eq!(block.num_parameters(), 4 + 16 + 4 + 8);
+///
+/// // Strict loading: every name present, nothing unexpected, same shapes and dtypes.
+/// let mut weights = block.parameters();
+/// weights.insert("proj.1.weight".into(), Array::ones(&[2, 4], Dtype::Float32)?);
+/// block.load_weights(weights.into_iter().collect())?;
+/// assert_eq!(block.layers[1].weight.to_vec::<f32>()?, [1.0; 8]);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Module` (a parameter, a layer or a model)",
+    label = "not a parameter or a sub-module",
+    note = "mark fields that are not parameters with `#[module(skip)]`"
+)]
+pub trait Module: Any {
+    /// Calls `f` with the name and value of every parameter, in field
+    /// order; `prefix` is this module's own path (`""` at the root).
+    fn visit_params<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Array));
+
+    /// Calls `f` with the name of every parameter and a mutable reference
+    /// to it, in field order.
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Array));
+
+    /// Calls `f` with this module and then, recursively, every sub-module,
+    /// with their paths. Containers (`Vec`, `Option`, …) and plain arrays
+    /// are not modules themselves: `f` sees what they hold.
+    ///
+    /// # Errors
+    /// The first error `f` returns, which stops the traversal.
+    fn visit_modules(
+        &self,
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &dyn Module) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Calls `f` with a mutable reference to this module, then visits its
+    /// sub-modules *as they are after `f` returned*: `f` may replace a
+    /// module in place (e.g. through [`Module::as_any_mut`] and
+    /// `downcast_mut`), and the traversal then goes into the replacement.
+    ///
+    /// # Errors
+    /// The first error `f` returns, which stops the traversal (modules
+    /// already visited keep whatever `f` did to them).
+    fn visit_modules_mut(
+        &mut self,
+        prefix: &str,
+        f: &mut dyn FnMut(&str, &mut dyn Module) -> Result<()>,
+    ) -> Result<()>;
+
+    /// `self` as [`Any`], to downcast a `&dyn Module` to its type.
+    fn as_any(&self) -> &dyn Any;
+
+    /// `self` as [`Any`], to downcast a `&mut dyn Module` to its type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// Every parameter by name (`Clone` of an array is cheap).
+    fn parameters(&self) -> BTreeMap<String, Array> {
+        let mut out = BTreeMap::new();
+        self.visit_params("", &mut |name, a| {
+            out.insert(name.to_owned(), a.clone());
+        });
+        out
+    }
+
+    /// The names, shapes and dtypes of every parameter: what
+    /// [`Module::load_weights`] expects.
+    fn weight_specs(&self) -> WeightSpecs {
+        let mut out = WeightSpecs::new();
+        self.visit_params("", &mut |name, a| {
+            out.insert(name.to_owned(), WeightSpec::of(a));
+        });
+        out
+    }
+
+    /// The number of parameter elements (for quantized layers: of the
+    /// packed weights, scales and biases as stored).
+    fn num_parameters(&self) -> usize {
+        let mut n = 0;
+        self.visit_params("", &mut |_, a| n += a.size());
+        n
+    }
+
+    /// The bytes the parameters take.
+    fn parameters_nbytes(&self) -> usize {
+        let mut n = 0;
+        self.visit_params("", &mut |_, a| n += a.nbytes());
+        n
+    }
+
+    /// Replaces every parameter with the weight of the same name, strictly:
+    /// every parameter must have a weight of the same shape and dtype, and
+    /// every weight a parameter. All or nothing: on error nothing changes.
+    ///
+    /// # Errors
+    /// [`Error::WeightsMismatch`](crate::Error::WeightsMismatch) listing
+    /// every missing, unexpected or mismatching name.
+    fn load_weights(&mut self, weights: HashMap<String, Array>) -> Result<WeightsReport> {
+        self.load_weights_with(weights, LoadOptions::strict())
+    }
+
+    /// [`Module::load_weights`] with the leniencies of `options`; what was
+    /// tolerated is listed in the returned report.
+    ///
+    /// # Errors
+    /// As [`io::check_weights`], with this module's parameters as the specs.
+    fn load_weights_with(
+        &mut self,
+        mut weights: HashMap<String, Array>,
+        options: LoadOptions,
+    ) -> Result<WeightsReport> {
+        let report = io::check_weights(&self.weight_specs(), &weights, options)?;
+        let matched: std::collections::HashSet<&str> =
+            report.matched.iter().map(String::as_str).collect();
+        self.visit_params_mut("", &mut |name, slot| {
+            if matched.contains(name) {
+                if let Some(w) = weights.remove(name) {
+                    *slot = w;
+                }
+            }
+        });
+        Ok(report)
+    }
+
+    /// Loads a safetensors file (through [`io::load_safetensors`]) with
+    /// [`Module::load_weights_with`].
+    ///
+    /// # Errors
+    /// As [`io::load_safetensors`] and [`Module::load_weights_with`].
+    fn load_safetensors(&mut self, path: &Path, options: LoadOptions) -> Result<WeightsReport> {
+        let file = io::load_safetensors(path)?;
+        self.load_weights_with(file.arrays, options)
+    }
+
+    /// Saves every parameter to a safetensors file with the metadata
+    /// `{"format": "mlx"}`, as Python MLX's `Module.save_weights` does.
+    ///
+    /// # Errors
+    /// As [`io::save_safetensors`].
+    fn save_safetensors(&self, path: &Path) -> Result<()> {
+        let arrays: HashMap<String, Array> = self.parameters().into_iter().collect();
+        let metadata = HashMap::from([("format".to_owned(), "mlx".to_owned())]);
+        io::save_safetensors(path, &arrays, &metadata)
+    }
+}
+
+impl dyn Module {
+    /// The module as a `T`, if it is one.
+    pub fn downcast_ref<T: Module>(&self) -> Option<&T> {
+        self.as_any().downcast_ref()
+    }
+
+    /// The module as a mutable `T`, if it is one.
+    pub fn downcast_mut<T: Module>(&mut self) -> Option<&mut T> {
+        self.as_any_mut().downcast_mut()
+    }
+}
+
+/// Calls `f` on every module of type `T` inside `model`, with its path, so
+/// that it can change or replace it in place.
+///
+/// ```
+/// use mlx_rs::nn::{replace_modules, Linear, Module};
+/// #[derive(Debug, Module)]
+/// struct Mlp { up: Linear, down: Linear }
+/// let mut m = Mlp { up: Linear::new(4, 8, true)?, down: Linear::new(8, 4, true)? };
+/// // drop the bias of every layer
+/// replace_modules(&mut m, |_, l: &mut Linear| { l.bias = None; Ok(()) })?;
+/// assert_eq!(m.parameters().len(), 2);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// The first error `f` returns.
+pub fn replace_modules<T: Module>(
+    model: &mut dyn Module,
+    mut f: impl FnMut(&str, &mut T) -> Result<()>,
+) -> Result<()> {
+    model.visit_modules_mut("", &mut |path, m| match m.downcast_mut::<T>() {
+        Some(t) => f(path, t),
+        None => Ok(()),
+    })
+}
+
+impl Module for Array {
+    fn visit_params<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Array)) {
+        f(prefix, self);
+    }
+
+    fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Array)) {
+        f(prefix, self);
+    }
+
+    fn visit_modules(
+        &self,
+        _prefix: &str,
+        _f: &mut dyn FnMut(&str, &dyn Module) -> Result<()>,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn visit_modules_mut(
+        &mut self,
+        _prefix: &str,
+        _f: &mut dyn FnMut(&str, &mut dyn Module) -> Result<()>,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// Implements `Module` for a container by forwarding to each element with
+/// the name `elem_name(prefix, index)`.
+macro_rules! container_impl {
+    ([$($gen:tt)*] $ty:ty, $iter:ident, $iter_mut:ident, $name:expr) => {
+        impl<$($gen)*> Module for $ty {
+            fn visit_params<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a Array)) {
+                for (i, m) in self.$iter().enumerate() {
+                    m.visit_params(&$name(prefix, i), f);
+                }
+            }
+
+            fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Array)) {
+                for (i, m) in self.$iter_mut().enumerate() {
+                    m.visit_params_mut(&$name(prefix, i), f);
+                }
+            }
+
+            fn visit_modules(
+                &self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &dyn Module) -> Result<()>,
+            ) -> Result<()> {
+                for (i, m) in self.$iter().enumerate() {
+                    m.visit_modules(&$name(prefix, i), f)?;
+                }
+                Ok(())
+            }
+
+            fn visit_modules_mut(
+                &mut self,
+                prefix: &str,
+                f: &mut dyn FnMut(&str, &mut dyn Module) -> Result<()>,
+            ) -> Result<()> {
+                for (i, m) in self.$iter_mut().enumerate() {
+                    m.visit_modules_mut(&$name(prefix, i), f)?;
+                }
+                Ok(())
+            }
+
+            fn as_any(&self) -> &dyn Any {
+                self
+            }
+
+            fn as_any_mut(&mut self) -> &mut dyn Any {
+                self
+            }
+        }
+    };
+}
+
+fn indexed(prefix: &str, i: usize) -> String {
+    join_name(prefix, &i.to_string())
+}
+
+fn same(prefix: &str, _: usize) -> String {
+    prefix.to_owned()
+}
+
+container_impl!([T: Module] Vec<T>, iter, iter_mut, indexed);
+container_impl!([T: Module, const N: usize] [T; N], iter, iter_mut, indexed);
+container_impl!([T: Module] Option<T>, iter, iter_mut, same);
+container_impl!([T: Module] Box<T>, once_ref, once_mut, same);
+
+/// `Box` as a one-element iterator, for `container_impl!`.
+trait Once<T> {
+    fn once_ref(&self) -> std::iter::Once<&T>;
+    fn once_mut(&mut self) -> std::iter::Once<&mut T>;
+}
+
+impl<T> Once<T> for Box<T> {
+    fn once_ref(&self) -> std::iter::Once<&T> {
+        std::iter::once(&**self)
+    }
+    fn once_mut(&mut self) -> std::iter::Once<&mut T> {
+        std::iter::once(&mut **self)
+    }
+}

@@ -1,0 +1,325 @@
+//! Operations on arrays.
+//!
+//! Each operation has a plain form, which runs on [`Stream::current`], and
+//! an `_on` form taking an explicit [`Stream`]. Binary operations accept any
+//! [`Operand`]: an `Array`, a `&Array`, or a Rust scalar. Rust scalars are
+//! *weakly typed*, exactly like Python scalars in MLX: they take the dtype
+//! of the array they meet when they can (`int8 array + 1` stays `int8`,
+//! `float16 array * 2.0` stays `float16`, `int32 array + 0.5` becomes
+//! `float32`). To make a scalar strongly typed, wrap it in
+//! [`Array::scalar`].
+
+use std::borrow::Cow;
+
+use half::{bf16, f16};
+use num_complex::Complex32;
+
+use crate::dtype::Dtype;
+use crate::error::{Error, Result};
+use crate::stream::Stream;
+use crate::Array;
+
+pub mod arith;
+pub mod compare;
+mod shape;
+
+pub use arith::*;
+pub use compare::*;
+
+/// A Rust scalar used as a weakly typed operand (see the [module
+/// docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Scalar {
+    /// A boolean (Python `bool`).
+    Bool(bool),
+    /// An integer of any Rust integer type (Python `int`).
+    Int(i128),
+    /// A real float of any Rust float type (Python `float`).
+    Float(f64),
+    /// A complex number (Python `complex`).
+    Complex(Complex32),
+}
+
+/// One side of a binary operation: an array (owned or borrowed) or a
+/// weakly typed Rust scalar.
+#[derive(Debug)]
+pub enum Operand<'a> {
+    /// A borrowed array.
+    Ref(&'a Array),
+    /// An owned array.
+    Owned(Array),
+    /// A weakly typed scalar.
+    Scalar(Scalar),
+}
+
+impl<'a> From<&'a Array> for Operand<'a> {
+    fn from(a: &'a Array) -> Self {
+        Operand::Ref(a)
+    }
+}
+
+impl From<Array> for Operand<'_> {
+    fn from(a: Array) -> Self {
+        Operand::Owned(a)
+    }
+}
+
+impl From<Scalar> for Operand<'_> {
+    fn from(s: Scalar) -> Self {
+        Operand::Scalar(s)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A Rust scalar type usable as a weakly typed operand: `bool`, the
+/// integers, `f16`, `bf16`, `f32`, `f64` and `Complex32` (sealed).
+pub trait ScalarOperand: Into<Scalar> + Copy + sealed::Sealed {}
+
+macro_rules! scalar_from {
+    ($variant:ident: $($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl ScalarOperand for $t {}
+        impl From<$t> for Scalar {
+            fn from(v: $t) -> Self {
+                Scalar::$variant(v.into())
+            }
+        }
+        impl From<$t> for Operand<'_> {
+            fn from(v: $t) -> Self {
+                Operand::Scalar(Scalar::from(v))
+            }
+        }
+    )*};
+}
+
+scalar_from!(Bool: bool);
+scalar_from!(Int: i8, i16, i32, i64, u8, u16, u32, u64);
+scalar_from!(Float: f32, f64, f16, bf16);
+scalar_from!(Complex: Complex32);
+
+impl Scalar {
+    /// The array this scalar becomes next to an array of dtype `other`
+    /// (MLX's Python rules), or alone when `other` is `None`.
+    ///
+    /// # Errors
+    /// [`Error::ScalarOverflow`] when an integer does not fit the dtype it
+    /// has to take.
+    pub(crate) fn to_array(self, other: Option<Dtype>) -> Result<Array> {
+        match self {
+            Scalar::Bool(b) => match other {
+                Some(d) => cast_scalar(if b { 1 } else { 0 }, f64::from(u8::from(b)), d),
+                None => Array::scalar(b),
+            },
+            Scalar::Int(v) => {
+                let default = if i32::try_from(v).is_ok() {
+                    Dtype::Int32
+                } else {
+                    Dtype::Int64
+                };
+                match other {
+                    // bool is the exception: it is always promoted, to
+                    // int32, wrapping like Python MLX's `static_cast`.
+                    Some(Dtype::Bool) => Array::scalar(v as i64 as i32),
+                    None => cast_scalar(v, v as f64, default),
+                    Some(d) => cast_scalar(v, v as f64, d),
+                }
+            }
+            Scalar::Float(x) => match other {
+                Some(d) if d.is_floating() => cast_scalar(0, x, d),
+                _ => Array::scalar(x as f32),
+            },
+            Scalar::Complex(c) => Array::scalar(c),
+        }
+    }
+}
+
+/// A 0-d array of dtype `d` holding `int` (for integer dtypes) or `float`
+/// (for the others); integers are range-checked as MLX's Python binding
+/// does (`uint64` wraps negative values, like Python).
+fn cast_scalar(int: i128, float: f64, d: Dtype) -> Result<Array> {
+    let overflow = || Error::ScalarOverflow {
+        value: int.to_string(),
+        dtype: d,
+    };
+    macro_rules! int {
+        ($t:ty) => {
+            Array::scalar(<$t>::try_from(int).map_err(|_| overflow())?)
+        };
+    }
+    match d {
+        Dtype::Bool => Array::scalar(int != 0 || float != 0.0),
+        Dtype::Uint8 => int!(u8),
+        Dtype::Uint16 => int!(u16),
+        Dtype::Uint32 => int!(u32),
+        Dtype::Uint64 => {
+            if int < 0 {
+                let v = i64::try_from(int).map_err(|_| overflow())?;
+                Array::scalar(v as u64)
+            } else {
+                int!(u64)
+            }
+        }
+        Dtype::Int8 => int!(i8),
+        Dtype::Int16 => int!(i16),
+        Dtype::Int32 => int!(i32),
+        Dtype::Int64 => int!(i64),
+        // Python MLX passes float scalars through `float` (f32) first; keep
+        // f64 precision only where the array itself is float64.
+        Dtype::Float16 => Array::scalar(f16::from_f32(float as f32)),
+        Dtype::Bfloat16 => Array::scalar(bf16::from_f32(float as f32)),
+        Dtype::Float32 => Array::scalar(float as f32),
+        Dtype::Float64 => Array::scalar(float),
+        Dtype::Complex64 => Array::scalar(Complex32::new(float as f32, 0.0)),
+    }
+}
+
+/// Turns two operands into arrays, applying the weak-scalar rules.
+pub(crate) fn resolve<'a, 'b>(
+    lhs: Operand<'a>,
+    rhs: Operand<'b>,
+) -> Result<(Cow<'a, Array>, Cow<'b, Array>)> {
+    fn split(o: Operand<'_>) -> std::result::Result<Cow<'_, Array>, Scalar> {
+        match o {
+            Operand::Ref(a) => Ok(Cow::Borrowed(a)),
+            Operand::Owned(a) => Ok(Cow::Owned(a)),
+            Operand::Scalar(s) => Err(s),
+        }
+    }
+    Ok(match (split(lhs), split(rhs)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Ok(a), Err(s)) => {
+            let b = s.to_array(Some(a.dtype()))?;
+            (a, Cow::Owned(b))
+        }
+        (Err(s), Ok(b)) => {
+            let a = s.to_array(Some(b.dtype()))?;
+            (Cow::Owned(a), b)
+        }
+        (Err(x), Err(y)) => (Cow::Owned(x.to_array(None)?), Cow::Owned(y.to_array(None)?)),
+    })
+}
+
+/// Runs a one-input op on `stream`.
+pub(crate) fn unary(
+    op: &'static str,
+    a: &Array,
+    stream: &Stream,
+    f: unsafe extern "C" fn(
+        *mut mlx_sys::mlx_array,
+        mlx_sys::mlx_array,
+        mlx_sys::mlx_stream,
+    ) -> i32,
+) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
+        // fresh out-param; the input and the stream are live handles.
+        unsafe { f(res, a.as_raw(), stream.as_raw()) }
+    })
+}
+
+/// Runs a two-input op on `stream`, after applying the weak-scalar rules.
+pub(crate) fn binary<'a, 'b>(
+    op: &'static str,
+    lhs: impl Into<Operand<'a>>,
+    rhs: impl Into<Operand<'b>>,
+    stream: &Stream,
+    f: unsafe extern "C" fn(
+        *mut mlx_sys::mlx_array,
+        mlx_sys::mlx_array,
+        mlx_sys::mlx_array,
+        mlx_sys::mlx_stream,
+    ) -> i32,
+) -> Result<Array> {
+    let (a, b) = resolve(lhs.into(), rhs.into())?;
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
+        // fresh out-param; both inputs and the stream are live handles.
+        unsafe { f(res, a.as_raw(), b.as_raw(), stream.as_raw()) }
+    })
+}
+
+/// Defines `name(lhs, rhs)` and `name_on(lhs, rhs, stream)` for a binary
+/// mlx-c op.
+macro_rules! binary_fns {
+    ($(#[doc = $doc:literal])* $name:ident, $name_on:ident, $cfn:ident, $cname:literal) => {
+        $(#[doc = $doc])*
+        ///
+        /// Operands may be arrays or weakly typed scalars; shapes broadcast
+        /// and dtypes promote as in MLX.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`](crate::Error::Mlx) when the shapes do not broadcast
+        /// or MLX rejects the dtypes; [`Error::ScalarOverflow`](crate::Error::ScalarOverflow)
+        /// when a scalar does not fit the array's dtype.
+        #[doc(alias = $cname)]
+        pub fn $name<'a, 'b>(
+            lhs: impl Into<$crate::ops::Operand<'a>>,
+            rhs: impl Into<$crate::ops::Operand<'b>>,
+        ) -> $crate::Result<$crate::Array> {
+            $name_on(lhs, rhs, &$crate::Stream::current()?)
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] on an explicit stream.")]
+        ///
+        /// # Errors
+        #[doc = concat!("As [`", stringify!($name), "`].")]
+        #[doc(alias = $cname)]
+        pub fn $name_on<'a, 'b>(
+            lhs: impl Into<$crate::ops::Operand<'a>>,
+            rhs: impl Into<$crate::ops::Operand<'b>>,
+            stream: &$crate::Stream,
+        ) -> $crate::Result<$crate::Array> {
+            $crate::ops::binary($cname, lhs, rhs, stream, mlx_sys::$cfn)
+        }
+    };
+}
+pub(crate) use binary_fns;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_int_takes_the_array_dtype() {
+        for (d, expect) in [
+            (Dtype::Int8, Dtype::Int8),
+            (Dtype::Uint16, Dtype::Uint16),
+            (Dtype::Bool, Dtype::Int32),
+            (Dtype::Int64, Dtype::Int64),
+            (Dtype::Float16, Dtype::Float16),
+            (Dtype::Complex64, Dtype::Complex64),
+        ] {
+            assert_eq!(Scalar::Int(3).to_array(Some(d)).unwrap().dtype(), expect);
+        }
+        assert_eq!(
+            Scalar::Int(i128::from(i64::MAX))
+                .to_array(None)
+                .unwrap()
+                .dtype(),
+            Dtype::Int64
+        );
+    }
+
+    #[test]
+    fn weak_int_overflow_is_an_error() {
+        let err = Scalar::Int(300).to_array(Some(Dtype::Uint8)).unwrap_err();
+        assert_eq!(
+            err,
+            Error::ScalarOverflow {
+                value: "300".into(),
+                dtype: Dtype::Uint8
+            }
+        );
+        assert!(Scalar::Int(-1).to_array(Some(Dtype::Uint32)).is_err());
+        assert!(Scalar::Int(i128::from(u64::MAX) + 1)
+            .to_array(Some(Dtype::Uint64))
+            .is_err());
+        // Like Python, uint64 wraps negative values.
+        let w = Scalar::Int(-1).to_array(Some(Dtype::Uint64)).unwrap();
+        assert_eq!(w.item::<u64>().unwrap(), u64::MAX);
+    }
+}
