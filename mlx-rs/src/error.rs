@@ -123,6 +123,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// An argument of an op that this crate rejects before calling MLX,
+    /// because MLX would not check it and would read or write out of
+    /// bounds (an `as_strided` view past the data), or because it cannot
+    /// cross to C (a string with a NUL byte). See [`ops`](crate::ops).
+    #[error("{op}: {reason}")]
+    InvalidArgument {
+        /// The mlx-c function that was not called, e.g. `"mlx_as_strided"`.
+        op: &'static str,
+        /// What is wrong with the argument.
+        reason: String,
+    },
+
     /// Quantization parameters MLX cannot take, found before calling MLX:
     /// a bit width or group size outside the mode's set, an unknown mode
     /// name, or a combination an MLX function has no argument for (nvfp4

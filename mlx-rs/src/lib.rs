@@ -27,6 +27,8 @@
 //! - [`quantization`]: affine, mxfp4, mxfp8 and nvfp4 quantization and the
 //!   quantized matrix products.
 //! - [`fast`]: fused attention, normalization and rotary embeddings.
+//! - [`nn`]: layers for inference, the [`nn::Module`] trait and its derive,
+//!   whole-model quantization, mlx-lm compatibility.
 //!
 //! # What can still end the process
 //! Running out of memory, as in Rust's standard library. MLX's CPU
@@ -46,8 +48,10 @@ pub mod fast;
 pub mod index;
 pub mod io;
 pub mod memory;
+pub mod nn;
 pub mod ops;
 pub mod quantization;
+pub mod random;
 mod stream;
 
 pub use array::{async_eval, eval, Array};

@@ -1,3 +1,4 @@
 //! Helpers shared by the workspace tests, examples and benches.
 
-pub mod models;
+/// Test models fetched on demand and cached (re-exported from `mlx-lm`).
+pub use mlx_lm::models;

@@ -697,16 +697,29 @@ fn get_metadata(g: &GgufHandle, key: &str) -> Result<Option<GgufValue>> {
 /// Loads a GGUF file: tensors (see [`Gguf::arrays`] for how quantized
 /// types are represented) and metadata. Data is read eagerly.
 ///
-/// The header is validated first (see [`inspect_gguf`]); MLX's loader also
-/// needs the file to be openable for writing (gguflib maps it read-write).
+/// The header is validated first (see [`inspect_gguf`]). MLX's loader
+/// (gguflib) opens the file read-write, so a read-only file is an
+/// [`Error::Io`] (it does not write to it).
 ///
 /// # Errors
-/// As [`inspect_gguf`]; [`Error::Mlx`] if MLX fails to load the file.
+/// As [`inspect_gguf`]; [`Error::Io`] when the file cannot be opened
+/// read-write; [`Error::Mlx`] if MLX fails to load the file.
 #[doc(alias = "mlx_load_gguf")]
 #[doc(alias = "mlx_io_gguf_get_array")]
 pub fn load_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
     let path = path.as_ref();
     let info = inspect_gguf(path)?;
+    // gguflib opens the file with O_RDWR | O_APPEND (it never writes while
+    // loading); say so instead of MLX's bare "gguf_init failed".
+    std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            kind: e.kind(),
+            message: format!("MLX's GGUF reader opens files read-write and could not: {e}"),
+        })?;
     let file = path_cstring(path)?;
     error::init();
     // SAFETY: a plain constructor with no inputs.

@@ -6,7 +6,8 @@
 //! parsed in Rust and every size they claim is checked against the length
 //! of the file, so a truncated or hostile file is an
 //! [`Error::InvalidFile`], never a crash, and never an attempt to allocate
-//! what a header claims.
+//! what a header claims. (The file is read twice, by these checks and by
+//! MLX: a file changed in between is not covered.)
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -27,6 +28,9 @@
 //! - GGUF: [`load_gguf`], [`save_gguf`], [`inspect_gguf`].
 //! - `.npy`: [`load_npy`], [`save_npy`] and in-memory variants.
 //! - strict loading: [`check_weights`], [`load_weights_into`].
+//! - with the cargo feature `safetensors`: `ArrayView` (an evaluated array
+//!   as a `safetensors::View`, without copying), `array_from_view`,
+//!   `arrays_from_safetensors`, `serialize_arrays` and the dtype mappings.
 
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
@@ -282,8 +286,8 @@ impl Drop for StringMap {
     }
 }
 
-/// Evaluates nothing; returns the current default stream's raw handle
-/// through `f` (keeping the stream alive for the call).
+/// Runs `f` with the raw handle of the current default stream, which stays
+/// alive for the call.
 pub(crate) fn with_default_stream<T>(f: impl FnOnce(mlx_sys::mlx_stream) -> T) -> Result<T> {
     let s = crate::Stream::current()?;
     Ok(f(s.as_raw()))

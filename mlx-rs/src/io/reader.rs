@@ -14,8 +14,10 @@
 //!
 //! Every callback runs under `catch_unwind`; a panic becomes a failure
 //! result for C++ (which throws, and mlx-c turns that into an error status)
-//! and is re-raised by [`Bridge::resume_panic`] once the mlx-c call
-//! returned on the calling thread.
+//! and is re-raised on the calling thread once the mlx-c call returned
+//! ([`Bridge::resume_panic`], [`drop_then_check`]). A panic while MLX
+//! evaluates a lazily loaded array (possibly on another thread) cannot be
+//! re-raised: that evaluation fails with MLX's short-read error instead.
 
 use std::any::Any;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -511,12 +513,6 @@ impl<'a> CWriter<'a> {
     /// The raw handle, valid while `self` lives.
     pub(crate) fn as_raw(&self) -> mlx_sys::mlx_io_writer {
         self.raw
-    }
-}
-
-impl Bridge for CWriter<'_> {
-    fn panic_slot(&self) -> &PanicSlot {
-        &self.panic
     }
 }
 

@@ -265,9 +265,10 @@ fn read_header(
 /// any tensor.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::InvalidFile`] if the
-/// header is malformed, names a dtype MLX cannot load, or claims data
-/// beyond the end of the file.
+/// [`Error::Io`](crate::Error::Io) if the file cannot be read;
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) if the header is
+/// malformed, names a dtype MLX cannot load, or claims data beyond the end
+/// of the file.
 pub fn inspect_safetensors(path: impl AsRef<Path>) -> Result<SafetensorsHeader> {
     let path = path.as_ref();
     let mut f = File::open(path).map_err(|e| io_error(path, &e))?;
@@ -323,8 +324,10 @@ fn finish(
 /// The header is read and checked first (see [`inspect_safetensors`]).
 ///
 /// # Errors
-/// [`Error::Io`] / [`Error::InvalidFile`] as [`inspect_safetensors`];
-/// [`Error::Mlx`] if MLX fails to load the file.
+/// [`Error::Io`](crate::Error::Io) and
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) as
+/// [`inspect_safetensors`]; [`Error::Mlx`](crate::Error::Mlx) if MLX fails
+/// to load the file.
 #[doc(alias = "mlx_load_safetensors")]
 pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Safetensors> {
     let path = path.as_ref();
@@ -382,8 +385,8 @@ fn load_from_source(source: Box<dyn RandomAccess>, origin: &str) -> Result<Safet
 /// reader and dropped when the last loaded array is.
 ///
 /// # Errors
-/// [`Error::InvalidFile`] if the header is invalid; [`Error::Mlx`] if MLX
-/// fails to load.
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) if the header is
+/// invalid; [`Error::Mlx`](crate::Error::Mlx) if MLX fails to load.
 #[doc(alias = "mlx_load_safetensors_reader")]
 pub fn load_safetensors_from_bytes<B>(bytes: B) -> Result<Safetensors>
 where
@@ -401,7 +404,7 @@ where
 /// that evaluation fail (MLX reports a short read).
 ///
 /// # Errors
-/// [`Error::Io`] if the stream cannot be measured; otherwise as
+/// [`Error::Io`](crate::Error::Io) if the stream cannot be measured; otherwise as
 /// [`load_safetensors_from_bytes`].
 #[doc(alias = "mlx_load_safetensors_reader")]
 pub fn load_safetensors_from_reader<R>(reader: R) -> Result<Safetensors>
@@ -430,8 +433,8 @@ where
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidData`] for a name, value or path with a NUL byte;
-/// [`Error::Mlx`] if MLX fails (an unsupported dtype such as `float64`,
+/// [`Error::InvalidData`](crate::Error::InvalidData) for a name, value or path with a NUL byte;
+/// [`Error::Mlx`](crate::Error::Mlx) if MLX fails (an unsupported dtype such as `float64`,
 /// an unwritable file, a failing evaluation).
 #[doc(alias = "mlx_save_safetensors")]
 pub fn save_safetensors<'a, K, MK, MV>(
@@ -456,7 +459,7 @@ where
 /// Saves safetensors into a seekable writer, borrowed for the call.
 ///
 /// # Errors
-/// As [`save_safetensors`]; a write error of `writer` is an [`Error::Mlx`]
+/// As [`save_safetensors`]; a write error of `writer` is an [`Error::Mlx`](crate::Error::Mlx)
 /// (MLX reports a short write). A panic of `writer` is re-raised.
 #[doc(alias = "mlx_save_safetensors_writer")]
 pub fn save_safetensors_to_writer<'a, W, K, MK, MV>(

@@ -1,6 +1,6 @@
 //! Activation functions, written as Python MLX's `nn` writes them.
 
-use std::f64::consts::{FRAC_1_SQRT_2, PI};
+use std::f64::consts::{PI, SQRT_2};
 
 use crate::error::Result;
 use crate::nn::ops;
@@ -39,7 +39,7 @@ pub fn silu(x: &Array) -> Result<Array> {
 /// [`Error::Mlx`](crate::Error::Mlx) for a non-floating dtype.
 #[doc(alias = "mlx_erf")]
 pub fn gelu(x: &Array) -> Result<Array> {
-    ((x * (ops::erf(&(x * FRAC_1_SQRT_2)?)? + 1.0)?)? / 2.0)
+    (x * (ops::erf(&(x / SQRT_2)?)? + 1.0)?)? / 2.0
 }
 
 /// GELU's tanh approximation (max. error < 0.0005 on [−6, 6]):

@@ -17,7 +17,12 @@ fn unary(
         mlx_sys::mlx_stream,
     ) -> i32,
 ) -> Result<Array> {
-    crate::ops::unary(op, a, &Stream::current()?, f)
+    let s = Stream::current()?;
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
+        // fresh out-param; the input and the stream are live handles.
+        unsafe { f(res, a.as_raw(), s.as_raw()) }
+    })
 }
 
 /// `1 / (1 + exp(-a))`. TODO(ops): move to ops once issue 4 lands.

@@ -20,11 +20,37 @@ use crate::stream::Stream;
 use crate::Array;
 
 pub mod arith;
+pub mod binary_more;
 pub mod compare;
+pub mod conv;
+pub mod creation;
+pub mod cumulative;
+pub mod fft;
+pub mod indexing;
+pub mod linalg;
+pub mod manipulation;
+pub mod matmul;
+pub mod misc;
+pub mod reduce;
 mod shape;
+pub mod sort;
+mod support;
+pub mod unary;
 
 pub use arith::*;
+pub use binary_more::*;
 pub use compare::*;
+pub use conv::*;
+pub use creation::*;
+pub use cumulative::*;
+pub use indexing::*;
+pub use manipulation::*;
+pub use matmul::*;
+pub use misc::*;
+pub use reduce::*;
+pub use sort::*;
+pub use support::Axes;
+pub use unary::*;
 
 /// A Rust scalar used as a weakly typed operand (see the [module
 /// docs](self)).

@@ -1,0 +1,10 @@
+use mlx_rs::nn::Module;
+use mlx_rs::Array;
+
+#[derive(Module)]
+struct Layer {
+    #[module(rename = "")]
+    weight: Array,
+}
+
+fn main() {}

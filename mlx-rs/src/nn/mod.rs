@@ -1,0 +1,79 @@
+//! Layers for inference, and the [`Module`] trait and derive that give a
+//! model named parameters.
+//!
+//! A model is a plain struct of layers that derives [`Module`](derive@Module):
+//!
+//! ```
+//! use mlx_rs::fast::AttentionMask;
+//! use mlx_rs::nn::{Attention, AttentionConfig, EmbeddingLayer, Mlp, Module, RmsNorm};
+//! use mlx_rs::nn::{quantize, QuantizeConfig};
+//! use mlx_rs::quantization::QuantMode;
+//! use mlx_rs::Array;
+//!
+//! #[derive(Debug, Module)]
+//! struct Block { self_attn: Attention, mlp: Mlp, input_layernorm: RmsNorm }
+//!
+//! #[derive(Debug, Module)]
+//! struct Model { embed_tokens: EmbeddingLayer, layers: Vec<Block>, norm: RmsNorm }
+//!
+//! let attn = AttentionConfig { dims: 32, n_heads: 4, n_kv_heads: 2, head_dim: 8,
+//!                              rope_base: 10000.0, bias: false };
+//! let mut model = Model {
+//!     embed_tokens: EmbeddingLayer::new(64, 32)?,
+//!     layers: vec![Block { self_attn: Attention::new(attn)?, mlp: Mlp::new(32, 64, false)?,
+//!                          input_layernorm: RmsNorm::new(32, 1e-5)? }],
+//!     norm: RmsNorm::new(32, 1e-5)?,
+//! };
+//! assert!(model.parameters().contains_key("layers.0.self_attn.k_proj.weight"));
+//!
+//! quantize(&mut model, &QuantizeConfig::new(QuantMode::affine(4, 32)?), None)?;
+//! assert!(model.parameters().contains_key("layers.0.self_attn.k_proj.scales"));
+//!
+//! let ids = Array::from_slice(&[1u32, 2, 3], &[1, 3])?;
+//! let h = model.embed_tokens.forward(&ids)?;
+//! let h = model.layers[0].self_attn.forward(&h, AttentionMask::Causal, None)?;
+//! assert_eq!(model.embed_tokens.as_linear(&h)?.shape(), [1, 3, 64]);
+//! # Ok::<(), mlx_rs::Error>(())
+//! ```
+//!
+//! - [`Module`]: named traversal, loading ([`Module::load_weights`] is
+//!   strict), saving, counting; [`replace_modules`] to swap layers.
+//! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
+//!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
+//!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU); activations
+//!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//! - [`quantize`] a whole model in place ([`LinearLayer`] and
+//!   [`EmbeddingLayer`] are float or quantized).
+//! - [`mlx_lm`]: mlx-lm's `config.json` quantization block and directory
+//!   layout.
+//!
+//! Layers built with `new` hold zeros (or ones for norms): inference
+//! layers get their values from [`Module::load_weights`].
+
+mod activations;
+mod attention;
+mod embedding;
+mod linear;
+mod mlp;
+pub mod mlx_lm;
+mod module;
+mod norm;
+mod ops;
+mod quantize;
+mod rope;
+
+pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
+pub use attention::{Attention, AttentionConfig, KvCache};
+pub use embedding::{Embedding, QuantizedEmbedding};
+pub use linear::{Linear, QuantizedLinear};
+/// Derives [`Module`] for a model struct; see the trait for what it
+/// generates and [`mlx_macros::Module`] for the attributes.
+pub use mlx_macros::Module;
+pub use mlp::Mlp;
+pub use module::{join_name, replace_modules, Module};
+pub use norm::{LayerNorm, RmsNorm};
+pub use quantize::{
+    dequantize, quantize, quantize_by, EmbeddingLayer, LinearLayer, MaybeQuantized,
+    QuantizeConfig, QuantizeReport,
+};
+pub use rope::Rope;

@@ -1,0 +1,166 @@
+//! Cumulative (scan) operations: `cumsum`, `cumprod`, `cummax`,
+//! `cummin` and `logcumsumexp`, over the flattened array (`axis = None`)
+//! or along one axis.
+//!
+//! ```
+//! use mlx_rs::ops::{cumsum, Scan};
+//! use mlx_rs::Array;
+//! let a = Array::from_slice(&[1i32, 2, 3, 4], &[4])?;
+//! assert_eq!(cumsum(&a, Some(0), Scan::default(), None)?.to_vec::<i32>()?, [1, 3, 6, 10]);
+//! let rev_excl = Scan::default().reverse(true).inclusive(false);
+//! assert_eq!(cumsum(&a, None, rev_excl, None)?.to_vec::<i32>()?, [9, 7, 4, 0]);
+//! # Ok::<(), mlx_rs::Error>(())
+//! ```
+
+use super::support::op;
+use crate::{Array, Dtype, Result, Stream};
+
+/// How a scan runs: from the end (`reverse`) and whether element `i`
+/// includes itself (`inclusive`). The default, MLX's, is forward and
+/// inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// Scan from the last element to the first.
+    pub reverse: bool,
+    /// Include element `i` in output `i` (otherwise output `i` covers the
+    /// elements before it, and output 0 is the identity).
+    pub inclusive: bool,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            reverse: false,
+            inclusive: true,
+        }
+    }
+}
+
+impl Scan {
+    /// Sets [`Scan::reverse`].
+    pub fn reverse(mut self, reverse: bool) -> Self {
+        self.reverse = reverse;
+        self
+    }
+
+    /// Sets [`Scan::inclusive`].
+    pub fn inclusive(mut self, inclusive: bool) -> Self {
+        self.inclusive = inclusive;
+        self
+    }
+}
+
+type ScanAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, bool, mlx_sys::mlx_stream) -> i32;
+type ScanAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, bool, mlx_sys::mlx_stream) -> i32;
+
+fn run_scan(
+    names: [&'static str; 2],
+    fns: (ScanAllFn, ScanAxisFn),
+    a: &Array,
+    axis: Option<i32>,
+    sc: Scan,
+    s: &Stream,
+) -> Result<Array> {
+    match axis {
+        None => Array::build(names[0], |res| {
+            // SAFETY: `fns.0` has exactly this signature; fresh out-param;
+            // `a` and `s` are live handles.
+            unsafe { (fns.0)(res, a.as_raw(), sc.reverse, sc.inclusive, s.as_raw()) }
+        }),
+        Some(axis) => Array::build(names[1], |res| {
+            // SAFETY: as above, for `fns.1`.
+            unsafe { (fns.1)(res, a.as_raw(), axis, sc.reverse, sc.inclusive, s.as_raw()) }
+        }),
+    }
+}
+
+type DtScanAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, bool, mlx_sys::mlx_dtype, bool, mlx_sys::mlx_stream) -> i32;
+type DtScanAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, bool, mlx_sys::mlx_dtype, bool, mlx_sys::mlx_stream) -> i32;
+
+/// Scans whose mlx-c functions take an optional dtype (called through the
+/// `mlxs_` shims, which take it as value + flag).
+fn dtype_scan(
+    names: [&'static str; 2],
+    fns: (DtScanAllFn, DtScanAxisFn),
+    a: &Array,
+    axis: Option<i32>,
+    sc: Scan,
+    dtype: Option<Dtype>,
+    s: &Stream,
+) -> Result<Array> {
+    let d = dtype.unwrap_or(Dtype::Float32).as_raw();
+    let has = dtype.is_some();
+    match axis {
+        None => Array::build(names[0], |res| {
+            // SAFETY: `fns.0` is the shim of exactly this signature; fresh
+            // out-param; `a` and `s` are live handles.
+            unsafe { (fns.0)(res, a.as_raw(), sc.reverse, sc.inclusive, d, has, s.as_raw()) }
+        }),
+        Some(axis) => Array::build(names[1], |res| {
+            // SAFETY: as above, for `fns.1`.
+            unsafe { (fns.1)(res, a.as_raw(), axis, sc.reverse, sc.inclusive, d, has, s.as_raw()) }
+        }),
+    }
+}
+
+op! {
+    /// Cumulative sum, over the flattened array (`axis = None`) or along `axis`,
+    /// accumulated in `dtype` when given (MLX's default: the input dtype,
+    /// with small integers and `bool` promoted).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
+    /// of range.
+    ["mlx_cumsum", "mlx_cumsum_axis"]
+    pub fn cumsum(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
+    on cumsum_on, s => {
+        dtype_scan(["mlx_cumsum", "mlx_cumsum_axis"], (mlx_sys::mlxs_cumsum, mlx_sys::mlxs_cumsum_axis), a, axis, scan, dtype, s)
+    }
+
+    /// Cumulative product, over the flattened array (`axis = None`) or along `axis`,
+    /// accumulated in `dtype` when given (MLX's default: the input dtype,
+    /// with small integers and `bool` promoted).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
+    /// of range.
+    ["mlx_cumprod", "mlx_cumprod_axis"]
+    pub fn cumprod(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
+    on cumprod_on, s => {
+        dtype_scan(["mlx_cumprod", "mlx_cumprod_axis"], (mlx_sys::mlxs_cumprod, mlx_sys::mlxs_cumprod_axis), a, axis, scan, dtype, s)
+    }
+
+    /// Cumulative maximum over the flattened array (`axis = None`) or along `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
+    /// of range.
+    ["mlx_cummax", "mlx_cummax_axis"]
+    pub fn cummax(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
+    on cummax_on, s => {
+        run_scan(["mlx_cummax", "mlx_cummax_axis"], (mlx_sys::mlx_cummax, mlx_sys::mlx_cummax_axis), a, axis, scan, s)
+    }
+
+    /// Cumulative minimum over the flattened array (`axis = None`) or along `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
+    /// of range.
+    ["mlx_cummin", "mlx_cummin_axis"]
+    pub fn cummin(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
+    on cummin_on, s => {
+        run_scan(["mlx_cummin", "mlx_cummin_axis"], (mlx_sys::mlx_cummin, mlx_sys::mlx_cummin_axis), a, axis, scan, s)
+    }
+
+    /// Cumulative `log(sum(exp(a)))`, computed stably, over the flattened array (`axis = None`) or along `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
+    /// of range.
+    ["mlx_logcumsumexp", "mlx_logcumsumexp_axis"]
+    pub fn logcumsumexp(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
+    on logcumsumexp_on, s => {
+        run_scan(["mlx_logcumsumexp", "mlx_logcumsumexp_axis"], (mlx_sys::mlx_logcumsumexp, mlx_sys::mlx_logcumsumexp_axis), a, axis, scan, s)
+    }
+
+}

@@ -1,0 +1,410 @@
+//! Gathering and scattering by index arrays (`take`, `take_along_axis`,
+//! `put_along_axis`, `gather`, `scatter` with its reductions,
+//! `masked_scatter`) and slicing with explicit bounds (`slice`,
+//! `slice_update` with its reductions, and the dynamic forms whose start
+//! is an array).
+//!
+//! For NumPy-style `a[...]` indexing see [`crate::index`].
+//!
+//! # Bounds
+//! MLX does not check index values: an out-of-range index reads or writes
+//! outside the array. Every function here therefore evaluates its index
+//! arrays (not the arrays being indexed) and returns
+//! [`Error::InvalidIndex`](crate::Error::InvalidIndex) for a value out of
+//! range, before calling MLX. Negative indices count from the end, as in
+//! MLX.
+//!
+//! ```
+//! use mlx_rs::ops::{scatter, take, Update};
+//! use mlx_rs::Array;
+//! let a = Array::from_slice(&[10i32, 20, 30], &[3])?;
+//! let i = Array::from_slice(&[2i32, 0], &[2])?;
+//! assert_eq!(take(&a, &i, None)?.to_vec::<i32>()?, [30, 10]);
+//! let upd = Array::from_slice(&[1i32, 2], &[2, 1])?;
+//! let b = scatter(&a, [&i], &upd, &[0], Update::Add)?;
+//! assert_eq!(b.to_vec::<i32>()?, [12, 20, 31]);
+//! let bad = Array::from_slice(&[3i32], &[1])?;
+//! assert!(take(&a, &bad, None).is_err());
+//! # Ok::<(), mlx_rs::Error>(())
+//! ```
+
+use super::support::{check_indices, norm_axis, op, vector};
+use crate::{Array, Dtype, Error, Result};
+
+/// How an update combines with the values it lands on, for [`scatter`]
+/// and [`slice_update`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Update {
+    /// Replace them.
+    #[default]
+    Set,
+    /// Add to them.
+    Add,
+    /// Multiply them.
+    Prod,
+    /// Keep the larger.
+    Max,
+    /// Keep the smaller.
+    Min,
+}
+
+/// The size of `a`'s axis `axis`, when it exists.
+fn axis_size(a: &Array, axis: i32) -> Option<i64> {
+    norm_axis(axis, a.ndim()).map(|i| i64::from(a.shape()[i]))
+}
+
+/// Checks each index array against the axis it indexes (axes that do not
+/// exist are left to MLX, which rejects them).
+fn check_all(op: &'static str, a: &Array, indices: &[&Array], axes: &[i32]) -> Result<()> {
+    for (idx, &axis) in indices.iter().zip(axes) {
+        if let Some(size) = axis_size(a, axis) {
+            check_indices(op, idx, size)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `start` (an integer array of one value per axis) keeps a
+/// window of `sizes` (the sizes along `axes`) inside `a`.
+fn check_dynamic_start(op: &'static str, a: &Array, start: &Array, axes: &[i32], sizes: &[i64]) -> Result<()> {
+    if !start.dtype().is_integer() {
+        return Ok(());
+    }
+    let starts = start.astype(Dtype::Int64)?.to_vec::<i64>()?;
+    for ((&v, &axis), &size) in starts.iter().zip(axes).zip(sizes) {
+        let Some(dim) = axis_size(a, axis) else { continue };
+        let abs = if v < 0 { v + dim } else { v };
+        if abs < 0 || size < 0 || abs + size > dim {
+            return Err(Error::InvalidIndex {
+                reason: format!(
+                    "{op}: a window of {size} starting at {v} does not fit an axis of size {dim}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+type ScatterFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_vector_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    mlx_sys::mlx_stream,
+) -> i32;
+type ScatterSingleFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
+type SliceUpdateFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    *const i32,
+    usize,
+    *const i32,
+    usize,
+    mlx_sys::mlx_stream,
+) -> i32;
+
+impl Update {
+    fn scatter(self) -> ([&'static str; 2], ScatterFn, ScatterSingleFn) {
+        match self {
+            Update::Set => (["mlx_scatter", "mlx_scatter_single"], mlx_sys::mlx_scatter, mlx_sys::mlx_scatter_single),
+            Update::Add => (["mlx_scatter_add", "mlx_scatter_add_single"], mlx_sys::mlx_scatter_add, mlx_sys::mlx_scatter_add_single),
+            Update::Prod => (["mlx_scatter_prod", "mlx_scatter_prod_single"], mlx_sys::mlx_scatter_prod, mlx_sys::mlx_scatter_prod_single),
+            Update::Max => (["mlx_scatter_max", "mlx_scatter_max_single"], mlx_sys::mlx_scatter_max, mlx_sys::mlx_scatter_max_single),
+            Update::Min => (["mlx_scatter_min", "mlx_scatter_min_single"], mlx_sys::mlx_scatter_min, mlx_sys::mlx_scatter_min_single),
+        }
+    }
+
+    fn slice_update(self) -> (&'static str, SliceUpdateFn) {
+        match self {
+            Update::Set => ("mlx_slice_update", mlx_sys::mlx_slice_update),
+            Update::Add => ("mlx_slice_update_add", mlx_sys::mlx_slice_update_add),
+            Update::Prod => ("mlx_slice_update_prod", mlx_sys::mlx_slice_update_prod),
+            Update::Max => ("mlx_slice_update_max", mlx_sys::mlx_slice_update_max),
+            Update::Min => ("mlx_slice_update_min", mlx_sys::mlx_slice_update_min),
+        }
+    }
+}
+
+op! {
+    /// The elements at `indices` of the flattened array (`axis = None`),
+    /// or the slices at `indices` along `axis`; the result has
+    /// `indices`' shape in place of the axis.
+    ///
+    /// # Errors
+    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) for an index out
+    /// of range; [`Error::Mlx`](crate::Error::Mlx) with MLX's message for
+    /// non-integer indices or an axis out of range.
+    ["mlx_take", "mlx_take_axis"]
+    pub fn take(a: &Array, indices: &Array, axis: Option<i32>) -> Array;
+    on take_on, s => {
+        match axis {
+            None => {
+                check_indices("mlx_take", indices, a.size() as i64)?;
+                Array::build("mlx_take", |res| {
+                    // SAFETY: fresh out-param; live handles; indices checked.
+                    unsafe { mlx_sys::mlx_take(res, a.as_raw(), indices.as_raw(), s.as_raw()) }
+                })
+            }
+            Some(axis) => {
+                check_all("mlx_take_axis", a, &[indices], &[axis])?;
+                Array::build("mlx_take_axis", |res| {
+                    // SAFETY: fresh out-param; live handles; indices checked.
+                    unsafe { mlx_sys::mlx_take_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
+                })
+            }
+        }
+    }
+
+    /// The elements at `indices` along `axis`, where `indices` has `a`'s
+    /// number of dimensions and broadcasts with it off the axis.
+    ///
+    /// # Errors
+    /// As [`take`], and [`Error::Mlx`](crate::Error::Mlx) when the
+    /// dimensions do not match.
+    ["mlx_take_along_axis"]
+    pub fn take_along_axis(a: &Array, indices: &Array, axis: i32) -> Array;
+    on take_along_axis_on, s => {
+        check_all("mlx_take_along_axis", a, &[indices], &[axis])?;
+        Array::build("mlx_take_along_axis", |res| {
+            // SAFETY: fresh out-param; live handles; indices checked.
+            unsafe { mlx_sys::mlx_take_along_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
+        })
+    }
+
+    /// A copy of `a` with `values` written at `indices` along `axis` (the
+    /// inverse of [`take_along_axis`]).
+    ///
+    /// # Errors
+    /// As [`take_along_axis`].
+    ["mlx_put_along_axis"]
+    pub fn put_along_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
+    on put_along_axis_on, s => {
+        check_all("mlx_put_along_axis", a, &[indices], &[axis])?;
+        Array::build("mlx_put_along_axis", |res| {
+            // SAFETY: fresh out-param; live handles; indices checked.
+            unsafe {
+                mlx_sys::mlx_put_along_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
+            }
+        })
+    }
+
+    /// Like [`put_along_axis`], but adds `values` (repeated indices
+    /// accumulate).
+    ///
+    /// # Errors
+    /// As [`take_along_axis`].
+    ["mlx_scatter_add_axis"]
+    pub fn scatter_add_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
+    on scatter_add_axis_on, s => {
+        check_all("mlx_scatter_add_axis", a, &[indices], &[axis])?;
+        Array::build("mlx_scatter_add_axis", |res| {
+            // SAFETY: fresh out-param; live handles; indices checked.
+            unsafe {
+                mlx_sys::mlx_scatter_add_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
+            }
+        })
+    }
+
+    /// MLX's general gather: index array `i` selects along `axes[i]` (the
+    /// index arrays broadcast together), and each selected point starts a
+    /// window of `slice_sizes` (one size per axis of `a`). The result's
+    /// shape is the broadcast index shape followed by `slice_sizes`.
+    ///
+    /// # Errors
+    /// As [`take`], and [`Error::Mlx`](crate::Error::Mlx) when the numbers
+    /// of indices and axes differ or the slice sizes do not fit.
+    ["mlx_gather", "mlx_gather_single"]
+    pub fn gather<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, axes: &[i32], slice_sizes: &[i32]) -> Array;
+    on gather_on, s => {
+        let indices: Vec<&Array> = indices.into_iter().collect();
+        check_all("mlx_gather", a, &indices, axes)?;
+        if let ([idx], [axis]) = (indices.as_slice(), axes) {
+            return Array::build("mlx_gather_single", |res| {
+                // SAFETY: fresh out-param; `slice_sizes` holds its length in
+                // ints; live handles; indices checked.
+                unsafe {
+                    mlx_sys::mlx_gather_single(res, a.as_raw(), idx.as_raw(), *axis, slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
+                }
+            });
+        }
+        let v = vector(indices.iter().copied());
+        Array::build("mlx_gather", |res| {
+            // SAFETY: fresh out-param; `v` is a live vector; `axes` and
+            // `slice_sizes` hold their lengths in ints; live handles;
+            // indices checked.
+            unsafe {
+                mlx_sys::mlx_gather(res, a.as_raw(), v.0, axes.as_ptr(), axes.len(), slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
+            }
+        })
+    }
+
+    /// MLX's general scatter, the inverse of [`gather`]: `updates` (shape:
+    /// the broadcast index shape followed by one window shape of `a`'s
+    /// rank) lands at the points that index array `i` selects along
+    /// `axes[i]`, combined as `update` says.
+    ///
+    /// # Errors
+    /// As [`gather`].
+    ["mlx_scatter", "mlx_scatter_single", "mlx_scatter_add", "mlx_scatter_add_single", "mlx_scatter_prod", "mlx_scatter_prod_single", "mlx_scatter_max", "mlx_scatter_max_single", "mlx_scatter_min", "mlx_scatter_min_single"]
+    pub fn scatter<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, updates: &Array, axes: &[i32], update: Update) -> Array;
+    on scatter_on, s => {
+        let indices: Vec<&Array> = indices.into_iter().collect();
+        let (names, multi, single) = update.scatter();
+        check_all(names[0], a, &indices, axes)?;
+        if let ([idx], [axis]) = (indices.as_slice(), axes) {
+            return Array::build(names[1], |res| {
+                // SAFETY: `single` has exactly this signature; fresh
+                // out-param; live handles; indices checked.
+                unsafe { single(res, a.as_raw(), idx.as_raw(), updates.as_raw(), *axis, s.as_raw()) }
+            });
+        }
+        let v = vector(indices.iter().copied());
+        Array::build(names[0], |res| {
+            // SAFETY: `multi` has exactly this signature; fresh out-param;
+            // `v` is a live vector; `axes` holds its length in ints; live
+            // handles; indices checked.
+            unsafe { multi(res, a.as_raw(), v.0, updates.as_raw(), axes.as_ptr(), axes.len(), s.as_raw()) }
+        })
+    }
+
+    /// A copy of `a` whose elements where `mask` (broadcast to `a`'s shape)
+    /// is true are replaced, in row-major order, by the first elements of
+    /// `src`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) when `src` has
+    /// fewer elements than `mask` selects; [`Error::Mlx`](crate::Error::Mlx)
+    /// with MLX's message for a mask that is not `bool` or does not
+    /// broadcast.
+    ["mlx_masked_scatter"]
+    pub fn masked_scatter(a: &Array, mask: &Array, src: &Array) -> Array;
+    on masked_scatter_on, s => {
+        if mask.dtype() == Dtype::Bool {
+            if let Ok(m) = mask.broadcast_to_on(a.shape(), s) {
+                let n = m.astype(Dtype::Uint32)?.to_vec::<u32>()?.iter().filter(|&&x| x != 0).count();
+                if n > src.size() {
+                    return Err(Error::InvalidIndex {
+                        reason: format!("mlx_masked_scatter: the mask selects {n} elements but the source has {}", src.size()),
+                    });
+                }
+            }
+        }
+        Array::build("mlx_masked_scatter", |res| {
+            // SAFETY: fresh out-param; live handles; the source is checked
+            // to cover the mask.
+            unsafe { mlx_sys::mlx_masked_scatter(res, a.as_raw(), mask.as_raw(), src.as_raw(), s.as_raw()) }
+        })
+    }
+
+    /// The slice `start..stop` with step `strides` along every axis (one
+    /// entry per axis; out-of-range bounds are clamped as in Python).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when the lists
+    /// do not have one entry per axis.
+    ["mlx_slice"]
+    pub fn slice(a: &Array, start: &[i32], stop: &[i32], strides: &[i32]) -> Array;
+    on slice_on, s => {
+        if strides.contains(&0) {
+            return Err(super::support::invalid("mlx_slice", "slice step cannot be zero"));
+        }
+        Array::build("mlx_slice", |res| {
+            // SAFETY: fresh out-param; the three lists hold their lengths in
+            // ints; live handles.
+            unsafe {
+                mlx_sys::mlx_slice(res, a.as_raw(), start.as_ptr(), start.len(), stop.as_ptr(), stop.len(), strides.as_ptr(), strides.len(), s.as_raw())
+            }
+        })
+    }
+
+    /// The window of `slice_size` (one size per entry of `axes`) starting
+    /// at the positions in the integer array `start`, whose values need not
+    /// be known when the graph is built.
+    ///
+    /// # Errors
+    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) when the window
+    /// does not fit; [`Error::Mlx`](crate::Error::Mlx) with MLX's message
+    /// for mismatched lengths.
+    ["mlx_slice_dynamic"]
+    pub fn slice_dynamic(a: &Array, start: &Array, axes: &[i32], slice_size: &[i32]) -> Array;
+    on slice_dynamic_on, s => {
+        let sizes: Vec<i64> = axes
+            .iter()
+            .filter_map(|&ax| norm_axis(ax, a.ndim()))
+            .map(|i| i64::from(*slice_size.get(i).unwrap_or(&0)))
+            .collect();
+        if sizes.len() == axes.len() && slice_size.len() == a.ndim() {
+            check_dynamic_start("mlx_slice_dynamic", a, start, axes, &sizes)?;
+        }
+        Array::build("mlx_slice_dynamic", |res| {
+            // SAFETY: fresh out-param; `axes` and `slice_size` hold their
+            // lengths in ints; live handles; the window is checked.
+            unsafe {
+                mlx_sys::mlx_slice_dynamic(res, a.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), slice_size.as_ptr(), slice_size.len(), s.as_raw())
+            }
+        })
+    }
+
+    /// A copy of `src` with `update` written into the slice
+    /// `start..stop` by `strides`, combined as `mode` says.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `update`
+    /// does not broadcast to the slice or the lists do not have one entry
+    /// per axis.
+    ["mlx_slice_update", "mlx_slice_update_add", "mlx_slice_update_prod", "mlx_slice_update_max", "mlx_slice_update_min"]
+    pub fn slice_update(src: &Array, update: &Array, start: &[i32], stop: &[i32], strides: &[i32], mode: Update) -> Array;
+    on slice_update_on, s => {
+        let (name, f) = mode.slice_update();
+        if strides.contains(&0) {
+            return Err(super::support::invalid(name, "slice step cannot be zero"));
+        }
+        Array::build(name, |res| {
+            // SAFETY: `f` has exactly this signature; fresh out-param; the
+            // three lists hold their lengths in ints; live handles.
+            unsafe {
+                f(res, src.as_raw(), update.as_raw(), start.as_ptr(), start.len(), stop.as_ptr(), stop.len(), strides.as_ptr(), strides.len(), s.as_raw())
+            }
+        })
+    }
+
+    /// A copy of `src` with `update` written at the positions in the
+    /// integer array `start` along `axes` (the window is `update`'s shape).
+    ///
+    /// # Errors
+    /// As [`slice_dynamic`].
+    ["mlx_slice_update_dynamic"]
+    pub fn slice_update_dynamic(src: &Array, update: &Array, start: &Array, axes: &[i32]) -> Array;
+    on slice_update_dynamic_on, s => {
+        if update.ndim() == src.ndim() {
+            let sizes: Vec<i64> = axes
+                .iter()
+                .filter_map(|&ax| norm_axis(ax, src.ndim()))
+                .map(|i| i64::from(update.shape()[i]))
+                .collect();
+            if sizes.len() == axes.len() {
+                check_dynamic_start("mlx_slice_update_dynamic", src, start, axes, &sizes)?;
+            }
+        }
+        Array::build("mlx_slice_update_dynamic", |res| {
+            // SAFETY: fresh out-param; `axes` holds its length in ints; live
+            // handles; the window is checked.
+            unsafe {
+                mlx_sys::mlx_slice_update_dynamic(res, src.as_raw(), update.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), s.as_raw())
+            }
+        })
+    }
+}
+

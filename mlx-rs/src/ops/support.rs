@@ -1,0 +1,358 @@
+//! Plumbing shared by the op families: the `op!` macro that defines an op
+//! and its `_on` twin, typed trampolines for the common mlx-c signatures,
+//! vectors of arrays in and out, optional arrays, and index checks.
+
+use std::ffi::CString;
+
+use crate::array::RawVector;
+use crate::error::{check, Error, Result};
+use crate::{Array, Dtype, Stream};
+
+/// Defines ops as pairs: `name(args)` on [`Stream::current`] and
+/// `name_on(args, stream)`, both carrying `#[doc(alias)]` for every mlx-c
+/// function they can call (the coverage test reads those names from this
+/// macro's invocations).
+///
+/// ```text
+/// op! {
+///     /// Docs, with an `# Errors` section.
+///     ["mlx_abs"]
+///     pub fn abs(a: &Array) -> Array;
+///     on abs_on, s => { unary("mlx_abs", a, s, mlx_sys::mlx_abs) }
+/// }
+/// ```
+macro_rules! op {
+    ($(
+        $(#[$attr:meta])*
+        [$($cname:literal),+ $(,)?]
+        pub fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty;
+        on $name_on:ident, $s:ident => $body:block
+    )*) => {$(
+        $(#[$attr])*
+        $(#[doc(alias = $cname)])+
+        pub fn $name $(<$($lt),+>)? ($($arg: $ty),*) -> $crate::Result<$ret> {
+            $name_on($($arg,)* &$crate::Stream::current()?)
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] on an explicit stream.")]
+        ///
+        /// # Errors
+        #[doc = concat!("As [`", stringify!($name), "`].")]
+        $(#[doc(alias = $cname)])+
+        pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> $body
+    )*};
+}
+pub(crate) use op;
+
+/// Which axes an op works on: all of them (the flattened array), one, or
+/// several. Converts from `i32`, `&[i32]`, `&[i32; N]` and `&Vec<i32>`.
+///
+/// ```
+/// use mlx_rs::ops::{sum, Axes};
+/// use mlx_rs::Array;
+/// let a = Array::from_slice(&[1i32, 2, 3, 4], &[2, 2])?;
+/// assert_eq!(sum(&a, Axes::All, false)?.item::<i32>()?, 10);
+/// assert_eq!(sum(&a, 0, false)?.to_vec::<i32>()?, [4, 6]);
+/// assert_eq!(sum(&a, &[0, 1], true)?.shape(), [1, 1]);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axes<'a> {
+    /// Every axis.
+    All,
+    /// One axis (negative counts from the end).
+    One(i32),
+    /// Several axes.
+    Many(&'a [i32]),
+}
+
+impl From<i32> for Axes<'_> {
+    fn from(a: i32) -> Self {
+        Axes::One(a)
+    }
+}
+
+impl<'a> From<&'a [i32]> for Axes<'a> {
+    fn from(a: &'a [i32]) -> Self {
+        Axes::Many(a)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [i32; N]> for Axes<'a> {
+    fn from(a: &'a [i32; N]) -> Self {
+        Axes::Many(a)
+    }
+}
+
+impl<'a> From<&'a Vec<i32>> for Axes<'a> {
+    fn from(a: &'a Vec<i32>) -> Self {
+        Axes::Many(a)
+    }
+}
+
+/// mlx-c's `(res, a, keepdims, s)`.
+pub(crate) type AllFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, axis, keepdims, s)`.
+pub(crate) type AxisFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, axes, axes_num, keepdims, s)`.
+pub(crate) type AxesFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, int, s)`.
+pub(crate) type IntFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, int, int, s)`.
+pub(crate) type Int2Fn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, ints, ints_num, s)`.
+pub(crate) type IntsFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    mlx_sys::mlx_stream,
+) -> i32;
+/// mlx-c's `(res, a, b, s)`.
+pub(crate) type BinaryFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_stream,
+) -> i32;
+
+/// Runs a reduction in its three mlx-c forms (all axes, one, several).
+pub(crate) fn reduce(
+    names: [&'static str; 3],
+    fns: (AllFn, AxisFn, AxesFn),
+    a: &Array,
+    axes: Axes<'_>,
+    keepdims: bool,
+    s: &Stream,
+) -> Result<Array> {
+    match axes {
+        Axes::All => Array::build(names[0], |res| {
+            // SAFETY: `fns.0` has exactly this signature; `res` is a fresh
+            // out-param; `a` and `s` are live handles.
+            unsafe { (fns.0)(res, a.as_raw(), keepdims, s.as_raw()) }
+        }),
+        Axes::One(axis) => Array::build(names[1], |res| {
+            // SAFETY: as above, for `fns.1`.
+            unsafe { (fns.1)(res, a.as_raw(), axis, keepdims, s.as_raw()) }
+        }),
+        Axes::Many(axes) => Array::build(names[2], |res| {
+            // SAFETY: as above, for `fns.2`; `axes` points at `axes.len()`
+            // ints that outlive the call.
+            unsafe { (fns.2)(res, a.as_raw(), axes.as_ptr(), axes.len(), keepdims, s.as_raw()) }
+        }),
+    }
+}
+
+/// Runs an mlx-c `(res, a, int, s)` function.
+pub(crate) fn int_op(op: &'static str, a: &Array, v: i32, s: &Stream, f: IntFn) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` has exactly this signature; fresh out-param; `a` and
+        // `s` are live handles.
+        unsafe { f(res, a.as_raw(), v, s.as_raw()) }
+    })
+}
+
+/// Runs an mlx-c `(res, a, int, int, s)` function.
+pub(crate) fn int2_op(
+    op: &'static str,
+    a: &Array,
+    v: i32,
+    w: i32,
+    s: &Stream,
+    f: Int2Fn,
+) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` has exactly this signature; fresh out-param; `a` and
+        // `s` are live handles.
+        unsafe { f(res, a.as_raw(), v, w, s.as_raw()) }
+    })
+}
+
+/// Runs an mlx-c `(res, a, ints, ints_num, s)` function.
+pub(crate) fn ints_op(
+    op: &'static str,
+    a: &Array,
+    v: &[i32],
+    s: &Stream,
+    f: IntsFn,
+) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` has exactly this signature; fresh out-param; `v`
+        // points at `v.len()` ints that outlive the call; live handles.
+        unsafe { f(res, a.as_raw(), v.as_ptr(), v.len(), s.as_raw()) }
+    })
+}
+
+/// Runs an mlx-c `(res, a, b, s)` function on two arrays (no weak-scalar
+/// rules; see [`super::binary`] for those).
+pub(crate) fn array2_op(
+    op: &'static str,
+    a: &Array,
+    b: &Array,
+    s: &Stream,
+    f: BinaryFn,
+) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` has exactly this signature; fresh out-param; both
+        // inputs and the stream are live handles.
+        unsafe { f(res, a.as_raw(), b.as_raw(), s.as_raw()) }
+    })
+}
+
+/// The handle of `a`, or the empty handle that mlx-c reads as "absent" for
+/// the arguments its header marks `/* may be null */`.
+pub(crate) fn opt(a: Option<&Array>) -> mlx_sys::mlx_array {
+    a.map_or(
+        mlx_sys::mlx_array {
+            ctx: std::ptr::null_mut(),
+        },
+        Array::as_raw,
+    )
+}
+
+/// Owns an `mlx_vector_array` that an mlx-c function fills.
+pub(crate) struct VecOut(pub(crate) mlx_sys::mlx_vector_array);
+
+impl VecOut {
+    /// Runs `f` with a fresh vector out-param, checks the status and
+    /// returns the arrays.
+    pub(crate) fn run(
+        op: &'static str,
+        f: impl FnOnce(*mut mlx_sys::mlx_vector_array) -> i32,
+    ) -> Result<Vec<Array>> {
+        crate::error::init();
+        // SAFETY: mlx_vector_array_new returns an empty vector, owned and
+        // freed by the guard.
+        let mut out = VecOut(unsafe { mlx_sys::mlx_vector_array_new() });
+        check(op, f(&mut out.0))?;
+        // SAFETY: `out.0` is a live vector that mlx-c filled.
+        let n = unsafe { mlx_sys::mlx_vector_array_size(out.0) };
+        (0..n)
+            .map(|i| {
+                Array::build(op, |res| {
+                    // SAFETY: `i < n`; the vector is live; `res` is a fresh
+                    // out-param that receives a new reference.
+                    unsafe { mlx_sys::mlx_vector_array_get(res, out.0, i) }
+                })
+            })
+            .collect()
+    }
+}
+
+impl Drop for VecOut {
+    fn drop(&mut self) {
+        // SAFETY: the vector is owned here and freed exactly once; freeing
+        // an empty vector is a no-op.
+        unsafe { mlx_sys::mlx_vector_array_free(self.0) };
+    }
+}
+
+/// A vector of arrays for mlx-c to read.
+pub(crate) fn vector<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> RawVector {
+    crate::error::init();
+    RawVector::new(arrays)
+}
+
+/// A NUL-terminated copy of a mode or subscript string.
+pub(crate) fn c_string(what: &'static str, s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::InvalidArgument {
+        op: what,
+        reason: format!("{s:?} contains a NUL byte"),
+    })
+}
+
+/// An [`Error::InvalidArgument`] for `op`.
+pub(crate) fn invalid(op: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidArgument {
+        op,
+        reason: reason.into(),
+    }
+}
+
+/// `axis` made absolute for `ndim` dimensions, or `None` when out of range.
+pub(crate) fn norm_axis(axis: i32, ndim: usize) -> Option<usize> {
+    let n = ndim as i64;
+    let ax = if axis < 0 {
+        i64::from(axis) + n
+    } else {
+        i64::from(axis)
+    };
+    (0..n).contains(&ax).then_some(ax as usize)
+}
+
+/// Checks that every value of the integer array `idx` addresses an element
+/// of an axis of `size` (negative values count from the end).
+///
+/// MLX does not check gather and scatter indices: out-of-range values read
+/// or write outside the array. A safe API cannot allow that, so index
+/// arrays are evaluated and checked before they reach MLX (the arrays they
+/// index stay lazy). Non-integer indices are left to MLX, which rejects
+/// them with its own message.
+pub(crate) fn check_indices(op: &'static str, idx: &Array, size: i64) -> Result<()> {
+    let bad = |v: i128| {
+        Err(Error::InvalidIndex {
+            reason: format!("{op}: index {v} is out of bounds for an axis of size {size}"),
+        })
+    };
+    let d = idx.dtype();
+    if d.is_unsigned() || d == Dtype::Bool {
+        for v in idx.astype(Dtype::Uint64)?.to_vec::<u64>()? {
+            if i128::from(v) >= i128::from(size) {
+                return bad(i128::from(v));
+            }
+        }
+    } else if d.is_integer() {
+        for v in idx.astype(Dtype::Int64)?.to_vec::<i64>()? {
+            if v < -size || v >= size {
+                return bad(i128::from(v));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Like [`check_indices`] for indices that MLX does *not* wrap (negative
+/// values are out of range too): gathered matrix products and segments.
+pub(crate) fn check_nonneg_indices(op: &'static str, idx: &Array, size: i64) -> Result<()> {
+    let d = idx.dtype();
+    if !(d.is_integer() || d == Dtype::Bool) {
+        return Ok(());
+    }
+    for v in idx.astype(Dtype::Int64)?.to_vec::<i64>()? {
+        if v < 0 || v >= size {
+            return Err(Error::InvalidIndex {
+                reason: format!("{op}: index {v} is out of bounds for a size of {size}"),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Shared by the `nn_*` tests: the golden file, hex decoding, and the
+//! deterministic weights of `scripts/golden/nn.py`.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use mlx_rs::nn::Module;
+use mlx_rs::{Array, Dtype};
+use serde_json::Value;
+
+pub fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+pub fn golden() -> Value {
+    let text = std::fs::read_to_string(golden_dir().join("nn_cases.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A `{"dtype", "shape", "hex"}` entry as an f32 array (f32 and bf16 only).
+pub fn decode(v: &Value) -> Array {
+    let shape: Vec<i32> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap() as i32)
+        .collect();
+    let hex = v["hex"].as_str().unwrap();
+    let dtype = v["dtype"].as_str().unwrap();
+    let vals: Vec<f32> = match dtype {
+        "float32" => hex
+            .as_bytes()
+            .chunks(8)
+            .map(|c| f32::from_bits(u32::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()))
+            .collect(),
+        "bfloat16" => hex
+            .as_bytes()
+            .chunks(4)
+            .map(|c| {
+                f32::from_bits(u32::from(u16::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()) << 16)
+            })
+            .collect(),
+        other => panic!("unexpected golden dtype {other}"),
+    };
+    Array::from_slice(&vals, &shape).unwrap()
+}
+
+/// Largest `|a - b|` (both cast to f32); panics on shape mismatch.
+pub fn max_abs_diff(a: &Array, b: &Array) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    let a = a.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
+    let b = b.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
+    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+pub fn assert_close(got: &Array, want: &Array, tol: f32, what: &str) {
+    let d = max_abs_diff(got, want);
+    eprintln!("{what}: max |diff| = {d}");
+    assert!(d <= tol, "{what}: max |diff| = {d} > {tol}");
+}
+
+const M32: u64 = 0xFFFF_FFFF;
+
+fn fnv1a(name: &str) -> u32 {
+    let mut h: u32 = 0x811C_9DC5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+fn mix(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x7FEB_352D);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x846C_A68B);
+    h ^= h >> 16;
+    h
+}
+
+/// `det_weight` of nn.py: the same integers, the same f64 arithmetic.
+pub fn det_weight(name: &str, shape: &[i32]) -> Array {
+    let n: i64 = shape.iter().map(|&d| i64::from(d)).product();
+    let base = u64::from(fnv1a(name));
+    let norm = name.ends_with("norm.weight");
+    let vals: Vec<f32> = (0..n as u64)
+        .map(|i| {
+            let h = mix(((base + i * 0x9E37_79B9) & M32) as u32);
+            let v = (f64::from(h % 2001) - 1000.0) / 1000.0;
+            (if norm { 1.0 + 0.1 * v } else { 0.2 * v }) as f32
+        })
+        .collect();
+    Array::from_slice(&vals, shape).unwrap()
+}
+
+/// Loads deterministic weights into every parameter of `model` (strictly).
+pub fn fill(model: &mut dyn Module) {
+    let weights: HashMap<String, Array> = model
+        .weight_specs()
+        .into_iter()
+        .map(|(name, spec)| {
+            let w = det_weight(&name, &spec.shape);
+            (name, w)
+        })
+        .collect();
+    model.load_weights(weights).unwrap();
+}
