@@ -11,12 +11,11 @@
 //! `tokenizer.json` + `tokenizer_config.json`, which
 //! [`Tokenizer::from_dir`] (and Python's `transformers`) read back.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
-use tokenizers::models::bpe::BPE;
+use tokenizers::models::bpe::{Vocab, BPE};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
@@ -100,7 +99,7 @@ impl Tokenizer {
                 format!("{} types for {} tokens", types.len(), tokens.len()),
             ));
         }
-        let vocab: HashMap<String, u32> = tokens
+        let vocab: Vocab = tokens
             .iter()
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))

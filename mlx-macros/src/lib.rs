@@ -35,11 +35,15 @@ use syn::{
 /// traversed under the enum's own name (this is how a layer that is either
 /// float or quantized is written).
 ///
-/// Rejected, with a compile error: unions, tuple and unit structs with
-/// fields that have no names, enum variants with named fields or several
-/// fields, lifetime parameters (modules are `'static`), unknown keys,
-/// `skip` together with `rename`, empty names or names containing `.`, and
-/// two fields with the same name.
+/// Type parameters get a `Module` bound. Unit structs have no parameters.
+///
+/// Rejected, with a compile error that says why: unions, tuple structs
+/// (parameters need names), enum variants with named fields or with more
+/// than one field, `module` attributes on enum variants, lifetime
+/// parameters (modules are `'static`), unknown keys, duplicate keys,
+/// `skip` together with `rename`, a `rename` that is not a string, is empty
+/// or contains `.`, two fields with the same name, and a field whose type
+/// is not a `Module` (the message says to add `#[module(skip)]`).
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -66,14 +70,14 @@ fn container_crate(attrs: &[Attribute]) -> syn::Result<Path> {
                 krate = Some(meta.value()?.parse::<Path>()?);
                 Ok(())
             } else {
-                Err(meta.error(
-                    "unknown `module` attribute on a type; expected `crate = path`",
-                ))
+                Err(meta.error("unknown `module` attribute on a type; expected `crate = path`"))
             }
         })?;
     }
     Ok(krate.unwrap_or_else(|| parse_quote!(::mlx_rs)))
 }
+
+const SKIP_AND_RENAME: &str = "`skip` and `rename` cannot be combined: a skipped field has no name";
 
 fn field_options(attrs: &[Attribute]) -> syn::Result<FieldOptions> {
     let mut opts = FieldOptions::default();
@@ -83,11 +87,17 @@ fn field_options(attrs: &[Attribute]) -> syn::Result<FieldOptions> {
                 if opts.skip {
                     return Err(meta.error("duplicate `skip`"));
                 }
+                if opts.rename.is_some() {
+                    return Err(meta.error(SKIP_AND_RENAME));
+                }
                 opts.skip = true;
                 Ok(())
             } else if meta.path.is_ident("rename") {
                 if opts.rename.is_some() {
                     return Err(meta.error("duplicate `rename`"));
+                }
+                if opts.skip {
+                    return Err(meta.error(SKIP_AND_RENAME));
                 }
                 let lit: LitStr = meta.value()?.parse()?;
                 let name = lit.value();
@@ -108,15 +118,6 @@ fn field_options(attrs: &[Attribute]) -> syn::Result<FieldOptions> {
                 ))
             }
         })?;
-    }
-    if opts.skip && opts.rename.is_some() {
-        return Err(syn::Error::new(
-            attrs
-                .iter()
-                .find(|a| a.path().is_ident("module"))
-                .map_or_else(Span::call_site, Spanned::span),
-            "`skip` and `rename` cannot be combined: a skipped field has no name",
-        ));
     }
     Ok(opts)
 }
@@ -280,7 +281,9 @@ fn enum_bodies(m: &TokenStream2, e: &syn::DataEnum) -> syn::Result<Bodies> {
                     ));
                 }
                 let s = field.ty.span();
-                visit.extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_params(inner, prefix, f),));
+                visit.extend(
+                    quote_spanned!(s=> Self::#ident(inner) => #m::visit_params(inner, prefix, f),),
+                );
                 visit_mut
                     .extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_params_mut(inner, prefix, f),));
                 modules.extend(quote_spanned!(s=> Self::#ident(inner) => #m::visit_modules(inner, prefix, f)?,));
@@ -297,14 +300,165 @@ fn enum_bodies(m: &TokenStream2, e: &syn::DataEnum) -> syn::Result<Bodies> {
             }
         }
     }
-    let wrap = |arms: TokenStream2| {
-        if e.variants.is_empty() {
-            quote!(match *self {})
-        } else {
-            quote!(match self { #arms })
-        }
-    };
+    if e.variants.is_empty() {
+        // No value of the type can exist: nothing to visit.
+        return Ok(Bodies::default());
+    }
+    let wrap = |arms: TokenStream2| quote!(match self { #arms });
     let (visit, visit_mut) = (wrap(visit), wrap(visit_mut));
     let (modules, modules_mut) = (wrap(modules), wrap(modules_mut));
     Ok((visit, visit_mut, quote!(#modules;), quote!(#modules_mut;)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(input: DeriveInput) -> String {
+        expand(input).unwrap().to_string()
+    }
+
+    /// The generated code, in full, for a struct: one plain call per field
+    /// and method, nothing hidden (what `cargo expand` shows).
+    #[test]
+    fn struct_expansion_is_plain_calls() {
+        let got = expand_str(parse_quote! {
+            struct Block {
+                norm: RmsNorm,
+                #[module(rename = "proj")]
+                layers: Vec<Linear>,
+                #[module(skip)]
+                eps: f32,
+            }
+        });
+        let want = quote! {
+            #[automatically_derived]
+            impl ::mlx_rs::nn::Module for Block {
+                fn visit_params<'__a>(
+                    &'__a self,
+                    prefix: &str,
+                    f: &mut dyn FnMut(&str, &'__a ::mlx_rs::Array),
+                ) {
+                    ::mlx_rs::nn::Module::visit_params(&self.norm, &::mlx_rs::nn::join_name(prefix, "norm"), f);
+                    ::mlx_rs::nn::Module::visit_params(&self.layers, &::mlx_rs::nn::join_name(prefix, "proj"), f);
+                }
+
+                fn visit_params_mut(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut ::mlx_rs::Array)) {
+                    ::mlx_rs::nn::Module::visit_params_mut(&mut self.norm, &::mlx_rs::nn::join_name(prefix, "norm"), f);
+                    ::mlx_rs::nn::Module::visit_params_mut(&mut self.layers, &::mlx_rs::nn::join_name(prefix, "proj"), f);
+                }
+
+                fn visit_modules(
+                    &self,
+                    prefix: &str,
+                    f: &mut dyn FnMut(&str, &dyn ::mlx_rs::nn::Module) -> ::mlx_rs::Result<()>,
+                ) -> ::mlx_rs::Result<()> {
+                    f(prefix, self)?;
+                    ::mlx_rs::nn::Module::visit_modules(&self.norm, &::mlx_rs::nn::join_name(prefix, "norm"), f)?;
+                    ::mlx_rs::nn::Module::visit_modules(&self.layers, &::mlx_rs::nn::join_name(prefix, "proj"), f)?;
+                    Ok(())
+                }
+
+                fn visit_modules_mut(
+                    &mut self,
+                    prefix: &str,
+                    f: &mut dyn FnMut(&str, &mut dyn ::mlx_rs::nn::Module) -> ::mlx_rs::Result<()>,
+                ) -> ::mlx_rs::Result<()> {
+                    f(prefix, self)?;
+                    ::mlx_rs::nn::Module::visit_modules_mut(&mut self.norm, &::mlx_rs::nn::join_name(prefix, "norm"), f)?;
+                    ::mlx_rs::nn::Module::visit_modules_mut(&mut self.layers, &::mlx_rs::nn::join_name(prefix, "proj"), f)?;
+                    Ok(())
+                }
+
+                fn as_any(&self) -> &dyn ::core::any::Any {
+                    self
+                }
+
+                fn as_any_mut(&mut self) -> &mut dyn ::core::any::Any {
+                    self
+                }
+            }
+        };
+        assert_eq!(got, want.to_string());
+    }
+
+    /// Enum variants are transparent; type parameters get a `Module` bound;
+    /// `crate = path` changes the path of the crate.
+    #[test]
+    fn enum_expansion_forwards_to_the_variant() {
+        let got = expand_str(parse_quote! {
+            #[module(crate = crate)]
+            enum Either<F, Q> { Float(F), Quantized(Q), Empty }
+        });
+        assert!(got.contains("impl < F : crate :: nn :: Module , Q : crate :: nn :: Module > crate :: nn :: Module for Either < F , Q >"), "{got}");
+        assert!(got.contains("match self { Self :: Float (inner) => crate :: nn :: Module :: visit_params (inner , prefix , f) , Self :: Quantized (inner) => crate :: nn :: Module :: visit_params (inner , prefix , f) , Self :: Empty => { } }"), "{got}");
+        let empty = expand_str(parse_quote!(
+            enum Never {}
+        ));
+        assert!(!empty.contains("match"), "{empty}");
+    }
+
+    #[test]
+    fn unit_structs_and_raw_identifiers() {
+        let unit = expand_str(parse_quote!(
+            struct Nothing;
+        ));
+        assert!(unit.contains("fn visit_params"));
+        let raw = expand_str(parse_quote!(
+            struct S {
+                r#type: Array,
+            }
+        ));
+        assert!(raw.contains("join_name (prefix , \"type\")"), "{raw}");
+    }
+
+    #[test]
+    fn misuse_messages() {
+        let err = |input: DeriveInput| expand(input).unwrap_err().to_string();
+        assert!(err(parse_quote!(
+            struct P(Array);
+        ))
+        .contains("tuple struct"));
+        assert!(err(parse_quote!(
+            struct S {
+                #[module(skip)]
+                #[module(rename = "x")]
+                a: A,
+            }
+        ))
+        .contains("cannot be combined"));
+        assert!(err(parse_quote!(
+            struct S {
+                #[module(skip, skip)]
+                a: A,
+            }
+        ))
+        .contains("duplicate `skip`"));
+        assert!(err(parse_quote!(
+            #[module(crate = a, crate = b)]
+            struct S {}
+        ))
+        .contains("duplicate `crate`"));
+        assert!(err(parse_quote!(
+            enum E {
+                A { x: X },
+            }
+        ))
+        .contains("exactly one unnamed field"));
+        assert!(err(parse_quote!(
+            enum E {
+                #[module(skip)]
+                A(X),
+            }
+        ))
+        .contains("not supported on enum variants"));
+        assert!(err(parse_quote!(
+            struct S {
+                a: A,
+                #[module(rename = "a")]
+                b: B,
+            }
+        ))
+        .contains("two fields are named `a`"));
+    }
 }

@@ -173,6 +173,48 @@ impl fmt::Display for Device {
     }
 }
 
+/// The environment variable read once, at the first use of mlx-rs, to set
+/// MLX's default device: `gpu` or `cpu`.
+///
+/// This is how one test suite runs per device (`MLX_RS_DEFAULT_DEVICE=gpu
+/// cargo test`), and lets a program move to the GPU without code changes.
+/// An unknown value, or `gpu` where there is none, leaves MLX's own default
+/// in place and says so on stderr (initialisation cannot return an error).
+pub const DEFAULT_DEVICE_ENV: &str = "MLX_RS_DEFAULT_DEVICE";
+
+/// Applies [`DEFAULT_DEVICE_ENV`]. Called once from the crate's
+/// initialisation, so it uses mlx-c directly (the safe wrappers would
+/// re-enter that initialisation).
+pub(crate) fn apply_env_default() {
+    let Ok(value) = std::env::var(DEFAULT_DEVICE_ENV) else {
+        return;
+    };
+    let kind = match value.as_str() {
+        "gpu" => mlx_sys::MLX_GPU,
+        "cpu" => mlx_sys::MLX_CPU,
+        other => {
+            eprintln!("mlx-rs: ignoring {DEFAULT_DEVICE_ENV}={other:?} (expected \"cpu\" or \"gpu\")");
+            return;
+        }
+    };
+    // SAFETY: a fresh device handle, freed once below; `available` is a
+    // valid out-param. The error handler is already installed, so a failure
+    // is a status (its message is dropped: there is no caller to give it to).
+    unsafe {
+        let dev = mlx_sys::mlx_device_new_type(kind, 0);
+        let mut available = false;
+        let ok = mlx_sys::mlx_device_is_available(&mut available, dev) == 0
+            && available
+            && mlx_sys::mlx_set_default_device(dev) == 0;
+        mlx_sys::mlx_device_free(dev);
+        let _ = error::take_message();
+        if !ok {
+            eprintln!("mlx-rs: {DEFAULT_DEVICE_ENV}={value} but that device is not available; keeping MLX's default");
+        }
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,6 +226,9 @@ pub(crate) fn init() {
         // thread-local and never unwinds; no data pointer or destructor is
         // handed over, so mlx-c keeps nothing it could free.
         unsafe { mlx_sys::mlx_set_error_handler(Some(record_error), std::ptr::null_mut(), None) };
+        // `MLX_RS_DEFAULT_DEVICE=cpu|gpu` picks MLX's default device for the
+        // whole process, before any work (how the suite runs per device).
+        crate::device::apply_env_default();
     });
 }
 

@@ -21,6 +21,11 @@ use std::ffi::CStr;
 use crate::error::Result;
 use crate::{Array, Stream};
 
+mod kernels;
+pub use kernels::{
+    CudaKernel, CudaKernelOptions, KernelConfig, MetalKernel, MetalKernelOptions, TemplateArg,
+};
+
 /// The handle of `a`, or the empty handle mlx-c reads as "absent".
 fn opt(a: Option<&Array>) -> mlx_sys::mlx_array {
     a.map_or(

@@ -21,6 +21,9 @@
 //! - [`array`](Array): construction, queries, evaluation, reading back.
 //! - [`ops`]: arithmetic (also as operators), comparisons, shapes.
 //! - [`index`]: NumPy/MLX indexing and indexed updates.
+//! - [`ops::linalg`], [`ops::fft`], [`random`]: linear algebra (on the CPU
+//!   stream by default), Fourier transforms, random numbers with explicit
+//!   keys or MLX's per-thread default key state.
 //! - [`Device`], [`Stream`], [`with_stream`]: where work runs.
 //! - [`memory`]: allocator statistics and limits.
 //! - [`io`]: safetensors, GGUF and `.npy` files, strict weight loading.
@@ -53,9 +56,10 @@ pub mod ops;
 pub mod quantization;
 pub mod random;
 mod stream;
+mod vec_string;
 
 pub use array::{async_eval, eval, Array};
-pub use device::{Device, DeviceType};
+pub use device::{Device, DeviceType, DEFAULT_DEVICE_ENV};
 pub use dtype::{ArrayElement, Dtype};
 pub use error::{Error, Result};
 pub use stream::{synchronize, with_stream, Stream};

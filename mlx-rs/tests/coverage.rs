@@ -29,7 +29,9 @@ const EXCLUDED: &[(&str, &str)] = &[];
 const ALIAS_MACROS: [&str; 5] = ["op", "binary_fns", "methods", "unary_ops", "reductions"];
 
 fn include_dir() -> PathBuf {
-    PathBuf::from(env!("MLX_RS_MLX_C_INCLUDE")).join("mlx").join("c")
+    PathBuf::from(env!("MLX_RS_MLX_C_INCLUDE"))
+        .join("mlx")
+        .join("c")
 }
 
 /// Removes `/* */` and `//` comments and preprocessor lines.
@@ -132,10 +134,30 @@ fn balanced(text: &str, open: usize) -> &str {
     &text[open..]
 }
 
+/// In an `op!` invocation, only the `["mlx_...", ...]` list right before
+/// each `pub fn` names aliases (the bodies may mention other functions).
+fn op_aliases(body: &str, out: &mut BTreeSet<String>) {
+    let mut from = 0;
+    while let Some(i) = body[from..].find("pub fn") {
+        let at = from + i;
+        from = at + 6;
+        let head = body[..at].trim_end();
+        if !head.ends_with(']') {
+            continue;
+        }
+        if let Some(open) = head.rfind('[') {
+            mlx_literals(&head[open..], out);
+        }
+    }
+}
+
 /// The C names that the safe API's wrappers carry as doc aliases.
 fn covered_names() -> BTreeSet<String> {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let mut names = BTreeSet::new();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -168,7 +190,12 @@ fn covered_names() -> BTreeSet<String> {
                 if !matches!(text.as_bytes()[open], b'(' | b'[' | b'{') {
                     continue;
                 }
-                mlx_literals(balanced(&text, open), &mut names);
+                let body = balanced(&text, open);
+                if m == "op" {
+                    op_aliases(body, &mut names);
+                } else {
+                    mlx_literals(body, &mut names);
+                }
             }
         }
     }
@@ -198,7 +225,9 @@ fn every_op_header_function_is_wrapped_or_excluded() {
         println!(
             "{h}: {wrapped} of {} functions wrapped, {} excluded",
             fns.len(),
-            fns.iter().filter(|f| excluded.contains_key(f.as_str())).count()
+            fns.iter()
+                .filter(|f| excluded.contains_key(f.as_str()))
+                .count()
         );
         for f in &fns {
             match (covered.contains(f), excluded.get(f.as_str())) {
@@ -240,6 +269,23 @@ fn header_parser_finds_the_declarations() {
     assert_eq!(h["fft.h"].len(), 16);
     assert_eq!(h["random.h"].len(), 19);
     assert!(h["ops.h"].contains("mlx_gather_qqmm"));
-    let parsed = declared_functions("/* int mlx_no(void); */\nint\nmlx_yes(\n  const mlx_array a);\n");
+    let parsed =
+        declared_functions("/* int mlx_no(void); */\nint\nmlx_yes(\n  const mlx_array a);\n");
     assert_eq!(parsed.into_iter().collect::<Vec<_>>(), ["mlx_yes"]);
+}
+
+#[test]
+fn op_scanner_reads_only_the_alias_lists() {
+    let mut n = BTreeSet::new();
+    op_aliases(
+        r#"{ /// Docs.
+        ["mlx_a", "mlx_b"]
+        pub fn f(a: &Array) -> Array;
+        on f_on, s => { build("mlx_c", a) } }"#,
+        &mut n,
+    );
+    assert_eq!(n.into_iter().collect::<Vec<_>>(), ["mlx_a", "mlx_b"]);
+    let mut lits = BTreeSet::new();
+    mlx_literals(r#"x!("mlx_d", "mlx_e" , "not_mlx", "mlx_f)"#, &mut lits);
+    assert_eq!(lits.into_iter().collect::<Vec<_>>(), ["mlx_d", "mlx_e"]);
 }

@@ -45,23 +45,48 @@ fn layers_match_python() {
         weight: det_weight("lin.weight", &[4, 8]),
         bias: Some(det_weight("lin.bias", &[4])),
     };
-    assert_close(&lin.forward(&x).unwrap(), &decode(&c["linear_bias"]), TOL, "linear");
+    assert_close(
+        &lin.forward(&x).unwrap(),
+        &decode(&c["linear_bias"]),
+        TOL,
+        "linear",
+    );
     let ln = LayerNorm {
         weight: Some(det_weight("ln.norm.weight", &[8])),
         bias: Some(det_weight("ln.bias", &[8])),
         eps: 1e-5,
     };
-    assert_close(&ln.forward(&x).unwrap(), &decode(&c["layer_norm"]), TOL, "layer_norm");
+    assert_close(
+        &ln.forward(&x).unwrap(),
+        &decode(&c["layer_norm"]),
+        TOL,
+        "layer_norm",
+    );
     let rms = RmsNorm {
         weight: det_weight("rms.norm.weight", &[8]),
         eps: 1e-5,
     };
-    assert_close(&rms.forward(&x).unwrap(), &decode(&c["rms_norm"]), TOL, "rms_norm");
+    assert_close(
+        &rms.forward(&x).unwrap(),
+        &decode(&c["rms_norm"]),
+        TOL,
+        "rms_norm",
+    );
     let rope = Rope::new(8, 10000.0);
-    assert_close(&rope.forward(&x, 3).unwrap(), &decode(&c["rope_offset3"]), TOL, "rope");
+    assert_close(
+        &rope.forward(&x, 3).unwrap(),
+        &decode(&c["rope_offset3"]),
+        TOL,
+        "rope",
+    );
     assert_close(&silu(&x).unwrap(), &decode(&c["silu"]), TOL, "silu");
     assert_close(&gelu(&x).unwrap(), &decode(&c["gelu"]), TOL, "gelu");
-    assert_close(&gelu_approx(&x).unwrap(), &decode(&c["gelu_approx"]), TOL, "gelu_approx");
+    assert_close(
+        &gelu_approx(&x).unwrap(),
+        &decode(&c["gelu_approx"]),
+        TOL,
+        "gelu_approx",
+    );
     assert_close(
         &gelu_fast_approx(&x).unwrap(),
         &decode(&c["gelu_fast_approx"]),
@@ -72,7 +97,12 @@ fn layers_match_python() {
         weight: det_weight("emb.weight", &[10, 8]),
     };
     let ids = Array::from_slice(&[1u32, 9, 0, 4, 4, 2], &[2, 3]).unwrap();
-    assert_close(&emb.forward(&ids).unwrap(), &decode(&c["embedding"]), TOL, "embedding");
+    assert_close(
+        &emb.forward(&ids).unwrap(),
+        &decode(&c["embedding"]),
+        TOL,
+        "embedding",
+    );
     assert_close(
         &emb.as_linear(&x).unwrap(),
         &decode(&c["embedding_as_linear"]),
@@ -103,7 +133,12 @@ fn quantized_layers_in_every_mode() {
         assert_eq!(q.biases.is_some(), mode.has_biases());
         // the quantized product is the float product with ŵ
         let deq = q.to_linear(Some(Dtype::Float32)).unwrap();
-        assert_close(&q.forward(&x).unwrap(), &deq.forward(&x).unwrap(), 1e-4, &format!("{mode}"));
+        assert_close(
+            &q.forward(&x).unwrap(),
+            &deq.forward(&x).unwrap(),
+            1e-4,
+            &format!("{mode}"),
+        );
         let names: Vec<String> = q.parameters().into_keys().collect();
         let want: &[&str] = if mode.has_biases() {
             &["bias", "biases", "scales", "weight"]
@@ -118,7 +153,12 @@ fn quantized_layers_in_every_mode() {
         let ids = Array::from_slice(&[3u32, 0, 15], &[3]).unwrap();
         let rows = qe.forward(&ids).unwrap();
         let table = qe.quantized().dequantize(None).unwrap();
-        assert_close(&rows, &table.index(&ids).unwrap(), 0.0, "quantized embedding rows");
+        assert_close(
+            &rows,
+            &table.index(&ids).unwrap(),
+            0.0,
+            "quantized embedding rows",
+        );
         // tied head: x @ ŵᵀ
         let head = qe.as_linear(&x).unwrap();
         let want = Embedding {
@@ -136,7 +176,10 @@ fn quantized_linear_rejects_global_scale_and_bad_group() {
     let gs = QuantMode::Nvfp4 {
         global_scale: Some(2.0),
     };
-    assert!(matches!(lin.to_quantized(gs), Err(Error::InvalidQuantization { .. })));
+    assert!(matches!(
+        lin.to_quantized(gs),
+        Err(Error::InvalidQuantization { .. })
+    ));
     assert!(matches!(
         lin.to_quantized(QuantMode::affine(4, 32).unwrap()),
         Err(Error::Mlx { .. })
@@ -159,7 +202,14 @@ fn kv_cache_grows_in_steps() {
     };
     let mut pos = 0;
     // as mlx-lm: a partly used block is trimmed before whole steps are added
-    for (t, cap) in [(10, 256), (1, 256), (245, 256), (1, 512), (300, 769), (1, 769)] {
+    for (t, cap) in [
+        (10, 256),
+        (1, 256),
+        (245, 256),
+        (1, 512),
+        (300, 769),
+        (1, 769),
+    ] {
         let kv = chunk(pos, t);
         let (k, v) = cache.update_and_fetch(&kv, &(&kv * 2.0).unwrap()).unwrap();
         pos += t;
@@ -169,7 +219,10 @@ fn kv_cache_grows_in_steps() {
         let got = k.index((0, 1, .., 0)).unwrap().to_vec::<f32>().unwrap();
         let want: Vec<f32> = (0..pos).map(|p| p as f32).collect();
         assert_eq!(got, want);
-        assert_eq!(v.index((0, 0, -1, 3)).unwrap().item::<f32>().unwrap(), 2.0 * (pos - 1) as f32);
+        assert_eq!(
+            v.index((0, 0, -1, 3)).unwrap().item::<f32>().unwrap(),
+            2.0 * (pos - 1) as f32
+        );
     }
     let (k, _) = cache.state().unwrap().unwrap();
     assert_eq!(k.shape(), [1, 2, pos, 4]);
@@ -177,7 +230,10 @@ fn kv_cache_grows_in_steps() {
     assert_eq!((cache.offset(), cache.capacity()), (0, 0));
     assert!(cache.state().unwrap().is_none());
     let bad = Array::zeros(&[2, 4], Dtype::Float32).unwrap();
-    assert!(matches!(cache.update_and_fetch(&bad, &bad), Err(Error::InvalidShape { .. })));
+    assert!(matches!(
+        cache.update_and_fetch(&bad, &bad),
+        Err(Error::InvalidShape { .. })
+    ));
 }
 
 #[test]
@@ -195,16 +251,42 @@ fn attention_with_cache_matches_without() {
     let x = det_weight("attn.x", &[2, 6, 32]);
     let full = attn.forward(&x, AttentionMask::Causal, None).unwrap();
     let mut cache = KvCache::with_step(4);
-    let a = attn.forward(&x.index((.., ..3)).unwrap(), AttentionMask::Causal, Some(&mut cache)).unwrap();
-    let b = attn.forward(&x.index((.., 3..5)).unwrap(), AttentionMask::Causal, Some(&mut cache)).unwrap();
-    let c = attn.forward(&x.index((.., 5..)).unwrap(), Attention::default_mask(1), Some(&mut cache)).unwrap();
+    let a = attn
+        .forward(
+            &x.index((.., ..3)).unwrap(),
+            AttentionMask::Causal,
+            Some(&mut cache),
+        )
+        .unwrap();
+    let b = attn
+        .forward(
+            &x.index((.., 3..5)).unwrap(),
+            AttentionMask::Causal,
+            Some(&mut cache),
+        )
+        .unwrap();
+    let c = attn
+        .forward(
+            &x.index((.., 5..)).unwrap(),
+            Attention::default_mask(1),
+            Some(&mut cache),
+        )
+        .unwrap();
     assert_eq!(cache.capacity(), 7); // 4, then trimmed to 3 + one step of 4
     assert_close(&a, &full.index((.., ..3)).unwrap(), 1e-5, "prefill");
     assert_close(&b, &full.index((.., 3..5)).unwrap(), 1e-5, "chunk");
     assert_close(&c, &full.index((.., 5..)).unwrap(), 1e-5, "decode");
-    assert!(Attention::new(AttentionConfig { n_kv_heads: 3, ..cfg }).is_err());
+    assert!(Attention::new(AttentionConfig {
+        n_kv_heads: 3,
+        ..cfg
+    })
+    .is_err());
     assert!(matches!(
-        attn.forward(&Array::zeros(&[6, 32], Dtype::Float32).unwrap(), AttentionMask::None, None),
+        attn.forward(
+            &Array::zeros(&[6, 32], Dtype::Float32).unwrap(),
+            AttentionMask::None,
+            None
+        ),
         Err(Error::InvalidShape { .. })
     ));
 }
@@ -223,7 +305,10 @@ struct Net {
 fn net() -> Net {
     Net {
         embed: EmbeddingLayer::new(16, 32).unwrap(),
-        blocks: [LinearLayer::new(32, 32, true).unwrap(), LinearLayer::new(32, 64, false).unwrap()],
+        blocks: [
+            LinearLayer::new(32, 32, true).unwrap(),
+            LinearLayer::new(32, 64, false).unwrap(),
+        ],
         extra: Some(Box::new(Linear::new(64, 8, false).unwrap())),
         final_norm: LayerNorm::new(8, 1e-5, true).unwrap(),
         note: "not a parameter".into(),
@@ -254,8 +339,14 @@ fn module_names_counts_and_strict_loading() {
     let mut w: HashMap<String, Array> = m.parameters().into_iter().collect();
     w.remove("ln_f.bias");
     w.insert("oops".into(), Array::zeros(&[1], Dtype::Float32).unwrap());
-    w.insert("extra.weight".into(), Array::ones(&[8, 63], Dtype::Float32).unwrap());
-    w.insert("embed.weight".into(), Array::ones(&[16, 32], Dtype::Float32).unwrap());
+    w.insert(
+        "extra.weight".into(),
+        Array::ones(&[8, 63], Dtype::Float32).unwrap(),
+    );
+    w.insert(
+        "embed.weight".into(),
+        Array::ones(&[16, 32], Dtype::Float32).unwrap(),
+    );
     match m.load_weights(w.clone()) {
         Err(Error::WeightsMismatch(r)) => {
             assert_eq!(r.missing, ["ln_f.bias"]);
@@ -264,17 +355,26 @@ fn module_names_counts_and_strict_loading() {
         }
         other => panic!("{other:?}"),
     }
-    let MaybeQuantized::Float(e) = &m.embed else { panic!() };
+    let MaybeQuantized::Float(e) = &m.embed else {
+        panic!()
+    };
     assert_eq!(e.weight.to_vec::<f32>().unwrap()[0], 0.0, "nothing loaded");
     // lenient: what matches is loaded, the rest is reported
     let r = m.load_weights_with(w, LoadOptions::lenient()).unwrap();
     assert!(!r.is_exact());
-    let MaybeQuantized::Float(e) = &m.embed else { panic!() };
+    let MaybeQuantized::Float(e) = &m.embed else {
+        panic!()
+    };
     assert_eq!(e.weight.to_vec::<f32>().unwrap()[0], 1.0);
     // dtype mismatch
     let mut w: HashMap<String, Array> = m.parameters().into_iter().collect();
-    w.insert("ln_f.bias".into(), Array::zeros(&[8], Dtype::Float16).unwrap());
-    assert!(matches!(m.load_weights(w), Err(Error::WeightsMismatch(r)) if r.dtype_mismatches.len() == 1));
+    w.insert(
+        "ln_f.bias".into(),
+        Array::zeros(&[8], Dtype::Float16).unwrap(),
+    );
+    assert!(
+        matches!(m.load_weights(w), Err(Error::WeightsMismatch(r)) if r.dtype_mismatches.len() == 1)
+    );
     assert_eq!(m.note, "not a parameter");
 }
 
@@ -282,8 +382,16 @@ fn module_names_counts_and_strict_loading() {
 fn save_and_load_safetensors_round_trip() {
     let mut a = net();
     fill(&mut a);
-    quantize(&mut a, &QuantizeConfig::new(QuantMode::affine(4, 32).unwrap()), None).unwrap();
-    let path = std::env::temp_dir().join(format!("mlx-rs-nn-layers-{}.safetensors", std::process::id()));
+    quantize(
+        &mut a,
+        &QuantizeConfig::new(QuantMode::affine(4, 32).unwrap()),
+        None,
+    )
+    .unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "mlx-rs-nn-layers-{}.safetensors",
+        std::process::id()
+    ));
     a.save_safetensors(&path).unwrap();
     let mut b = net();
     // the file is quantized: quantize the same layers first, then load strictly
@@ -324,15 +432,28 @@ fn replace_and_dequantize_layers() {
         Ok(())
     })
     .unwrap();
-    assert_eq!(paths, ["", "embed", "embed", "blocks.0", "blocks.0", "blocks.1", "blocks.1", "extra", "ln_f"]);
+    assert_eq!(
+        paths,
+        ["", "embed", "embed", "blocks.0", "blocks.0", "blocks.1", "blocks.1", "extra", "ln_f"]
+    );
 
     let x = det_weight("x", &[2, 32]);
     let before = m.blocks[0].forward(&x).unwrap();
-    quantize(&mut m, &QuantizeConfig::new(QuantMode::affine(8, 32).unwrap()), None).unwrap();
+    quantize(
+        &mut m,
+        &QuantizeConfig::new(QuantMode::affine(8, 32).unwrap()),
+        None,
+    )
+    .unwrap();
     assert!(m.blocks[0].is_quantized() && m.embed.is_quantized());
     dequantize(&mut m, Some(Dtype::Float32)).unwrap();
     assert!(!m.blocks[0].is_quantized() && !m.embed.is_quantized());
-    assert_close(&m.blocks[0].forward(&x).unwrap(), &before, 2e-2, "8-bit round trip");
+    assert_close(
+        &m.blocks[0].forward(&x).unwrap(),
+        &before,
+        2e-2,
+        "8-bit round trip",
+    );
 }
 
 #[test]
@@ -342,7 +463,10 @@ fn mlx_lm_quantization_block() {
         "lm_head": false});
     let q = QuantizationConfig::from_json(&block).unwrap();
     assert_eq!(q.mode, QuantMode::default());
-    assert_eq!(q.mode_for("model.layers.0.mlp.down_proj"), Some(QuantMode::affine(8, 32).unwrap()));
+    assert_eq!(
+        q.mode_for("model.layers.0.mlp.down_proj"),
+        Some(QuantMode::affine(8, 32).unwrap())
+    );
     assert_eq!(q.mode_for("lm_head"), None);
     assert_eq!(q.mode_for("anything"), Some(QuantMode::default()));
     let round = q.to_json();
@@ -352,7 +476,9 @@ fn mlx_lm_quantization_block() {
     let legacy = serde_json::json!({"quantization_config": {"group_size": 32, "bits": 4}});
     let q = QuantizationConfig::from_config(&legacy).unwrap().unwrap();
     assert_eq!(q.mode, QuantMode::affine(4, 32).unwrap());
-    assert!(QuantizationConfig::from_config(&serde_json::json!({})).unwrap().is_none());
+    assert!(QuantizationConfig::from_config(&serde_json::json!({}))
+        .unwrap()
+        .is_none());
     for bad in [
         serde_json::json!({"quantization": 4}),
         serde_json::json!({"quantization": {"bits": "four"}}),
@@ -361,7 +487,10 @@ fn mlx_lm_quantization_block() {
         serde_json::json!({"quantization": {"mode": "mxfp4", "group_size": 64}}),
     ] {
         assert!(
-            matches!(QuantizationConfig::from_config(&bad), Err(Error::InvalidQuantization { .. })),
+            matches!(
+                QuantizationConfig::from_config(&bad),
+                Err(Error::InvalidQuantization { .. })
+            ),
             "{bad}"
         );
     }

@@ -41,9 +41,18 @@ struct TinyLlama {
 }
 
 impl Block {
-    fn forward(&self, x: &Array, mask: AttentionMask<'_>, cache: Option<&mut KvCache>) -> mlx_rs::Result<Array> {
-        let h = (x + self.self_attn.forward(&self.input_layernorm.forward(x)?, mask, cache)?)?;
-        &h + self.mlp.forward(&self.post_attention_layernorm.forward(&h)?)?
+    fn forward(
+        &self,
+        x: &Array,
+        mask: AttentionMask<'_>,
+        cache: Option<&mut KvCache>,
+    ) -> mlx_rs::Result<Array> {
+        let h = (x + self
+            .self_attn
+            .forward(&self.input_layernorm.forward(x)?, mask, cache)?)?;
+        &h + self
+            .mlp
+            .forward(&self.post_attention_layernorm.forward(&h)?)?
     }
 }
 
@@ -88,7 +97,12 @@ impl TinyLlama {
 }
 
 fn tokens(g: &Value) -> Array {
-    let t: Vec<u32> = g["tokens"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let t: Vec<u32> = g["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
     Array::from_slice(&t, &[1, t.len() as i32]).unwrap()
 }
 
@@ -100,14 +114,23 @@ fn run(model: &TinyLlama, g: &Value) -> (Array, Array) {
     let n = ids.shape()[1];
     let prefill = g["prefill"].as_i64().unwrap() as i32;
     let mut caches: Vec<KvCache> = (0..model.layers.len()).map(|_| KvCache::new()).collect();
-    let first = model.forward(&ids.index((.., ..prefill)).unwrap(), Some(&mut caches)).unwrap();
+    let first = model
+        .forward(&ids.index((.., ..prefill)).unwrap(), Some(&mut caches))
+        .unwrap();
     let mut steps = vec![first.index((.., prefill - 1..)).unwrap()];
     for t in prefill..n {
-        steps.push(model.forward(&ids.index((.., t..t + 1)).unwrap(), Some(&mut caches)).unwrap());
+        steps.push(
+            model
+                .forward(&ids.index((.., t..t + 1)).unwrap(), Some(&mut caches))
+                .unwrap(),
+        );
     }
     assert_eq!(caches[0].offset(), n);
     assert_eq!(caches[0].capacity(), 256);
-    let rows: Vec<Vec<f32>> = steps.iter().map(|s| s.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap()).collect();
+    let rows: Vec<Vec<f32>> = steps
+        .iter()
+        .map(|s| s.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap())
+        .collect();
     let vocab = full.shape()[2];
     let inc = Array::from_slice(&rows.concat(), &[1, steps.len() as i32, vocab]).unwrap();
     (full, inc)
@@ -147,11 +170,25 @@ fn python_specs(g: &Value, run_name: &str) -> BTreeMap<String, Value> {
 fn check_run(run_name: &str) {
     let g = golden();
     let model = built(&g, run_name);
-    assert_eq!(specs_json(&model), python_specs(&g, run_name), "{run_name}: names/shapes/dtypes");
+    assert_eq!(
+        specs_json(&model),
+        python_specs(&g, run_name),
+        "{run_name}: names/shapes/dtypes"
+    );
     let (full, inc) = run(&model, &g);
     let want = &g["runs"][run_name];
-    assert_close(&full, &decode(&want["logits"]), TOL, &format!("{run_name} logits"));
-    assert_close(&inc, &decode(&want["incremental"]), TOL, &format!("{run_name} incremental"));
+    assert_close(
+        &full,
+        &decode(&want["logits"]),
+        TOL,
+        &format!("{run_name} logits"),
+    );
+    assert_close(
+        &inc,
+        &decode(&want["incremental"]),
+        TOL,
+        &format!("{run_name} incremental"),
+    );
     // the cache reproduces the full sequence's last rows
     let n = full.shape()[1];
     let tail = full.index((.., n - inc.shape()[1]..)).unwrap();
@@ -193,9 +230,17 @@ fn quantize_leaves_indivisible_layers_alone() {
     let g = golden();
     let mut model = TinyLlama::new(&g["config"]).unwrap();
     fill(&mut model);
-    let report = quantize(&mut model, &QuantizeConfig::new(QuantMode::affine(4, 32).unwrap()), None).unwrap();
+    let report = quantize(
+        &mut model,
+        &QuantizeConfig::new(QuantMode::affine(4, 32).unwrap()),
+        None,
+    )
+    .unwrap();
     // hidden = 48 is not a multiple of 32: down_proj stays float, as in mlx-lm
-    assert_eq!(report.indivisible, ["layers.0.mlp.down_proj", "layers.1.mlp.down_proj"]);
+    assert_eq!(
+        report.indivisible,
+        ["layers.0.mlp.down_proj", "layers.1.mlp.down_proj"]
+    );
     assert_eq!(report.quantized.len(), 1 + 2 * 6);
     assert!(!model.layers[0].mlp.down_proj.is_quantized());
     assert!(model.embed_tokens.is_quantized());
@@ -217,8 +262,13 @@ fn quantize_with_predicate_and_without_embeddings() {
     assert_eq!(report.skipped.len(), 1 + 7);
     // nvfp4 with a global scale has no quantized layer in MLX either
     let mut m2 = TinyLlama::new(&g["config"]).unwrap();
-    let bad = QuantizeConfig::new(QuantMode::Nvfp4 { global_scale: Some(1.0) });
-    assert!(matches!(quantize(&mut m2, &bad, None), Err(Error::InvalidQuantization { .. })));
+    let bad = QuantizeConfig::new(QuantMode::Nvfp4 {
+        global_scale: Some(1.0),
+    });
+    assert!(matches!(
+        quantize(&mut m2, &bad, None),
+        Err(Error::InvalidQuantization { .. })
+    ));
 }
 
 /// Python -> Rust: directories that Python MLX quantized and saved (the
@@ -247,7 +297,9 @@ fn quantized_weights_need_quantized_layers() {
     let mut model = TinyLlama::new(&g["config"]).unwrap();
     match model.load_weights(file.arrays) {
         Err(Error::WeightsMismatch(r)) => {
-            assert!(r.unexpected.contains(&"layers.0.self_attn.q_proj.scales".to_string()));
+            assert!(r
+                .unexpected
+                .contains(&"layers.0.self_attn.q_proj.scales".to_string()));
             assert!(!r.shape_mismatches.is_empty());
         }
         other => panic!("{other:?}"),
@@ -276,16 +328,28 @@ fn rust_quantized_models_match_python_layout() {
         let saved: BTreeMap<String, Value> = header
             .tensors
             .iter()
-            .map(|t| (t.name.clone(), serde_json::json!([t.shape, t.dtype.to_string()])))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    serde_json::json!([t.shape, t.dtype.to_string()]),
+                )
+            })
             .collect();
         assert_eq!(saved, python_specs(&g, name), "{name}");
         let cfg = mlx_lm::read_config(&dir).unwrap();
-        assert_eq!(cfg.get("quantization").unwrap_or(&Value::Null), block, "{name}");
+        assert_eq!(
+            cfg.get("quantization").unwrap_or(&Value::Null),
+            block,
+            "{name}"
+        );
 
         // and it loads back into a fresh float model, mlx-lm's way
         let mut back = TinyLlama::new(&g["config"]).unwrap();
         mlx_lm::load_model(&mut back, &dir, LoadOptions::strict()).unwrap();
-        let (a, b) = (model.forward(&tokens(&g), None).unwrap(), back.forward(&tokens(&g), None).unwrap());
+        let (a, b) = (
+            model.forward(&tokens(&g), None).unwrap(),
+            back.forward(&tokens(&g), None).unwrap(),
+        );
         assert_close(&a, &b, 0.0, name);
     }
     let _ = std::fs::remove_dir_all(&tmp);
@@ -299,7 +363,10 @@ fn derive_counts_and_names() {
     assert_eq!(params.len(), 1 + 2 * 9 + 1);
     assert!(params.contains_key("layers.1.post_attention_layernorm.weight"));
     // 64*32 + 2 * (32*32 + 2*16*32 + 32*32 + 3*48*32 + 2*32) + 32
-    assert_eq!(model.num_parameters(), 2048 + 2 * (1024 + 1024 + 1024 + 4608 + 64) + 32);
+    assert_eq!(
+        model.num_parameters(),
+        2048 + 2 * (1024 + 1024 + 1024 + 4608 + 64) + 32
+    );
     let file: HashMap<String, Array> = params.into_iter().collect();
     assert_eq!(file.len(), 20);
 }

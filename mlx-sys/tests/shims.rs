@@ -1,7 +1,7 @@
 //! Calls through the shims on a real MLX, with an error handler installed so
 //! a failing call returns its status instead of ending the process.
 //!
-//! The device is the default one, or the GPU when `MLX_RS_TEST_DEVICE=gpu`
+//! The device is the default one, or the GPU when `MLX_RS_DEFAULT_DEVICE=gpu`
 //! (how the suite runs on the GPU machine).
 
 use std::cell::RefCell;
@@ -33,7 +33,7 @@ fn setup() -> mlx_stream {
         // SAFETY: the handler is a plain function that only writes a
         // thread-local; no data pointer or destructor is handed over.
         unsafe { mlx_set_error_handler(Some(record_error), std::ptr::null_mut(), None) };
-        if std::env::var("MLX_RS_TEST_DEVICE").as_deref() == Ok("gpu") {
+        if std::env::var("MLX_RS_DEFAULT_DEVICE").as_deref() == Ok("gpu") {
             // SAFETY: a fresh device handle, freed right after use.
             unsafe {
                 let gpu = mlx_device_new_type(MLX_GPU, 0);
@@ -128,10 +128,10 @@ fn the_requested_device_is_the_default() {
         mlx_stream_free(s);
         kind
     };
-    if std::env::var("MLX_RS_TEST_DEVICE").as_deref() == Ok("gpu") {
+    if std::env::var("MLX_RS_DEFAULT_DEVICE").as_deref() == Ok("gpu") {
         assert_eq!(
             kind, MLX_GPU,
-            "MLX_RS_TEST_DEVICE=gpu but the stream is not on the GPU"
+            "MLX_RS_DEFAULT_DEVICE=gpu but the stream is not on the GPU"
         );
     } else if cfg!(mlx_backend = "cpu") {
         assert_eq!(kind, MLX_CPU, "the CPU build must default to the CPU");

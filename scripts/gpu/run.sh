@@ -11,7 +11,7 @@ cat $stage/libmlx.so.xz.part-00 .gpu/b/libmlx.so.xz.part-01 | xz -d > $stage/mlx
 rm -rf $stage/mlx_cuda_13.libs && tar -C $stage -xJf .gpu/b/mlx_cuda_13.libs.tar.xz
 sp=$(python3 -c 'import site; print(site.getsitepackages()[0])')
 export LD_LIBRARY_PATH=$stage/mlx/lib:$sp/nvidia/cu13/lib:$sp/nvidia/cudnn/lib:$sp/nvidia/nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export MLX_RS_TEST_DEVICE=gpu
+export MLX_RS_DEFAULT_DEVICE=gpu
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fail=0
 for exe in .gpu/b/bin/*; do

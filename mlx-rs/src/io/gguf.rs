@@ -6,13 +6,13 @@
 //! file length, before MLX opens the file.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::c_char;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::{cstring, invalid, io_error, path_cstring, string_from_c, with_default_stream};
 use crate::error::{self, check, Error, Result};
+use crate::vec_string::VecString;
 use crate::{Array, Dtype};
 
 const FORMAT: &str = "gguf";
@@ -604,40 +604,6 @@ impl Drop for GgufHandle {
     }
 }
 
-/// An owned `mlx_vector_string`.
-struct VecString(mlx_sys::mlx_vector_string);
-
-impl VecString {
-    fn new() -> Self {
-        // SAFETY: a plain constructor with no inputs.
-        VecString(unsafe { mlx_sys::mlx_vector_string_new() })
-    }
-
-    #[doc(alias = "mlx_vector_string_get")]
-    fn to_vec(&self) -> Result<Vec<String>> {
-        // SAFETY: `self.0` is a live vector.
-        let n = unsafe { mlx_sys::mlx_vector_string_size(self.0) };
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let mut p: *mut c_char = std::ptr::null_mut();
-            // SAFETY: `p` is a valid out-param, `i < size`.
-            check("mlx_vector_string_get", unsafe {
-                mlx_sys::mlx_vector_string_get(&mut p, self.0, i)
-            })?;
-            // SAFETY: `p` points at the element's characters, alive while
-            // the vector is; copied at once.
-            out.push(unsafe { string_from_c(p, "a GGUF string is not valid UTF-8") }?);
-        }
-        Ok(out)
-    }
-}
-
-impl Drop for VecString {
-    fn drop(&mut self) {
-        // SAFETY: owned by `self`, freed once.
-        unsafe { mlx_sys::mlx_vector_string_free(self.0) };
-    }
-}
 
 /// Fetches metadata `key` from a loaded GGUF: `None` when MLX did not
 /// keep it.

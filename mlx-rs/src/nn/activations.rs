@@ -3,7 +3,6 @@
 use std::f64::consts::{PI, SQRT_2};
 
 use crate::error::Result;
-use crate::nn::ops;
 use crate::Array;
 
 /// The logistic sigmoid `1 / (1 + exp(−x))`.
@@ -12,7 +11,7 @@ use crate::Array;
 /// [`Error::Mlx`](crate::Error::Mlx) for a non-numeric dtype.
 #[doc(alias = "mlx_sigmoid")]
 pub fn sigmoid(x: &Array) -> Result<Array> {
-    ops::sigmoid(x)
+    crate::ops::sigmoid(x)
 }
 
 /// SiLU (swish): `x · σ(x)`.
@@ -30,7 +29,7 @@ pub fn sigmoid(x: &Array) -> Result<Array> {
 /// As [`sigmoid`].
 #[doc(alias = "mlx_sigmoid")]
 pub fn silu(x: &Array) -> Result<Array> {
-    x * ops::sigmoid(x)?
+    x * sigmoid(x)?
 }
 
 /// Exact GELU: `x · (1 + erf(x / √2)) / 2`.
@@ -39,7 +38,7 @@ pub fn silu(x: &Array) -> Result<Array> {
 /// [`Error::Mlx`](crate::Error::Mlx) for a non-floating dtype.
 #[doc(alias = "mlx_erf")]
 pub fn gelu(x: &Array) -> Result<Array> {
-    (x * (ops::erf(&(x / SQRT_2)?)? + 1.0)?)? / 2.0
+    (x * (crate::ops::erf(&(x / SQRT_2)?)? + 1.0)?)? / 2.0
 }
 
 /// GELU's tanh approximation (max. error < 0.0005 on [−6, 6]):
@@ -51,7 +50,7 @@ pub fn gelu(x: &Array) -> Result<Array> {
 pub fn gelu_approx(x: &Array) -> Result<Array> {
     let x3 = ((x * x)? * x)?;
     let inner = ((x + (x3 * 0.044715)?)? * (2.0 / PI).sqrt())?;
-    (x * 0.5)? * (ops::tanh(&inner)? + 1.0)?
+    (x * 0.5)? * (crate::ops::tanh(&inner)? + 1.0)?
 }
 
 /// GELU's sigmoid approximation (max. error < 0.015 on [−6, 6]):
@@ -61,5 +60,5 @@ pub fn gelu_approx(x: &Array) -> Result<Array> {
 /// As [`sigmoid`].
 #[doc(alias = "mlx_sigmoid")]
 pub fn gelu_fast_approx(x: &Array) -> Result<Array> {
-    x * ops::sigmoid(&(x * 1.702)?)?
+    x * sigmoid(&(x * 1.702)?)?
 }

@@ -4,8 +4,8 @@
 use crate::error::{Error, Result};
 use crate::fast::{self, AttentionMask, SdpaOptions};
 use crate::index::Ellipsis;
-use crate::nn::ops::concatenate;
 use crate::nn::{LinearLayer, Module, Rope};
+use crate::ops::concatenate;
 use crate::Array;
 
 /// The keys and values of the tokens seen so far, for one attention layer
@@ -107,7 +107,8 @@ impl KvCache {
         if ks.len() != 4 || vs.len() != 4 || ks[2] != vs[2] {
             return Err(Error::InvalidShape {
                 shape: ks.iter().map(|&d| i64::from(d)).collect(),
-                reason: "KV cache updates are [B, heads, T, head_dim] keys and values with the same T",
+                reason:
+                    "KV cache updates are [B, heads, T, head_dim] keys and values with the same T",
             });
         }
         let t = ks[2];
@@ -130,7 +131,7 @@ impl KvCache {
                             } else {
                                 c.clone()
                             };
-                            concatenate(&[&c, &block], 2)
+                            concatenate([&c, &block], Some(2))
                         }
                     }
                 };
@@ -206,8 +207,7 @@ impl Attention {
     /// [`Error::InvalidShape`] when `n_kv_heads` does not divide `n_heads`
     /// or a size is not positive.
     pub fn new(c: AttentionConfig) -> Result<Self> {
-        if c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 || c.n_heads % c.n_kv_heads != 0
-        {
+        if c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 || c.n_heads % c.n_kv_heads != 0 {
             return Err(Error::InvalidShape {
                 shape: vec![c.n_heads.into(), c.n_kv_heads.into(), c.head_dim.into()],
                 reason: "attention needs positive sizes and n_kv_heads dividing n_heads",

@@ -69,7 +69,10 @@ impl Embedding {
     #[doc(alias = "mlx_quantize")]
     pub fn to_quantized(&self, mode: QuantMode) -> Result<QuantizedEmbedding> {
         no_global_scale(mode)?;
-        Ok(QuantizedEmbedding::from_parts(quantize(&self.weight, mode)?))
+        Ok(QuantizedEmbedding::from_parts(quantize(
+            &self.weight,
+            mode,
+        )?))
     }
 }
 

@@ -1,8 +1,8 @@
 //! [`Linear`] and [`QuantizedLinear`] layers.
 
 use crate::error::{Error, Result};
-use crate::nn::ops::{addmm, matmul};
 use crate::nn::Module;
+use crate::ops::{addmm, matmul};
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
 use crate::{Array, Dtype};
 
@@ -68,7 +68,7 @@ impl Linear {
     pub fn forward(&self, x: &Array) -> Result<Array> {
         let wt = self.weight.transpose()?;
         match &self.bias {
-            Some(b) => addmm(b, x, &wt),
+            Some(b) => addmm(b, x, &wt, 1.0, 1.0),
             None => matmul(x, &wt),
         }
     }

@@ -101,7 +101,10 @@ impl QuantizationConfig {
     /// [`Error::InvalidQuantization`] for a block that is not an object,
     /// values of the wrong type, or a mode MLX does not have.
     pub fn from_config(config: &Value) -> Result<Option<Self>> {
-        let block = match (config.get("quantization"), config.get("quantization_config")) {
+        let block = match (
+            config.get("quantization"),
+            config.get("quantization_config"),
+        ) {
             (Some(b), _) => b,
             (None, Some(b)) if b.get("bits").is_some() || b.get("group_size").is_some() => b,
             _ => return Ok(None),
@@ -114,9 +117,11 @@ impl QuantizationConfig {
     /// # Errors
     /// As [`QuantizationConfig::from_config`].
     pub fn from_json(block: &Value) -> Result<Self> {
-        let obj = block
-            .as_object()
-            .ok_or_else(|| invalid(format!("the quantization block must be an object, not {block}")))?;
+        let obj = block.as_object().ok_or_else(|| {
+            invalid(format!(
+                "the quantization block must be an object, not {block}"
+            ))
+        })?;
         let mode = mode_from_json(obj, "quantization")?;
         let mut layers = BTreeMap::new();
         for (key, v) in obj {

@@ -58,7 +58,6 @@ mod mlp;
 pub mod mlx_lm;
 mod module;
 mod norm;
-mod ops;
 mod quantize;
 mod rope;
 
@@ -66,14 +65,14 @@ pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
+pub use mlp::Mlp;
 /// Derives [`Module`] for a model struct; see the trait for what it
 /// generates and [`mlx_macros::Module`] for the attributes.
 pub use mlx_macros::Module;
-pub use mlp::Mlp;
 pub use module::{join_name, replace_modules, Module};
 pub use norm::{LayerNorm, RmsNorm};
 pub use quantize::{
-    dequantize, quantize, quantize_by, EmbeddingLayer, LinearLayer, MaybeQuantized,
+    dequantize, quantize, quantize_by, EmbeddingLayer, LayerPredicate, LinearLayer, MaybeQuantized,
     QuantizeConfig, QuantizeReport,
 };
 pub use rope::Rope;

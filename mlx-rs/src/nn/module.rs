@@ -60,6 +60,24 @@ pub fn join_name(prefix: &str, name: &str) -> String {
 /// assert_eq!(block.layers[1].weight.to_vec::<f32>()?, [1.0; 8]);
 /// # Ok::<(), mlx_rs::Error>(())
 /// ```
+///
+/// A field that is not a parameter or a module is a compile error ("`f32`
+/// is not a `Module` … mark fields that are not parameters with
+/// `#[module(skip)]`"), and so is a type parameter that is not a module:
+///
+/// ```compile_fail
+/// use mlx_rs::nn::Module;
+/// #[derive(Module)]
+/// struct Norm { weight: mlx_rs::Array, eps: f32 }
+/// ```
+///
+/// ```compile_fail
+/// use mlx_rs::nn::Module;
+/// #[derive(Module)]
+/// struct Wrapper<T> { inner: T }
+/// fn needs_module<M: Module>(_: &M) {}
+/// needs_module(&Wrapper { inner: 1u8 });
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `Module` (a parameter, a layer or a model)",
     label = "not a parameter or a sub-module",

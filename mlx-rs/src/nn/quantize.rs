@@ -185,6 +185,10 @@ impl Default for QuantizeConfig {
     }
 }
 
+/// The per-layer predicate of [`quantize`]: `(path, layer)` to whether
+/// the layer is quantized.
+pub type LayerPredicate<'a> = &'a dyn Fn(&str, &dyn Module) -> bool;
+
 /// What [`quantize`] did, by layer path (sorted).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QuantizeReport {
@@ -231,7 +235,7 @@ pub struct QuantizeReport {
 pub fn quantize(
     model: &mut dyn Module,
     config: &QuantizeConfig,
-    predicate: Option<&dyn Fn(&str, &dyn Module) -> bool>,
+    predicate: Option<LayerPredicate<'_>>,
 ) -> Result<QuantizeReport> {
     quantize_by(model, |path, layer| {
         if layer.downcast_ref::<EmbeddingLayer>().is_some() && !config.embeddings {

@@ -52,10 +52,19 @@ binary_fns!(
 );
 binary_fns!(
     /// Element-wise remainder with the sign of `rhs` (Python's `%`).
+    ///
+    /// Integer division by zero, and `MIN % -1`, are
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument): MLX's CPU
+    /// kernel traps on them, so for integer results the operands are
+    /// evaluated and checked first.
     remainder, remainder_on, mlx_remainder, "mlx_remainder"
 );
 binary_fns!(
     /// Element-wise floor division `lhs // rhs`.
+    ///
+    /// Integer division by zero, and `MIN // -1`, are
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument), as for
+    /// [`remainder`].
     floor_divide, floor_divide_on, mlx_floor_divide, "mlx_floor_divide"
 );
 

@@ -15,7 +15,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{op, VecOut};
+use super::support::{check_int_division, op, VecOut};
 use super::{binary_fns, resolve, Operand};
 use crate::Array;
 
@@ -94,16 +94,23 @@ op! {
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) when the shapes do not broadcast
     /// or MLX rejects the dtypes (complex); [`Error::ScalarOverflow`](crate::Error::ScalarOverflow)
-    /// when a scalar does not fit the array's dtype.
+    /// when a scalar does not fit the array's dtype;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an
+    /// integer division by zero or `MIN / -1` (which trap in MLX's CPU
+    /// kernels; the operands are evaluated to check).
     ["mlx_divmod"]
     pub fn divmod<'a, 'b>(lhs: impl Into<Operand<'a>>, rhs: impl Into<Operand<'b>>) -> Vec<Array>;
     on divmod_on, s => {
         let (a, b) = resolve(lhs.into(), rhs.into())?;
-        VecOut::run("mlx_divmod", |res| {
+        let out = VecOut::run("mlx_divmod", |res| {
             // SAFETY: `res` is a live vector out-param; inputs and stream
             // are live handles.
             unsafe { mlx_sys::mlx_divmod(res, a.as_raw(), b.as_raw(), s.as_raw()) }
-        })
+        })?;
+        if let Some(q) = out.first() {
+            check_int_division("mlx_divmod", &a, &b, q, s)?;
+        }
+        Ok(out)
     }
 
     /// Element-wise closeness within `tol` (a `bool` array).
@@ -136,4 +143,3 @@ op! {
         })
     }
 }
-

@@ -15,7 +15,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::op;
+use super::support::{empty_safe, invalid, op};
 use crate::Array;
 
 /// Parameters of an `N`-d convolution; the default is MLX's (stride 1, no
@@ -105,22 +105,38 @@ impl Default for ConvGeneral {
     }
 }
 
+/// MLX divides by `groups` before checking it (SIGFPE on zero).
+fn check_groups(op: &'static str, groups: i32) -> crate::Result<()> {
+    if groups < 1 {
+        return Err(invalid(
+            op,
+            format!("groups must be positive, got {groups}"),
+        ));
+    }
+    Ok(())
+}
+
 op! {
     /// 1-d convolution (cross-correlation) of `[N, L, C_in]` with
     /// `[C_out, K, C_in / groups]`.
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for shapes,
-    /// channel counts or parameters that do not fit.
+    /// channel counts or parameters that do not fit;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for
+    /// `groups < 1` (which MLX divides by before checking).
     ["mlx_conv1d"]
     pub fn conv1d(input: &Array, weight: &Array, p: &Conv<1>) -> Array;
     on conv1d_on, s => {
-        Array::build("mlx_conv1d", |res| {
+        check_groups("mlx_conv1d", p.groups)?;
+        let out = Array::build("mlx_conv1d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv1d(res, input.as_raw(), weight.as_raw(), p.stride[0], p.padding[0], p.dilation[0], p.groups, s.as_raw())
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// 2-d convolution of `[N, H, W, C_in]` with `[C_out, KH, KW, C_in /
@@ -131,7 +147,8 @@ op! {
     ["mlx_conv2d"]
     pub fn conv2d(input: &Array, weight: &Array, p: &Conv<2>) -> Array;
     on conv2d_on, s => {
-        Array::build("mlx_conv2d", |res| {
+        check_groups("mlx_conv2d", p.groups)?;
+        let out = Array::build("mlx_conv2d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv2d(
@@ -140,7 +157,9 @@ op! {
                     p.groups, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// 3-d convolution of `[N, D, H, W, C_in]` with `[C_out, KD, KH, KW,
@@ -151,7 +170,8 @@ op! {
     ["mlx_conv3d"]
     pub fn conv3d(input: &Array, weight: &Array, p: &Conv<3>) -> Array;
     on conv3d_on, s => {
-        Array::build("mlx_conv3d", |res| {
+        check_groups("mlx_conv3d", p.groups)?;
+        let out = Array::build("mlx_conv3d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv3d(
@@ -162,7 +182,9 @@ op! {
                     p.groups, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// 1-d transposed convolution.
@@ -172,7 +194,8 @@ op! {
     ["mlx_conv_transpose1d"]
     pub fn conv_transpose1d(input: &Array, weight: &Array, p: &ConvTranspose<1>) -> Array;
     on conv_transpose1d_on, s => {
-        Array::build("mlx_conv_transpose1d", |res| {
+        check_groups("mlx_conv_transpose1d", p.groups)?;
+        let out = Array::build("mlx_conv_transpose1d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv_transpose1d(
@@ -180,7 +203,9 @@ op! {
                     p.stride[0], p.padding[0], p.dilation[0], p.output_padding[0], p.groups, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// 2-d transposed convolution.
@@ -190,7 +215,8 @@ op! {
     ["mlx_conv_transpose2d"]
     pub fn conv_transpose2d(input: &Array, weight: &Array, p: &ConvTranspose<2>) -> Array;
     on conv_transpose2d_on, s => {
-        Array::build("mlx_conv_transpose2d", |res| {
+        check_groups("mlx_conv_transpose2d", p.groups)?;
+        let out = Array::build("mlx_conv_transpose2d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv_transpose2d(
@@ -200,7 +226,9 @@ op! {
                     p.groups, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// 3-d transposed convolution.
@@ -210,7 +238,8 @@ op! {
     ["mlx_conv_transpose3d"]
     pub fn conv_transpose3d(input: &Array, weight: &Array, p: &ConvTranspose<3>) -> Array;
     on conv_transpose3d_on, s => {
-        Array::build("mlx_conv_transpose3d", |res| {
+        check_groups("mlx_conv_transpose3d", p.groups)?;
+        let out = Array::build("mlx_conv_transpose3d", |res| {
             // SAFETY: fresh out-param; live handles.
             unsafe {
                 mlx_sys::mlx_conv_transpose3d(
@@ -222,7 +251,9 @@ op! {
                     p.groups, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 
     /// The general convolution every other one is built on: any number of
@@ -234,7 +265,8 @@ op! {
     ["mlx_conv_general"]
     pub fn conv_general(input: &Array, weight: &Array, p: &ConvGeneral) -> Array;
     on conv_general_on, s => {
-        Array::build("mlx_conv_general", |res| {
+        check_groups("mlx_conv_general", p.groups)?;
+        let out = Array::build("mlx_conv_general", |res| {
             // SAFETY: fresh out-param; each list holds its length in ints;
             // live handles.
             unsafe {
@@ -248,6 +280,8 @@ op! {
                     p.groups, p.flip, s.as_raw(),
                 )
             }
-        })
+        })?;
+        // MLX's CPU kernels divide by zero when there are no channels.
+        empty_safe(input.size() == 0 || weight.size() == 0, out, s)
     }
 }

@@ -12,7 +12,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::op;
+use super::support::{empty_safe, op};
 use crate::{Array, Dtype, Result, Stream};
 
 /// How a scan runs: from the end (`reverse`) and whether element `i`
@@ -50,8 +50,21 @@ impl Scan {
     }
 }
 
-type ScanAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, bool, mlx_sys::mlx_stream) -> i32;
-type ScanAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, bool, mlx_sys::mlx_stream) -> i32;
+type ScanAllFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    bool,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+type ScanAxisFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    bool,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
 
 fn run_scan(
     names: [&'static str; 2],
@@ -61,7 +74,7 @@ fn run_scan(
     sc: Scan,
     s: &Stream,
 ) -> Result<Array> {
-    match axis {
+    let out = match axis {
         None => Array::build(names[0], |res| {
             // SAFETY: `fns.0` has exactly this signature; fresh out-param;
             // `a` and `s` are live handles.
@@ -71,11 +84,30 @@ fn run_scan(
             // SAFETY: as above, for `fns.1`.
             unsafe { (fns.1)(res, a.as_raw(), axis, sc.reverse, sc.inclusive, s.as_raw()) }
         }),
-    }
+    }?;
+    // MLX's CPU scan kernels divide by zero on empty arrays.
+    empty_safe(a.size() == 0, out, s)
 }
 
-type DtScanAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, bool, mlx_sys::mlx_dtype, bool, mlx_sys::mlx_stream) -> i32;
-type DtScanAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, bool, mlx_sys::mlx_dtype, bool, mlx_sys::mlx_stream) -> i32;
+type DtScanAllFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    bool,
+    bool,
+    mlx_sys::mlx_dtype,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+type DtScanAxisFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    bool,
+    bool,
+    mlx_sys::mlx_dtype,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
 
 /// Scans whose mlx-c functions take an optional dtype (called through the
 /// `mlxs_` shims, which take it as value + flag).
@@ -90,17 +122,40 @@ fn dtype_scan(
 ) -> Result<Array> {
     let d = dtype.unwrap_or(Dtype::Float32).as_raw();
     let has = dtype.is_some();
-    match axis {
+    let out = match axis {
         None => Array::build(names[0], |res| {
             // SAFETY: `fns.0` is the shim of exactly this signature; fresh
             // out-param; `a` and `s` are live handles.
-            unsafe { (fns.0)(res, a.as_raw(), sc.reverse, sc.inclusive, d, has, s.as_raw()) }
+            unsafe {
+                (fns.0)(
+                    res,
+                    a.as_raw(),
+                    sc.reverse,
+                    sc.inclusive,
+                    d,
+                    has,
+                    s.as_raw(),
+                )
+            }
         }),
         Some(axis) => Array::build(names[1], |res| {
             // SAFETY: as above, for `fns.1`.
-            unsafe { (fns.1)(res, a.as_raw(), axis, sc.reverse, sc.inclusive, d, has, s.as_raw()) }
+            unsafe {
+                (fns.1)(
+                    res,
+                    a.as_raw(),
+                    axis,
+                    sc.reverse,
+                    sc.inclusive,
+                    d,
+                    has,
+                    s.as_raw(),
+                )
+            }
         }),
-    }
+    }?;
+    // MLX's CPU scan kernels divide by zero on empty arrays.
+    empty_safe(a.size() == 0, out, s)
 }
 
 op! {

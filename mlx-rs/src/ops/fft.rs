@@ -182,7 +182,16 @@ pub fn fft_on(
     norm: FftNorm,
     stream: &Stream,
 ) -> Result<Array> {
-    run1("mlx_fft_fft", mlx_sys::mlx_fft_fft, a, n, axis, norm, false, stream)
+    run1(
+        "mlx_fft_fft",
+        mlx_sys::mlx_fft_fft,
+        a,
+        n,
+        axis,
+        norm,
+        false,
+        stream,
+    )
 }
 
 /// The inverse of [`fft`] along `axis`, of length `n` (default: the axis's
@@ -208,7 +217,16 @@ pub fn ifft_on(
     norm: FftNorm,
     stream: &Stream,
 ) -> Result<Array> {
-    run1("mlx_fft_ifft", mlx_sys::mlx_fft_ifft, a, n, axis, norm, false, stream)
+    run1(
+        "mlx_fft_ifft",
+        mlx_sys::mlx_fft_ifft,
+        a,
+        n,
+        axis,
+        norm,
+        false,
+        stream,
+    )
 }
 
 /// The discrete Fourier transform of the real input `a` along `axis`: the
@@ -235,7 +253,16 @@ pub fn rfft_on(
     norm: FftNorm,
     stream: &Stream,
 ) -> Result<Array> {
-    run1("mlx_fft_rfft", mlx_sys::mlx_fft_rfft, a, n, axis, norm, false, stream)
+    run1(
+        "mlx_fft_rfft",
+        mlx_sys::mlx_fft_rfft,
+        a,
+        n,
+        axis,
+        norm,
+        false,
+        stream,
+    )
 }
 
 /// The inverse of [`rfft`]: the real signal of length `n` along `axis`
@@ -261,7 +288,16 @@ pub fn irfft_on(
     norm: FftNorm,
     stream: &Stream,
 ) -> Result<Array> {
-    run1("mlx_fft_irfft", mlx_sys::mlx_fft_irfft, a, n, axis, norm, true, stream)
+    run1(
+        "mlx_fft_irfft",
+        mlx_sys::mlx_fft_irfft,
+        a,
+        n,
+        axis,
+        norm,
+        true,
+        stream,
+    )
 }
 
 /// The two-dimensional discrete Fourier transform over `axes` (default: the
@@ -272,12 +308,7 @@ pub fn irfft_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_fft2")]
-pub fn fft2(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn fft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     fft2_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -315,12 +346,7 @@ pub fn fft2_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_ifft2")]
-pub fn ifft2(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn ifft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     ifft2_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -359,12 +385,7 @@ pub fn ifft2_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_rfft2")]
-pub fn rfft2(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn rfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     rfft2_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -403,12 +424,7 @@ pub fn rfft2_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_irfft2")]
-pub fn irfft2(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn irfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     irfft2_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -447,12 +463,7 @@ pub fn irfft2_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_fftn")]
-pub fn fftn(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn fftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     fftn_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -489,12 +500,7 @@ pub fn fftn_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_ifftn")]
-pub fn ifftn(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn ifftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     ifftn_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -532,12 +538,7 @@ pub fn ifftn_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_rfftn")]
-pub fn rfftn(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn rfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     rfftn_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -575,12 +576,7 @@ pub fn rfftn_on(
 /// range or repeated, sizes and axes of different lengths, a size below 1
 /// or a 0-d input.
 #[doc(alias = "mlx_fft_irfftn")]
-pub fn irfftn(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-) -> Result<Array> {
+pub fn irfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
     irfftn_on(a, s, axes, norm, &Stream::current()?)
 }
 
@@ -677,7 +673,9 @@ pub fn fftshift_on(a: &Array, axes: Option<&[i32]>, stream: &Stream) -> Result<A
     Array::build("mlx_fft_fftshift", |res| {
         // SAFETY: `res` is a fresh out-param; `a` and the stream are live
         // handles; `axes` points at `len` ints that outlive the call.
-        unsafe { mlx_sys::mlx_fft_fftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw()) }
+        unsafe {
+            mlx_sys::mlx_fft_fftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw())
+        }
     })
 }
 
@@ -702,6 +700,8 @@ pub fn ifftshift_on(a: &Array, axes: Option<&[i32]>, stream: &Stream) -> Result<
     Array::build("mlx_fft_ifftshift", |res| {
         // SAFETY: `res` is a fresh out-param; `a` and the stream are live
         // handles; `axes` points at `len` ints that outlive the call.
-        unsafe { mlx_sys::mlx_fft_ifftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw()) }
+        unsafe {
+            mlx_sys::mlx_fft_ifftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw())
+        }
     })
 }

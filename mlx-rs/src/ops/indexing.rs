@@ -10,7 +10,7 @@
 //! MLX does not check index values: an out-of-range index reads or writes
 //! outside the array. Every function here therefore evaluates its index
 //! arrays (not the arrays being indexed) and returns
-//! [`Error::InvalidIndex`](crate::Error::InvalidIndex) for a value out of
+//! [`Error::InvalidIndex`] for a value out of
 //! range, before calling MLX. Negative indices count from the end, as in
 //! MLX.
 //!
@@ -64,17 +64,35 @@ fn check_all(op: &'static str, a: &Array, indices: &[&Array], axes: &[i32]) -> R
     Ok(())
 }
 
-/// Checks that `start` (an integer array of one value per axis) keeps a
-/// window of `sizes` (the sizes along `axes`) inside `a`.
-fn check_dynamic_start(op: &'static str, a: &Array, start: &Array, axes: &[i32], sizes: &[i64]) -> Result<()> {
+/// Checks that `start` (an integer array of one value per axis, not
+/// negative) keeps a window of `sizes` (the sizes along `axes`) inside
+/// `a`.
+fn check_dynamic_start(
+    op: &'static str,
+    a: &Array,
+    start: &Array,
+    axes: &[i32],
+    sizes: &[i64],
+) -> Result<()> {
     if !start.dtype().is_integer() {
         return Ok(());
     }
     let starts = start.astype(Dtype::Int64)?.to_vec::<i64>()?;
+    if starts.len() != axes.len() {
+        return Err(Error::InvalidIndex {
+            reason: format!(
+                "{op}: {} start values for {} axes",
+                starts.len(),
+                axes.len()
+            ),
+        });
+    }
     for ((&v, &axis), &size) in starts.iter().zip(axes).zip(sizes) {
-        let Some(dim) = axis_size(a, axis) else { continue };
-        let abs = if v < 0 { v + dim } else { v };
-        if abs < 0 || size < 0 || abs + size > dim {
+        let Some(dim) = axis_size(a, axis) else {
+            continue;
+        };
+        // MLX does not wrap negative starts (it reads before the array).
+        if v < 0 || size < 0 || v + size > dim {
             return Err(Error::InvalidIndex {
                 reason: format!(
                     "{op}: a window of {size} starting at {v} does not fit an axis of size {dim}"
@@ -118,11 +136,31 @@ type SliceUpdateFn = unsafe extern "C" fn(
 impl Update {
     fn scatter(self) -> ([&'static str; 2], ScatterFn, ScatterSingleFn) {
         match self {
-            Update::Set => (["mlx_scatter", "mlx_scatter_single"], mlx_sys::mlx_scatter, mlx_sys::mlx_scatter_single),
-            Update::Add => (["mlx_scatter_add", "mlx_scatter_add_single"], mlx_sys::mlx_scatter_add, mlx_sys::mlx_scatter_add_single),
-            Update::Prod => (["mlx_scatter_prod", "mlx_scatter_prod_single"], mlx_sys::mlx_scatter_prod, mlx_sys::mlx_scatter_prod_single),
-            Update::Max => (["mlx_scatter_max", "mlx_scatter_max_single"], mlx_sys::mlx_scatter_max, mlx_sys::mlx_scatter_max_single),
-            Update::Min => (["mlx_scatter_min", "mlx_scatter_min_single"], mlx_sys::mlx_scatter_min, mlx_sys::mlx_scatter_min_single),
+            Update::Set => (
+                ["mlx_scatter", "mlx_scatter_single"],
+                mlx_sys::mlx_scatter,
+                mlx_sys::mlx_scatter_single,
+            ),
+            Update::Add => (
+                ["mlx_scatter_add", "mlx_scatter_add_single"],
+                mlx_sys::mlx_scatter_add,
+                mlx_sys::mlx_scatter_add_single,
+            ),
+            Update::Prod => (
+                ["mlx_scatter_prod", "mlx_scatter_prod_single"],
+                mlx_sys::mlx_scatter_prod,
+                mlx_sys::mlx_scatter_prod_single,
+            ),
+            Update::Max => (
+                ["mlx_scatter_max", "mlx_scatter_max_single"],
+                mlx_sys::mlx_scatter_max,
+                mlx_sys::mlx_scatter_max_single,
+            ),
+            Update::Min => (
+                ["mlx_scatter_min", "mlx_scatter_min_single"],
+                mlx_sys::mlx_scatter_min,
+                mlx_sys::mlx_scatter_min_single,
+            ),
         }
     }
 
@@ -143,26 +181,30 @@ op! {
     /// `indices`' shape in place of the axis.
     ///
     /// # Errors
-    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) for an index out
-    /// of range; [`Error::Mlx`](crate::Error::Mlx) with MLX's message for
+    /// [`Error::InvalidIndex`] for an index out
+    /// of range; [`Error::Mlx`] with MLX's message for
     /// non-integer indices or an axis out of range.
     ["mlx_take", "mlx_take_axis"]
     pub fn take(a: &Array, indices: &Array, axis: Option<i32>) -> Array;
     on take_on, s => {
         match axis {
             None => {
-                check_indices("mlx_take", indices, a.size() as i64)?;
-                Array::build("mlx_take", |res| {
-                    // SAFETY: fresh out-param; live handles; indices checked.
+                let out = Array::build("mlx_take", |res| {
+                    // SAFETY: fresh out-param; live handles. Building reads no
+                    // index values; they are checked below, before evaluation.
                     unsafe { mlx_sys::mlx_take(res, a.as_raw(), indices.as_raw(), s.as_raw()) }
-                })
+                })?;
+                check_indices("mlx_take", indices, a.size() as i64)?;
+                Ok(out)
             }
             Some(axis) => {
-                check_all("mlx_take_axis", a, &[indices], &[axis])?;
-                Array::build("mlx_take_axis", |res| {
-                    // SAFETY: fresh out-param; live handles; indices checked.
+                let out = Array::build("mlx_take_axis", |res| {
+                    // SAFETY: fresh out-param; live handles. Building reads no
+                    // index values; they are checked below, before evaluation.
                     unsafe { mlx_sys::mlx_take_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
-                })
+                })?;
+                check_all("mlx_take_axis", a, &[indices], &[axis])?;
+                Ok(out)
             }
         }
     }
@@ -171,16 +213,18 @@ op! {
     /// number of dimensions and broadcasts with it off the axis.
     ///
     /// # Errors
-    /// As [`take`], and [`Error::Mlx`](crate::Error::Mlx) when the
+    /// As [`take`], and [`Error::Mlx`] when the
     /// dimensions do not match.
     ["mlx_take_along_axis"]
     pub fn take_along_axis(a: &Array, indices: &Array, axis: i32) -> Array;
     on take_along_axis_on, s => {
-        check_all("mlx_take_along_axis", a, &[indices], &[axis])?;
-        Array::build("mlx_take_along_axis", |res| {
-            // SAFETY: fresh out-param; live handles; indices checked.
+        let out = Array::build("mlx_take_along_axis", |res| {
+            // SAFETY: fresh out-param; live handles. Building reads no
+                    // index values; they are checked below, before evaluation.
             unsafe { mlx_sys::mlx_take_along_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
-        })
+        })?;
+        check_all("mlx_take_along_axis", a, &[indices], &[axis])?;
+        Ok(out)
     }
 
     /// A copy of `a` with `values` written at `indices` along `axis` (the
@@ -191,13 +235,15 @@ op! {
     ["mlx_put_along_axis"]
     pub fn put_along_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
     on put_along_axis_on, s => {
-        check_all("mlx_put_along_axis", a, &[indices], &[axis])?;
-        Array::build("mlx_put_along_axis", |res| {
-            // SAFETY: fresh out-param; live handles; indices checked.
+        let out = Array::build("mlx_put_along_axis", |res| {
+            // SAFETY: fresh out-param; live handles. Building reads no
+                    // index values; they are checked below, before evaluation.
             unsafe {
                 mlx_sys::mlx_put_along_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
             }
-        })
+        })?;
+        check_all("mlx_put_along_axis", a, &[indices], &[axis])?;
+        Ok(out)
     }
 
     /// Like [`put_along_axis`], but adds `values` (repeated indices
@@ -208,13 +254,15 @@ op! {
     ["mlx_scatter_add_axis"]
     pub fn scatter_add_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
     on scatter_add_axis_on, s => {
-        check_all("mlx_scatter_add_axis", a, &[indices], &[axis])?;
-        Array::build("mlx_scatter_add_axis", |res| {
-            // SAFETY: fresh out-param; live handles; indices checked.
+        let out = Array::build("mlx_scatter_add_axis", |res| {
+            // SAFETY: fresh out-param; live handles. Building reads no
+                    // index values; they are checked below, before evaluation.
             unsafe {
                 mlx_sys::mlx_scatter_add_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
             }
-        })
+        })?;
+        check_all("mlx_scatter_add_axis", a, &[indices], &[axis])?;
+        Ok(out)
     }
 
     /// MLX's general gather: index array `i` selects along `axes[i]` (the
@@ -223,31 +271,34 @@ op! {
     /// shape is the broadcast index shape followed by `slice_sizes`.
     ///
     /// # Errors
-    /// As [`take`], and [`Error::Mlx`](crate::Error::Mlx) when the numbers
+    /// As [`take`], and [`Error::Mlx`] when the numbers
     /// of indices and axes differ or the slice sizes do not fit.
     ["mlx_gather", "mlx_gather_single"]
     pub fn gather<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, axes: &[i32], slice_sizes: &[i32]) -> Array;
     on gather_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
-        check_all("mlx_gather", a, &indices, axes)?;
-        if let ([idx], [axis]) = (indices.as_slice(), axes) {
-            return Array::build("mlx_gather_single", |res| {
+        let out = if let ([idx], [axis]) = (indices.as_slice(), axes) {
+            Array::build("mlx_gather_single", |res| {
                 // SAFETY: fresh out-param; `slice_sizes` holds its length in
-                // ints; live handles; indices checked.
+                // ints; live handles. Building reads no index values; they
+                // are checked below, before the result can be evaluated.
                 unsafe {
                     mlx_sys::mlx_gather_single(res, a.as_raw(), idx.as_raw(), *axis, slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
                 }
-            });
-        }
-        let v = vector(indices.iter().copied());
-        Array::build("mlx_gather", |res| {
-            // SAFETY: fresh out-param; `v` is a live vector; `axes` and
-            // `slice_sizes` hold their lengths in ints; live handles;
-            // indices checked.
-            unsafe {
-                mlx_sys::mlx_gather(res, a.as_raw(), v.0, axes.as_ptr(), axes.len(), slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
-            }
-        })
+            })?
+        } else {
+            let v = vector(indices.iter().copied());
+            Array::build("mlx_gather", |res| {
+                // SAFETY: fresh out-param; `v` is a live vector; `axes` and
+                // `slice_sizes` hold their lengths in ints; live handles.
+                // Index values are checked below, before evaluation.
+                unsafe {
+                    mlx_sys::mlx_gather(res, a.as_raw(), v.0, axes.as_ptr(), axes.len(), slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
+                }
+            })?
+        };
+        check_all("mlx_gather", a, &indices, axes)?;
+        Ok(out)
     }
 
     /// MLX's general scatter, the inverse of [`gather`]: `updates` (shape:
@@ -262,57 +313,73 @@ op! {
     on scatter_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
         let (names, multi, single) = update.scatter();
-        check_all(names[0], a, &indices, axes)?;
-        if let ([idx], [axis]) = (indices.as_slice(), axes) {
-            return Array::build(names[1], |res| {
+        let out = if let ([idx], [axis]) = (indices.as_slice(), axes) {
+            Array::build(names[1], |res| {
                 // SAFETY: `single` has exactly this signature; fresh
-                // out-param; live handles; indices checked.
+                // out-param; live handles. Index values are checked below,
+                // before the result can be evaluated.
                 unsafe { single(res, a.as_raw(), idx.as_raw(), updates.as_raw(), *axis, s.as_raw()) }
-            });
-        }
-        let v = vector(indices.iter().copied());
-        Array::build(names[0], |res| {
-            // SAFETY: `multi` has exactly this signature; fresh out-param;
-            // `v` is a live vector; `axes` holds its length in ints; live
-            // handles; indices checked.
-            unsafe { multi(res, a.as_raw(), v.0, updates.as_raw(), axes.as_ptr(), axes.len(), s.as_raw()) }
-        })
+            })?
+        } else {
+            let v = vector(indices.iter().copied());
+            Array::build(names[0], |res| {
+                // SAFETY: `multi` has exactly this signature; fresh
+                // out-param; `v` is a live vector; `axes` holds its length
+                // in ints; live handles. Index values are checked below,
+                // before the result can be evaluated.
+                unsafe { multi(res, a.as_raw(), v.0, updates.as_raw(), axes.as_ptr(), axes.len(), s.as_raw()) }
+            })?
+        };
+        check_all(names[0], a, &indices, axes)?;
+        Ok(out)
     }
 
-    /// A copy of `a` whose elements where `mask` (broadcast to `a`'s shape)
-    /// is true are replaced, in row-major order, by the first elements of
-    /// `src`.
+    /// A copy of `a` whose elements where the boolean `mask` is true are
+    /// replaced, in row-major order, by the first elements of `src`
+    /// (Python's `a[mask] = src`). The mask covers the leading axes of `a`:
+    /// with fewer dimensions than `a`, each true entry selects a whole
+    /// block of the trailing axes.
     ///
     /// # Errors
-    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) when `src` has
-    /// fewer elements than `mask` selects; [`Error::Mlx`](crate::Error::Mlx)
-    /// with MLX's message for a mask that is not `bool` or does not
-    /// broadcast.
+    /// [`Error::InvalidIndex`] when `src` has
+    /// fewer elements than `mask` selects; [`Error::Mlx`] with MLX's
+    /// message for a mask that is not `bool` or does not match the leading
+    /// axes of `a` ([`Error::InvalidArgument`] when MLX accepts a mask
+    /// whose selection cannot be counted that way).
     ["mlx_masked_scatter"]
     pub fn masked_scatter(a: &Array, mask: &Array, src: &Array) -> Array;
     on masked_scatter_on, s => {
-        if mask.dtype() == Dtype::Bool {
-            if let Ok(m) = mask.broadcast_to_on(a.shape(), s) {
-                let n = m.astype(Dtype::Uint32)?.to_vec::<u32>()?.iter().filter(|&&x| x != 0).count();
-                if n > src.size() {
-                    return Err(Error::InvalidIndex {
-                        reason: format!("mlx_masked_scatter: the mask selects {n} elements but the source has {}", src.size()),
-                    });
-                }
-            }
-        }
-        Array::build("mlx_masked_scatter", |res| {
-            // SAFETY: fresh out-param; live handles; the source is checked
-            // to cover the mask.
+        let out = Array::build("mlx_masked_scatter", |res| {
+            // SAFETY: fresh out-param; live handles. The source is checked
+            // below to cover the mask, before the result can be evaluated.
             unsafe { mlx_sys::mlx_masked_scatter(res, a.as_raw(), mask.as_raw(), src.as_raw(), s.as_raw()) }
-        })
+        })?;
+        // MLX's mask covers the leading axes of `a` (each true entry selects
+        // a whole trailing block); it reads that many source elements
+        // unchecked.
+        let (ms, ashape) = (mask.shape(), a.shape());
+        if mask.ndim() > a.ndim() || ms != &ashape[..mask.ndim()] {
+            return Err(super::support::invalid(
+                "mlx_masked_scatter",
+                format!("the mask of shape {ms:?} must match the leading axes of the array of shape {ashape:?}"),
+            ));
+        }
+        let block: usize = ashape[mask.ndim()..].iter().map(|&d| d as usize).product();
+        let on = mask.astype(Dtype::Uint32)?.to_vec::<u32>()?.iter().filter(|&&x| x != 0).count();
+        let n = on * block;
+        if n > src.size() {
+            return Err(Error::InvalidIndex {
+                reason: format!("mlx_masked_scatter: the mask selects {n} elements but the source has {}", src.size()),
+            });
+        }
+        Ok(out)
     }
 
     /// The slice `start..stop` with step `strides` along every axis (one
     /// entry per axis; out-of-range bounds are clamped as in Python).
     ///
     /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when the lists
+    /// [`Error::Mlx`] with MLX's message when the lists
     /// do not have one entry per axis.
     ["mlx_slice"]
     pub fn slice(a: &Array, start: &[i32], stop: &[i32], strides: &[i32]) -> Array;
@@ -334,34 +401,40 @@ op! {
     /// be known when the graph is built.
     ///
     /// # Errors
-    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) when the window
-    /// does not fit; [`Error::Mlx`](crate::Error::Mlx) with MLX's message
+    /// [`Error::InvalidIndex`] when the window
+    /// does not fit; [`Error::Mlx`] with MLX's message
     /// for mismatched lengths.
     ["mlx_slice_dynamic"]
     pub fn slice_dynamic(a: &Array, start: &Array, axes: &[i32], slice_size: &[i32]) -> Array;
     on slice_dynamic_on, s => {
+        let out = Array::build("mlx_slice_dynamic", |res| {
+            // SAFETY: fresh out-param; `axes` and `slice_size` hold their
+            // lengths in ints; live handles.
+            // The window is checked below, before evaluation.
+            unsafe {
+                mlx_sys::mlx_slice_dynamic(res, a.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), slice_size.as_ptr(), slice_size.len(), s.as_raw())
+            }
+        })?;
         let sizes: Vec<i64> = axes
             .iter()
             .filter_map(|&ax| norm_axis(ax, a.ndim()))
             .map(|i| i64::from(*slice_size.get(i).unwrap_or(&0)))
             .collect();
-        if sizes.len() == axes.len() && slice_size.len() == a.ndim() {
-            check_dynamic_start("mlx_slice_dynamic", a, start, axes, &sizes)?;
+        if sizes.len() != axes.len() || slice_size.len() != a.ndim() {
+            return Err(super::support::invalid(
+                "mlx_slice_dynamic",
+                "the window cannot be checked: give one slice size per axis of the array and valid axes",
+            ));
         }
-        Array::build("mlx_slice_dynamic", |res| {
-            // SAFETY: fresh out-param; `axes` and `slice_size` hold their
-            // lengths in ints; live handles; the window is checked.
-            unsafe {
-                mlx_sys::mlx_slice_dynamic(res, a.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), slice_size.as_ptr(), slice_size.len(), s.as_raw())
-            }
-        })
+        check_dynamic_start("mlx_slice_dynamic", a, start, axes, &sizes)?;
+        Ok(out)
     }
 
     /// A copy of `src` with `update` written into the slice
     /// `start..stop` by `strides`, combined as `mode` says.
     ///
     /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `update`
+    /// [`Error::Mlx`] with MLX's message when `update`
     /// does not broadcast to the slice or the lists do not have one entry
     /// per axis.
     ["mlx_slice_update", "mlx_slice_update_add", "mlx_slice_update_prod", "mlx_slice_update_max", "mlx_slice_update_min"]
@@ -388,23 +461,31 @@ op! {
     ["mlx_slice_update_dynamic"]
     pub fn slice_update_dynamic(src: &Array, update: &Array, start: &Array, axes: &[i32]) -> Array;
     on slice_update_dynamic_on, s => {
-        if update.ndim() == src.ndim() {
-            let sizes: Vec<i64> = axes
-                .iter()
-                .filter_map(|&ax| norm_axis(ax, src.ndim()))
-                .map(|i| i64::from(update.shape()[i]))
-                .collect();
-            if sizes.len() == axes.len() {
-                check_dynamic_start("mlx_slice_update_dynamic", src, start, axes, &sizes)?;
-            }
-        }
-        Array::build("mlx_slice_update_dynamic", |res| {
+        let out = Array::build("mlx_slice_update_dynamic", |res| {
             // SAFETY: fresh out-param; `axes` holds its length in ints; live
-            // handles; the window is checked.
+            // handles. The window is checked below, before evaluation.
             unsafe {
                 mlx_sys::mlx_slice_update_dynamic(res, src.as_raw(), update.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), s.as_raw())
             }
-        })
+        })?;
+        // The window is `update`'s shape, aligned to `src`'s last axes (MLX
+        // broadcasts it); a larger `update` is MLX's error to report.
+        if update.ndim() <= src.ndim() {
+            let mut window = vec![1i64; src.ndim() - update.ndim()];
+            window.extend(update.shape().iter().map(|&d| i64::from(d)));
+            let sizes: Vec<i64> = axes
+                .iter()
+                .filter_map(|&ax| norm_axis(ax, src.ndim()))
+                .map(|i| window[i])
+                .collect();
+            if sizes.len() == axes.len() {
+                check_dynamic_start("mlx_slice_update_dynamic", src, start, axes, &sizes)?;
+                return Ok(out);
+            }
+        }
+        Err(super::support::invalid(
+            "mlx_slice_update_dynamic",
+            "the window cannot be checked: the update has more dimensions than the array, or an axis is invalid",
+        ))
     }
 }
-

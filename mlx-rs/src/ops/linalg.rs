@@ -16,8 +16,10 @@
 //!
 //! # Streams: the CPU by default
 //! MLX 0.32.2 implements the factorizations on the CPU only (through
-//! LAPACK): QR, SVD, LU, Cholesky, the inverses, the solves, the eigen
-//! decompositions and the determinants refuse a GPU stream, on CUDA and
+//! LAPACK): its CUDA backend has no kernel for LU, QR, SVD, the inverse,
+//! Cholesky, Eig or Eigh, and before any kernel runs, `linalg` checks the
+//! stream of QR, SVD, LU, Cholesky, the inverses, the solves, the eigen
+//! decompositions and the determinants, refusing a GPU stream on CUDA and
 //! Metal builds alike ("This op is not yet supported on the GPU. Explicitly
 //! pass a CPU stream to run it."). So the plain form of each of those
 //! functions runs on [the CPU stream](linalg_stream): the current stream if
@@ -27,10 +29,11 @@
 //! that the matrix norms computed through an SVD (`ord` ±2 and
 //! [`NormOrd::Nuc`]) take the CPU stream too.
 //!
-//! Inputs of the factorizations must be `float32` or `float64` (SVD and the
-//! eigen decompositions also take `complex64`); `float64` exists on the CPU
-//! only. Batches: every function works on the last two axes and maps over
-//! the others.
+//! MLX's CPU backend implements every function here, for some dtypes
+//! only: the factorizations take `float32` or `float64` (SVD and the eigen
+//! decompositions also `complex64`; no `float16`/`bfloat16`, no integers),
+//! and `float64` exists on the CPU only. Batches: every function works on
+//! the last two axes and maps over the others.
 //!
 //! # Checks MLX lacks
 //! Two inputs would end the process inside MLX 0.32.2's CPU backend; they
@@ -411,7 +414,13 @@ pub fn tri_inv(a: &Array, upper: bool) -> Result<Array> {
 /// As [`tri_inv`]; MLX's error on a GPU stream.
 #[doc(alias = "mlx_linalg_tri_inv")]
 pub fn tri_inv_on(a: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    let out = with_upper("mlx_linalg_tri_inv", a, upper, stream, mlx_sys::mlx_linalg_tri_inv)?;
+    let out = with_upper(
+        "mlx_linalg_tri_inv",
+        a,
+        upper,
+        stream,
+        mlx_sys::mlx_linalg_tri_inv,
+    )?;
     refuse_empty_matrix(a, out)
 }
 
@@ -436,7 +445,13 @@ pub fn cholesky(a: &Array, upper: bool) -> Result<Array> {
 /// As [`cholesky`]; MLX's error on a GPU stream.
 #[doc(alias = "mlx_linalg_cholesky")]
 pub fn cholesky_on(a: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    with_upper("mlx_linalg_cholesky", a, upper, stream, mlx_sys::mlx_linalg_cholesky)
+    with_upper(
+        "mlx_linalg_cholesky",
+        a,
+        upper,
+        stream,
+        mlx_sys::mlx_linalg_cholesky,
+    )
 }
 
 /// The inverse of a symmetric positive-definite matrix from its Cholesky
@@ -558,7 +573,7 @@ pub fn svdvals_on(a: &Array, stream: &Stream) -> Result<Array> {
 
 /// The LU factorization with partial pivoting of each matrix in `a`
 /// (`M×N`, `K = min(M, N)`): returns `(P, L, U)` where `P` holds the row
-/// permutation as `uint32` indices (`a[P] = L · U` row-wise), `L` is `M×K`
+/// permutation as `uint32` indices (`a = L[P, :] · U`), `L` is `M×K`
 /// unit lower triangular and `U` is `K×N` upper triangular.
 ///
 /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).

@@ -19,7 +19,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{c_string, int2_op, int_op, ints_op, op, vector, Axes, VecOut};
+use super::support::{c_string, int2_op, int_op, ints_op, invalid, op, vector, Axes, VecOut};
 use super::{resolve, unary, Operand};
 use crate::Array;
 
@@ -315,10 +315,16 @@ op! {
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `shape`
-    /// does not multiply to the axis size.
+    /// does not multiply to the axis size;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a `-1`
+    /// next to a `0` (which MLX divides by).
     ["mlx_unflatten"]
     pub fn unflatten(a: &Array, axis: i32, shape: &[i32]) -> Array;
     on unflatten_on, s => {
+        if shape.contains(&-1) && shape.contains(&0) {
+            // MLX divides by the product of the other sizes (SIGFPE).
+            return Err(invalid("mlx_unflatten", format!("cannot infer -1 in shape {shape:?} with a 0 dimension")));
+        }
         Array::build("mlx_unflatten", |res| {
             // SAFETY: fresh out-param; `shape` holds its length in ints;
             // live handles.
@@ -405,6 +411,34 @@ op! {
         })
     }
 
+    /// `a` with a row-contiguous layout (a copy when it is a strided view),
+    /// or with `allow_col_major`, `a` itself when it is column-contiguous
+    /// (e.g. a transposed matrix).
+    ///
+    /// ```
+    /// use mlx_rs::ops::contiguous;
+    /// use mlx_rs::Array;
+    /// let t = Array::from_slice(&[1i32, 2, 3, 4, 5, 6], &[2, 3])?.transpose()?;
+    /// let c = contiguous(&t, false)?;
+    /// c.eval()?;
+    /// assert_eq!(c.strides(), [2, 1]);
+    /// let k = contiguous(&t, true)?;
+    /// k.eval()?;
+    /// assert_eq!(k.strides(), [1, 3]); // the transposed view, as it was
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
+    ["mlx_contiguous"]
+    pub fn contiguous(a: &Array, allow_col_major: bool) -> Array;
+    on contiguous_on, s => {
+        Array::build("mlx_contiguous", |res| {
+            // SAFETY: fresh out-param; `a` and `s` are live handles.
+            unsafe { mlx_sys::mlx_contiguous(res, a.as_raw(), allow_col_major, s.as_raw()) }
+        })
+    }
+
     /// The `n`-th discrete difference along `axis`.
     ///
     /// # Errors
@@ -412,6 +446,14 @@ op! {
     /// `n` or an axis out of range.
     ["mlx_diff"]
     pub fn diff(a: &Array, n: i32, axis: i32) -> Array;
-    on diff_on, s => { int2_op("mlx_diff", a, n, axis, s, mlx_sys::mlx_diff) }
+    on diff_on, s => {
+        // MLX builds one graph node per order: past the axis size the
+        // result is empty anyway, so the order is capped there (an order
+        // of 2^31 would otherwise exhaust memory building the graph).
+        let n = match a.dim(axis) {
+            Some(d) if n > d => d,
+            _ => n,
+        };
+        int2_op("mlx_diff", a, n, axis, s, mlx_sys::mlx_diff)
+    }
 }
-

@@ -18,7 +18,7 @@
 //! `gather_qqmm` has no CPU kernel in MLX 0.32.2: on the CPU it fails
 //! with MLX's message when the result is evaluated (it runs on CUDA).
 
-use super::support::{array2_op, c_string, check_nonneg_indices, opt, op, vector};
+use super::support::{array2_op, c_string, check_nonneg_indices, op, opt, vector};
 use crate::quantization::raw::Params;
 use crate::quantization::GatherIndices;
 use crate::Array;
@@ -26,7 +26,10 @@ use crate::Array;
 /// The product of the batch dimensions (all but the last two) of `a`.
 fn batch_size(a: &Array) -> i64 {
     let s = a.shape();
-    s[..s.len().saturating_sub(2)].iter().map(|&d| i64::from(d)).product()
+    s[..s.len().saturating_sub(2)]
+        .iter()
+        .map(|&d| i64::from(d))
+        .product()
 }
 
 op! {
@@ -256,4 +259,3 @@ op! {
         })
     }
 }
-

@@ -14,7 +14,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{invalid, op, opt, vector, VecOut};
+use super::support::{invalid, norm_axis, op, opt, vector, VecOut};
 use super::{resolve, Operand};
 use crate::{Array, Dtype};
 
@@ -93,15 +93,21 @@ op! {
         })
     }
 
-    /// The number of elements along `axes` (with `inverted`: along the
-    /// other axes), as a scalar of `dtype`, computed when the graph runs.
+    /// The number of elements along `axes` (the product of their sizes),
+    /// or with `inverted` its reciprocal, as a scalar of `dtype`, computed
+    /// when the graph runs (so it follows the shapes of a compiled graph).
     ///
     /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for axes out of
-    /// range.
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for an axis
+    /// out of range (MLX would wrap it, and divide by zero for a 0-d
+    /// array).
     ["mlx_number_of_elements"]
     pub fn number_of_elements(a: &Array, axes: &[i32], inverted: bool, dtype: Dtype) -> Array;
     on number_of_elements_on, s => {
+        // MLX wraps axes modulo `ndim` (dividing by zero for a 0-d array).
+        if let Some(ax) = axes.iter().find(|&&ax| norm_axis(ax, a.ndim()).is_none()) {
+            return Err(invalid("mlx_number_of_elements", format!("axis {ax} is out of bounds for an array of {} dimensions", a.ndim())));
+        }
         Array::build("mlx_number_of_elements", |res| {
             // SAFETY: fresh out-param; `axes` holds its length in ints; live
             // handles.
@@ -113,7 +119,8 @@ op! {
 }
 
 /// `inputs`, made to depend on `dependencies`: evaluating an output first
-/// evaluates every dependency (the values are `inputs`' own).
+/// evaluates every dependency (the values are `inputs`' own). No inputs
+/// give no outputs (without calling MLX, which would crash on them).
 ///
 /// # Errors
 /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
@@ -122,6 +129,11 @@ pub fn depends<'a, 'b>(
     inputs: impl IntoIterator<Item = &'a Array>,
     dependencies: impl IntoIterator<Item = &'b Array>,
 ) -> crate::Result<Vec<Array>> {
+    let inputs: Vec<&Array> = inputs.into_iter().collect();
+    if inputs.is_empty() {
+        // MLX builds a node with no outputs and reads its first (SIGSEGV).
+        return Ok(Vec::new());
+    }
     let i = vector(inputs);
     let d = vector(dependencies);
     VecOut::run("mlx_depends", |res| {
@@ -135,7 +147,9 @@ pub fn depends<'a, 'b>(
 fn check_strided(size: usize, shape: &[i32], strides: &[i64], offset: usize) -> crate::Result<()> {
     let bad = |r: String| Err(invalid("mlx_as_strided", r));
     if shape.len() != strides.len() {
-        return bad(format!("shape {shape:?} and strides {strides:?} differ in length"));
+        return bad(format!(
+            "shape {shape:?} and strides {strides:?} differ in length"
+        ));
     }
     if let Some(d) = shape.iter().find(|&&d| d < 0) {
         return bad(format!("negative dimension {d} in shape {shape:?}"));

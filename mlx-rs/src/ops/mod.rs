@@ -8,6 +8,76 @@
 //! `float16 array * 2.0` stays `float16`, `int32 array + 0.5` becomes
 //! `float32`). To make a scalar strongly typed, wrap it in
 //! [`Array::scalar`].
+//!
+//! # Families
+//! Every function of mlx-c's `ops.h` (265), `linalg.h` (21), `fft.h` (16)
+//! and `random.h` (19) has a safe wrapper; each names the C function(s) it
+//! calls with `#[doc(alias)]`, so searching the docs for `mlx_cumsum`
+//! finds [`cumsum`]. The glob re-exports below put all of them in `ops`.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`arith`], [`compare`], [`binary_more`] | element-wise binary ops, bitwise and shifts, `isclose` |
+//! | [`unary`] | element-wise math, rounding, `isnan`…, complex parts, fp8, `nan_to_num`, Hadamard |
+//! | [`reduce`] | `sum`, `mean`, `var`, `logsumexp`, `argmax`, `softmax`, … over [`Axes`] |
+//! | [`cumulative`] | `cumsum`, `cumprod`, `cummax`, `cummin`, `logcumsumexp` |
+//! | [`sort`](mod@sort) | `sort`, `argsort`, `partition`, `topk`, `searchsorted` |
+//! | [`creation`] | `identity`, `tri`, `linspace`, windows, `tril`/`triu`, `diag`, `trace` |
+//! | [`manipulation`] | `concatenate`, `stack`, `split`, `pad`, `roll`, `tile`, `repeat`, `flip`, `squeeze`, `meshgrid`, … |
+//! | [`indexing`] | `take`, `take_along_axis`, `put_along_axis`, `gather`, `scatter`, `slice`, `slice_update`, … |
+//! | [`matmul`](mod@matmul) | `matmul`, `addmm`, `einsum`, `tensordot`, `gather_mm`, `segmented_mm`, … |
+//! | [`conv`] | `conv1d`…`conv3d`, transposed, `conv_general` |
+//! | [`misc`] | `select` (`where`), `clip`, `as_strided`, `view`, `depends` |
+//! | [`linalg`], [`fft`], [`crate::random`] | linear algebra, FFTs, random numbers |
+//!
+//! Shape methods (`reshape`, `transpose`, `broadcast_to`, …) are on
+//! [`Array`]; quantization ops are in [`crate::quantization`].
+//!
+//! Where a C function has forms for all axes, one axis or several
+//! (`mlx_sum`, `mlx_sum_axis`, `mlx_sum_axes`), one Rust function takes an
+//! [`Axes`] (or an `Option<i32>` when there is no several-axes form) and
+//! calls the matching C function. Ops with many parameters take a small
+//! struct with MLX's defaults ([`Scan`], [`Conv`], [`ConvTranspose`],
+//! [`ConvGeneral`], [`Tolerance`]).
+//!
+//! # Exclusions
+//! None: the coverage test (`tests/coverage.rs`) fails for any function of
+//! the four headers without a wrapper unless it is listed there, with a
+//! reason, and here. The list is empty.
+//!
+//! # What mlx-rs checks that MLX does not
+//! MLX 0.32.2 leaves some invalid arguments unchecked; in Python MLX they
+//! crash the process. Here they are errors, found before anything runs:
+//! - index values of [`take`], [`take_along_axis`], [`put_along_axis`],
+//!   [`scatter_add_axis`], [`gather`], [`scatter`], [`gather_mm`],
+//!   [`segmented_mm`], [`gather_qqmm`], the source size of
+//!   [`masked_scatter`], and the windows of [`slice_dynamic`] and
+//!   [`slice_update_dynamic`] (MLX reads and writes out of bounds); the
+//!   index arrays are evaluated to check them
+//!   ([`Error::InvalidIndex`]);
+//! - [`as_strided`] views that reach outside the data, `groups < 1` in the
+//!   convolutions, a `-1` next to a `0` in [`unflatten`], axes out of range
+//!   in [`number_of_elements`], and integer [`floor_divide`], [`remainder`]
+//!   and [`divmod`] by zero or `MIN / -1` (SIGFPE); the operands of an
+//!   integer division are evaluated to check
+//!   ([`Error::InvalidArgument`]);
+//! - results whose size in bytes exceeds `isize::MAX` (MLX computes it
+//!   without overflow checks, so a lazy broadcast of shape
+//!   `[2^31 - 1; 3]` fed to `exp` or `+` would get a wrapped-around
+//!   buffer): [`Error::InvalidShape`], without evaluating anything.
+//!
+//! Sorting, scans and convolutions of *empty* arrays (which divide by zero
+//! in MLX's CPU kernels) return their empty or all-zero result without
+//! running the kernel.
+//!
+//! # Backends
+//! On the CPU backend MLX 0.32.2 does not implement
+//! [`gather_qqmm`] (`[GatherQQMM] NYI`) nor
+//! [`qqmm`](crate::quantization::qqmm) with more than one row of `x`;
+//! those fail with MLX's message when the result is evaluated. The CUDA
+//! backend lacks the factorizations of [`linalg`] (LU, QR, SVD, inverse,
+//! Cholesky, `eig`/`eigh`), which run on the CPU stream only (see
+//! [`linalg`]).
 
 use std::borrow::Cow;
 
@@ -34,7 +104,7 @@ pub mod misc;
 pub mod reduce;
 mod shape;
 pub mod sort;
-mod support;
+pub(crate) mod support;
 pub mod unary;
 
 pub use arith::*;
@@ -240,11 +310,13 @@ pub(crate) fn unary(
         mlx_sys::mlx_stream,
     ) -> i32,
 ) -> Result<Array> {
-    Array::build(op, |res| {
+    let out = Array::build(op, |res| {
         // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
         // fresh out-param; the input and the stream are live handles.
         unsafe { f(res, a.as_raw(), stream.as_raw()) }
-    })
+    })?;
+    // A lazy broadcast can claim more bytes than exist (see `Outputs`).
+    support::Outputs::checked(out)
 }
 
 /// Runs a two-input op on `stream`, after applying the weak-scalar rules.
@@ -261,11 +333,18 @@ pub(crate) fn binary<'a, 'b>(
     ) -> i32,
 ) -> Result<Array> {
     let (a, b) = resolve(lhs.into(), rhs.into())?;
-    Array::build(op, |res| {
+    let out = Array::build(op, |res| {
         // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
         // fresh out-param; both inputs and the stream are live handles.
         unsafe { f(res, a.as_raw(), b.as_raw(), stream.as_raw()) }
-    })
+    })?;
+    if matches!(op, "mlx_floor_divide" | "mlx_remainder") {
+        // MLX's CPU kernels trap (SIGFPE) on integer division by zero.
+        support::check_int_division(op, &a, &b, &out, stream)?;
+    }
+    // Broadcasting can give a result of more bytes than exist (see
+    // `Outputs`).
+    support::Outputs::checked(out)
 }
 
 /// Defines `name(lhs, rhs)` and `name_on(lhs, rhs, stream)` for a binary

@@ -55,7 +55,7 @@ reductions! {
     prod, prod_on, ["mlx_prod", "mlx_prod_axis", "mlx_prod_axes"], [mlx_prod, mlx_prod_axis, mlx_prod_axes], "The product over `axes`.";
     logsumexp, logsumexp_on, ["mlx_logsumexp", "mlx_logsumexp_axis", "mlx_logsumexp_axes"], [mlx_logsumexp, mlx_logsumexp_axis, mlx_logsumexp_axes], "`log(sum(exp(a)))` over `axes`, computed stably.";
     median, median_on, ["mlx_median", "mlx_median_axis", "mlx_median_axes"], [mlx_median, mlx_median_axis, mlx_median_axes], "The median over `axes` (integers give `float32`).";
-    count_nonzero, count_nonzero_on, ["mlx_count_nonzero", "mlx_count_nonzero_axis", "mlx_count_nonzero_axes"], [mlx_count_nonzero, mlx_count_nonzero_axis, mlx_count_nonzero_axes], "The number of non-zero elements over `axes` (a `uint32` array).";
+    count_nonzero, count_nonzero_on, ["mlx_count_nonzero", "mlx_count_nonzero_axis", "mlx_count_nonzero_axes"], [mlx_count_nonzero, mlx_count_nonzero_axis, mlx_count_nonzero_axes], "The number of non-zero elements over `axes` (an `int32` array).";
 }
 
 op! {
@@ -125,8 +125,19 @@ op! {
     }
 }
 
-type ArgAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, mlx_sys::mlx_stream) -> i32;
-type ArgAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, mlx_sys::mlx_stream) -> i32;
+type ArgAllFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
+type ArgAxisFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    bool,
+    mlx_sys::mlx_stream,
+) -> i32;
 
 fn arg_reduce(
     names: [&'static str; 2],
@@ -149,9 +160,30 @@ fn arg_reduce(
     }
 }
 
-type MomentAllFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, bool, i32, mlx_sys::mlx_stream) -> i32;
-type MomentAxisFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, i32, bool, i32, mlx_sys::mlx_stream) -> i32;
-type MomentAxesFn = unsafe extern "C" fn(*mut mlx_sys::mlx_array, mlx_sys::mlx_array, *const i32, usize, bool, i32, mlx_sys::mlx_stream) -> i32;
+type MomentAllFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    bool,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
+type MomentAxisFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    i32,
+    bool,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
+type MomentAxesFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    bool,
+    i32,
+    mlx_sys::mlx_stream,
+) -> i32;
 
 fn moment(
     names: [&'static str; 3],
@@ -175,7 +207,17 @@ fn moment(
         Axes::Many(v) => Array::build(names[2], |res| {
             // SAFETY: as above, for `fns.2`; `v` holds `v.len()` ints that
             // outlive the call.
-            unsafe { (fns.2)(res, a.as_raw(), v.as_ptr(), v.len(), keepdims, ddof, s.as_raw()) }
+            unsafe {
+                (fns.2)(
+                    res,
+                    a.as_raw(),
+                    v.as_ptr(),
+                    v.len(),
+                    keepdims,
+                    ddof,
+                    s.as_raw(),
+                )
+            }
         }),
     }
 }

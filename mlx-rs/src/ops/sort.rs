@@ -15,7 +15,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{int2_op, int_op, op};
+use super::support::{empty_safe, int2_op, int_op, op};
 use super::unary;
 use crate::Array;
 
@@ -39,10 +39,12 @@ op! {
     ["mlx_sort", "mlx_sort_axis"]
     pub fn sort(a: &Array, axis: Option<i32>) -> Array;
     on sort_on, s => {
-        match axis {
+        let out = match axis {
             None => unary("mlx_sort", a, s, mlx_sys::mlx_sort),
             Some(ax) => int_op("mlx_sort_axis", a, ax, s, mlx_sys::mlx_sort_axis),
-        }
+        }?;
+        // MLX's CPU sort kernels divide by zero on empty arrays.
+        empty_safe(a.size() == 0, out, s)
     }
 
     /// The indices that sort the array (stable, `uint32`), of the flattened
@@ -54,10 +56,12 @@ op! {
     ["mlx_argsort", "mlx_argsort_axis"]
     pub fn argsort(a: &Array, axis: Option<i32>) -> Array;
     on argsort_on, s => {
-        match axis {
+        let out = match axis {
             None => unary("mlx_argsort", a, s, mlx_sys::mlx_argsort),
             Some(ax) => int_op("mlx_argsort_axis", a, ax, s, mlx_sys::mlx_argsort_axis),
-        }
+        }?;
+        // MLX's CPU sort kernels divide by zero on empty arrays.
+        empty_safe(a.size() == 0, out, s)
     }
 
     /// A copy partitioned around its `kth` element (negative counts from
@@ -70,10 +74,12 @@ op! {
     ["mlx_partition", "mlx_partition_axis"]
     pub fn partition(a: &Array, kth: i32, axis: Option<i32>) -> Array;
     on partition_on, s => {
-        match axis {
+        let out = match axis {
             None => int_op("mlx_partition", a, kth, s, mlx_sys::mlx_partition),
             Some(ax) => int2_op("mlx_partition_axis", a, kth, ax, s, mlx_sys::mlx_partition_axis),
-        }
+        }?;
+        // MLX's CPU sort kernels divide by zero on empty arrays.
+        empty_safe(a.size() == 0, out, s)
     }
 
     /// The indices that [`partition`] the array (`uint32`).
@@ -83,10 +89,12 @@ op! {
     ["mlx_argpartition", "mlx_argpartition_axis"]
     pub fn argpartition(a: &Array, kth: i32, axis: Option<i32>) -> Array;
     on argpartition_on, s => {
-        match axis {
+        let out = match axis {
             None => int_op("mlx_argpartition", a, kth, s, mlx_sys::mlx_argpartition),
             Some(ax) => int2_op("mlx_argpartition_axis", a, kth, ax, s, mlx_sys::mlx_argpartition_axis),
-        }
+        }?;
+        // MLX's CPU sort kernels divide by zero on empty arrays.
+        empty_safe(a.size() == 0, out, s)
     }
 
     /// The `k` largest elements (in no particular order), of the flattened
@@ -98,10 +106,12 @@ op! {
     ["mlx_topk", "mlx_topk_axis"]
     pub fn topk(a: &Array, k: i32, axis: Option<i32>) -> Array;
     on topk_on, s => {
-        match axis {
+        let out = match axis {
             None => int_op("mlx_topk", a, k, s, mlx_sys::mlx_topk),
             Some(ax) => int2_op("mlx_topk_axis", a, k, ax, s, mlx_sys::mlx_topk_axis),
-        }
+        }?;
+        // MLX's CPU sort kernels divide by zero on empty arrays.
+        empty_safe(a.size() == 0, out, s)
     }
 
     /// Where `values` would be inserted into the last axis of

@@ -11,7 +11,7 @@ use crate::{Array, Dtype, Stream};
 /// Defines ops as pairs: `name(args)` on [`Stream::current`] and
 /// `name_on(args, stream)`, both carrying `#[doc(alias)]` for every mlx-c
 /// function they can call (the coverage test reads those names from this
-/// macro's invocations).
+/// macro's invocations). Every result passes [`Outputs::checked`].
 ///
 /// ```text
 /// op! {
@@ -34,12 +34,19 @@ macro_rules! op {
             $name_on($($arg,)* &$crate::Stream::current()?)
         }
 
-        #[doc = concat!("[`", stringify!($name), "`] on an explicit stream.")]
+        #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream.")]
         ///
         /// # Errors
-        #[doc = concat!("As [`", stringify!($name), "`].")]
+        #[doc = concat!("As [`", stringify!($name), "`](fn@", stringify!($name), ").")]
         $(#[doc(alias = $cname)])+
-        pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> $body
+        // The stream is one argument more than the plain form has.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> {
+            // A closure, so that `return` in a body ends the body only.
+            #[allow(clippy::redundant_closure_call)]
+            let out: $crate::Result<$ret> = (move || $body)();
+            $crate::ops::support::Outputs::checked(out?)
+        }
     )*};
 }
 pub(crate) use op;
@@ -167,7 +174,16 @@ pub(crate) fn reduce(
         Axes::Many(axes) => Array::build(names[2], |res| {
             // SAFETY: as above, for `fns.2`; `axes` points at `axes.len()`
             // ints that outlive the call.
-            unsafe { (fns.2)(res, a.as_raw(), axes.as_ptr(), axes.len(), keepdims, s.as_raw()) }
+            unsafe {
+                (fns.2)(
+                    res,
+                    a.as_raw(),
+                    axes.as_ptr(),
+                    axes.len(),
+                    keepdims,
+                    s.as_raw(),
+                )
+            }
         }),
     }
 }
@@ -355,4 +371,110 @@ pub(crate) fn check_nonneg_indices(op: &'static str, idx: &Array, size: i64) -> 
         }
     }
     Ok(())
+}
+
+/// For ops whose MLX CPU kernels divide by a size that is zero for empty
+/// inputs (sorting and scans along an empty axis, convolutions with no
+/// input channels: SIGFPE in MLX 0.32.2): `out`, built lazily (so MLX has
+/// already validated the arguments), is replaced by zeros of its shape and
+/// dtype when `empty`. Every such result has no elements or is an empty
+/// sum, so zeros are its exact value.
+pub(crate) fn empty_safe(empty: bool, out: Array, s: &Stream) -> Result<Array> {
+    if empty {
+        Array::zeros_on(out.shape(), out.dtype(), s)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Integer floor division and remainder trap in MLX's CPU kernels (SIGFPE)
+/// on a zero divisor and on `MIN / -1`. When `out` (the lazily built
+/// result of `a op b`) is an integer array, evaluates the operands and
+/// rejects those values.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a zero divisor or `MIN / -1`.
+pub(crate) fn check_int_division(
+    op: &'static str,
+    a: &Array,
+    b: &Array,
+    out: &Array,
+    s: &Stream,
+) -> Result<()> {
+    let d = out.dtype();
+    if !d.is_integer() {
+        return Ok(());
+    }
+    let any = |m: Array| -> Result<bool> {
+        let r = Array::build("mlx_any", |res| {
+            // SAFETY: fresh out-param; `m` and `s` are live handles.
+            unsafe { mlx_sys::mlx_any(res, m.as_raw(), false, s.as_raw()) }
+        })?;
+        r.item::<bool>()
+    };
+    let b = b.astype_on(d, s)?;
+    let zero = Array::scalar(0i32)?.astype_on(d, s)?;
+    if any(super::equal_on(&b, &zero, s)?)? {
+        return Err(invalid(op, "integer division by zero"));
+    }
+    let min = match d {
+        Dtype::Int8 => Some(i64::from(i8::MIN)),
+        Dtype::Int16 => Some(i64::from(i16::MIN)),
+        Dtype::Int32 => Some(i64::from(i32::MIN)),
+        Dtype::Int64 => Some(i64::MIN),
+        _ => None,
+    };
+    if let Some(min_value) = min {
+        let a = a.astype_on(d, s)?;
+        let min = Array::scalar(min_value)?.astype_on(d, s)?;
+        let minus_one = Array::scalar(-1i32)?.astype_on(d, s)?;
+        let both = super::logical_and_on(
+            super::equal_on(&a, &min, s)?,
+            super::equal_on(&b, &minus_one, s)?,
+            s,
+        )?;
+        if any(both)? {
+            return Err(invalid(
+                op,
+                format!("integer overflow: {min_value} divided by -1"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Results of ops: checked, before anyone can evaluate them, for a size in
+/// bytes that no allocation can have.
+///
+/// MLX computes an array's byte size in a `size_t` without checking for
+/// overflow: a broadcast or `as_strided` view of shape
+/// `[2^31 - 1; 3]` claims 25 GB where it needs 2^64 bytes and more, and
+/// evaluating it writes past the buffer. Anything above `isize::MAX` bytes
+/// (Rust's own limit for one allocation) is refused here.
+pub(crate) trait Outputs: Sized {
+    /// `self`, or [`Error::InvalidShape`] for an output too large to exist.
+    fn checked(self) -> Result<Self>;
+}
+
+impl Outputs for Array {
+    fn checked(self) -> Result<Self> {
+        let elems = self
+            .shape()
+            .iter()
+            .try_fold(1u128, |n, &d| n.checked_mul(u128::from(d.max(0) as u32)));
+        let bytes = elems.and_then(|n| n.checked_mul(self.dtype().size() as u128));
+        match bytes {
+            Some(b) if b <= isize::MAX as u128 => Ok(self),
+            _ => Err(Error::InvalidShape {
+                shape: self.shape().iter().map(|&d| i64::from(d)).collect(),
+                reason: "the result would have more bytes than any allocation can hold",
+            }),
+        }
+    }
+}
+
+impl Outputs for Vec<Array> {
+    fn checked(self) -> Result<Self> {
+        self.into_iter().map(Outputs::checked).collect()
+    }
 }

@@ -32,13 +32,18 @@ pub fn decode(v: &Value) -> Array {
         "float32" => hex
             .as_bytes()
             .chunks(8)
-            .map(|c| f32::from_bits(u32::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()))
+            .map(|c| {
+                f32::from_bits(u32::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+            })
             .collect(),
         "bfloat16" => hex
             .as_bytes()
             .chunks(4)
             .map(|c| {
-                f32::from_bits(u32::from(u16::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap()) << 16)
+                f32::from_bits(
+                    u32::from(u16::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+                        << 16,
+                )
             })
             .collect(),
         other => panic!("unexpected golden dtype {other}"),
@@ -51,7 +56,10 @@ pub fn max_abs_diff(a: &Array, b: &Array) -> f32 {
     assert_eq!(a.shape(), b.shape());
     let a = a.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
     let b = b.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
-    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 pub fn assert_close(got: &Array, want: &Array, tol: f32, what: &str) {

@@ -54,5 +54,10 @@ pub fn decode(v: &Value) -> Array {
 }
 
 pub fn inputs(case: &Value) -> Vec<Array> {
-    case["inputs"].as_array().unwrap().iter().map(decode).collect()
+    case["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(decode)
+        .collect()
 }

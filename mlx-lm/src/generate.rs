@@ -1,0 +1,256 @@
+//! Token generation with a KV cache, streaming, and mlx-lm's pipelining:
+//! the graph of token `n + 1` is built and handed to MLX
+//! ([`mlx_rs::async_eval`]) before token `n` is read back, so detokenizing
+//! and printing overlap with compute, and nothing is evaluated that the
+//! next step does not need.
+//!
+//! Sampling is greedy by default; with a temperature it draws from the
+//! softmax (restricted to the top-p nucleus when `top_p < 1`) by the
+//! Gumbel-max trick: `argmax(logits / T + g)` with Gumbel noise `g` made by
+//! a seeded generator on the host, so a seed gives the same text on every
+//! run and the sample stays a lazy MLX graph.
+
+use std::time::{Duration, Instant};
+
+use mlx_rs::nn::KvCache;
+use mlx_rs::ops::{self, Scan};
+use mlx_rs::{Array, Dtype};
+
+use crate::error::Result;
+use crate::llama::Llama;
+
+/// How the next token is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Sampler {
+    /// The most likely token.
+    #[default]
+    Greedy,
+    /// A draw from `softmax(logits / temperature)`, restricted to the
+    /// smallest set of most likely tokens whose probability reaches `top_p`.
+    Sample {
+        /// Temperature (> 0).
+        temperature: f32,
+        /// Nucleus mass in `(0, 1]` (1: no restriction).
+        top_p: f32,
+        /// Seed of the noise.
+        seed: u64,
+    },
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Tokens to generate at most.
+    pub max_tokens: usize,
+    /// How tokens are chosen.
+    pub sampler: Sampler,
+    /// Ids that end generation (not passed on to the callback).
+    pub stop: Vec<u32>,
+    /// Prompt tokens processed per forward pass (mlx-lm's
+    /// `prefill_step_size`).
+    pub prefill_step: usize,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_tokens: 256,
+            sampler: Sampler::Greedy,
+            stop: Vec::new(),
+            prefill_step: 2048,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// A stop id was produced.
+    Stop,
+    /// `max_tokens` were produced.
+    Length,
+}
+
+/// Counts and timings of one generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationStats {
+    /// The generated ids (without the stop id).
+    pub tokens: Vec<u32>,
+    /// Prompt tokens processed.
+    pub prompt_tokens: usize,
+    /// Time to the first generated token (prefill).
+    pub prefill_time: Duration,
+    /// Time of the rest of the generation.
+    pub decode_time: Duration,
+    /// Why it ended.
+    pub finish: Finish,
+}
+
+impl GenerationStats {
+    /// Prompt tokens per second.
+    pub fn prefill_tps(&self) -> f64 {
+        self.prompt_tokens as f64 / self.prefill_time.as_secs_f64().max(1e-9)
+    }
+
+    /// Generated tokens per second after the first (each decode step makes
+    /// one token; the first comes with the prefill).
+    pub fn decode_tps(&self) -> f64 {
+        let steps = self.tokens.len().saturating_sub(1) as f64;
+        steps / self.decode_time.as_secs_f64().max(1e-9)
+    }
+}
+
+/// SplitMix64: a small, seedable generator for the sampling noise.
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `(0, 1)`.
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+}
+
+/// The sampler with its state.
+#[derive(Debug)]
+struct SamplerState {
+    sampler: Sampler,
+    rng: SplitMix64,
+}
+
+impl SamplerState {
+    fn new(sampler: Sampler) -> Self {
+        let seed = match sampler {
+            Sampler::Sample { seed, .. } => seed,
+            Sampler::Greedy => 0,
+        };
+        SamplerState {
+            sampler,
+            rng: SplitMix64(seed),
+        }
+    }
+
+    /// The next token, `[1]` (`uint32`), from logits `[1, vocab]`: lazy.
+    fn sample(&mut self, logits: &Array) -> Result<Array> {
+        let (temperature, top_p) = match self.sampler {
+            Sampler::Greedy => return Ok(ops::argmax(logits, Some(-1), false)?),
+            Sampler::Sample {
+                temperature,
+                top_p,
+                ..
+            } => (temperature.max(1e-6), top_p),
+        };
+        let mut scaled = (logits.astype(Dtype::Float32)? * (1.0 / temperature))?;
+        if top_p < 1.0 {
+            // Keep the tokens at least as likely as the least likely one of
+            // the nucleus: sorted ascending, a token is in the nucleus when
+            // the mass of the tokens above it is below `top_p`.
+            let probs = ops::softmax(&scaled, -1, true)?;
+            let sorted = ops::sort(&probs, Some(-1))?;
+            let above = ops::cumsum(
+                &sorted,
+                Some(-1),
+                Scan::default().reverse(true).inclusive(false),
+                None,
+            )?;
+            let kept = ops::less(&above, top_p)?;
+            let threshold = ops::min(&ops::select(&kept, &sorted, f32::INFINITY)?, -1, true)?;
+            let keep = ops::greater_equal(&probs, &threshold)?;
+            scaled = ops::select(&keep, &scaled, f32::NEG_INFINITY)?;
+        }
+        let vocab = logits.shape().last().copied().unwrap_or(0);
+        let noise: Vec<f32> = (0..vocab)
+            .map(|_| -(-self.rng.uniform().ln()).ln() as f32)
+            .collect();
+        let noise = Array::from_slice(&noise, &[1, vocab])?;
+        Ok(ops::argmax(&(&scaled + &noise)?, Some(-1), false)?)
+    }
+}
+
+/// Generates from the prompt ids `prompt`, calling `on_token` with each
+/// new id as soon as it is known (stream it through
+/// [`Tokenizer::decode_stream`](crate::Tokenizer::decode_stream)).
+///
+/// # Errors
+/// [`Error::Config`](crate::Error::Config) for an empty prompt; as
+/// [`Llama::forward`]; the first error `on_token` returns.
+pub fn generate(
+    model: &Llama,
+    prompt: &[u32],
+    options: &GenerateOptions,
+    mut on_token: impl FnMut(u32) -> Result<()>,
+) -> Result<GenerationStats> {
+    if prompt.is_empty() {
+        return Err(crate::Error::config("prompt", "no tokens"));
+    }
+    let start = Instant::now();
+    let mut caches = model.new_caches();
+    let mut sampler = SamplerState::new(options.sampler);
+    // One step: logits of the last position of `ids` ([1, T]) → next id.
+    let step = |ids: &Array, caches: &mut [KvCache], sampler: &mut SamplerState| -> Result<Array> {
+        let logits = model.forward(ids, Some(caches))?;
+        let t = logits.shape()[1];
+        let last = logits.index((.., t - 1, ..))?;
+        sampler.sample(&last)
+    };
+    // Prefill in chunks; all but the last chunk only fill the caches.
+    let chunk = options.prefill_step.max(1);
+    let mut rest = prompt;
+    while rest.len() > chunk {
+        let ids = Array::from_slice(&rest[..chunk], &[1, chunk as i32])?;
+        let logits = model.forward(&ids, Some(&mut caches))?;
+        let states: Vec<Array> = caches
+            .iter()
+            .filter_map(|c| c.state().ok().flatten())
+            .flat_map(|(k, v)| [k, v])
+            .collect();
+        mlx_rs::eval(states.iter().chain([&logits]))?;
+        rest = &rest[chunk..];
+    }
+    let ids = Array::from_slice(rest, &[1, rest.len() as i32])?;
+    let mut y = step(&ids, &mut caches, &mut sampler)?;
+    mlx_rs::async_eval([&y])?;
+    let mut tokens = Vec::new();
+    let mut prefill_time = Duration::ZERO;
+    let mut finish = Finish::Length;
+    loop {
+        // Queue the next token before reading this one back.
+        let next = if tokens.len() + 1 < options.max_tokens {
+            let n = step(&y.reshape(&[1, 1])?, &mut caches, &mut sampler)?;
+            mlx_rs::async_eval([&n])?;
+            Some(n)
+        } else {
+            None
+        };
+        let id = y.item::<u32>()?;
+        if tokens.is_empty() {
+            prefill_time = start.elapsed();
+        }
+        if options.stop.contains(&id) {
+            finish = Finish::Stop;
+            break;
+        }
+        tokens.push(id);
+        on_token(id)?;
+        match next {
+            Some(n) => y = n,
+            None => break,
+        }
+    }
+    let total = start.elapsed();
+    Ok(GenerationStats {
+        tokens,
+        prompt_tokens: prompt.len(),
+        prefill_time,
+        decode_time: total.saturating_sub(prefill_time),
+        finish,
+    })
+}
