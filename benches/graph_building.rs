@@ -1,39 +1,32 @@
-//! Graph-building cost per op: a chain of small adds, built and never
-//! evaluated, through mlx-rs and through mlx-c directly (the binding's
-//! floor). `benches/python/graph_building.py` measures the same in Python
-//! MLX. Per-op cost = reported time / CHAIN.
+//! Graph-building cost per op: a chain of 100 small adds, built and never
+//! evaluated, through mlx-rs (the shared case
+//! `graph_building/add_chain_100`) and straight through mlx-sys (what the
+//! safe layer costs on top). Per-op cost = reported time / 100.
+//!
+//! The Python MLX counterpart is `benches/python/bench_graph_building.py`,
+//! the C one (mlx-c alone, the binding's floor) `benches/c/graph_building.c`;
+//! `examples/bench_report.rs` runs all three side by side.
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mlx_rs::{Array, Dtype};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mlx_workspace::bench::{Env, CHAIN};
 
-/// Adds per measured iteration.
-const CHAIN: usize = 100;
+mod common;
 
-fn mlx_rs_chain(c: &mut Criterion) {
-    let b = Array::ones(&[4], Dtype::Float32).expect("ones");
+fn add_chains(c: &mut Criterion) {
+    common::bench_family(c, "graph_building", &Env::default());
+
+    let ones = mlx_rs::Array::ones(&[4], mlx_rs::Dtype::Float32).expect("ones");
+    let stream = mlx_rs::Stream::current().expect("stream");
     let mut group = c.benchmark_group("graph_building");
     group.throughput(Throughput::Elements(CHAIN as u64));
-    group.bench_function("mlx-rs add chain (100)", |bench| {
-        bench.iter_batched(
-            || b.clone(),
-            |mut x| {
-                for _ in 0..CHAIN {
-                    x = (&x + &b).expect("add");
-                }
-                x
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    let stream = mlx_rs::Stream::current().expect("stream");
-    group.bench_function("mlx-c add chain (100)", |bench| {
-        bench.iter(|| raw_chain(&b, &stream));
+    group.bench_function("mlx-sys add_chain_100", |bench| {
+        bench.iter(|| raw_chain(&ones, &stream));
     });
     group.finish();
 }
 
-/// The same chain straight through mlx-sys: what the safe layer costs on top.
-fn raw_chain(b: &Array, stream: &mlx_rs::Stream) -> Array {
+/// The chain straight through mlx-sys.
+fn raw_chain(b: &mlx_rs::Array, stream: &mlx_rs::Stream) -> mlx_rs::Array {
     // SAFETY: `b` and `stream` are live handles for the whole loop; each
     // intermediate handle is freed once, after the next op has taken its own
     // reference; the last one is handed to `Array::from_raw`, which owns it.
@@ -47,9 +40,9 @@ fn raw_chain(b: &Array, stream: &mlx_rs::Stream) -> Array {
             mlx_sys::mlx_array_free(x);
             x = y;
         }
-        Array::from_raw(x)
+        mlx_rs::Array::from_raw(x)
     }
 }
 
-criterion_group!(benches, mlx_rs_chain);
+criterion_group!(benches, add_chains);
 criterion_main!(benches);

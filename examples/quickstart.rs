@@ -15,7 +15,10 @@ fn main() -> Result<(), Error> {
     let c = ((&a * &b)? + 1.0)?; // broadcasting, weakly typed scalars
     println!("a * b + 1 =\n{c}\n");
     println!("c[:, 1:] =\n{}\n", c.index((.., 1..))?);
-    println!("c.T (a strided view, read correctly) = {:?}\n", c.transpose()?.to_vec::<f32>()?);
+    println!(
+        "c.T (a strided view, read correctly) = {:?}\n",
+        c.transpose()?.to_vec::<f32>()?
+    );
 
     // Bad input is an `Err`, never a crash.
     let d = Array::from_slice(&[1.0f32, 2.0], &[2])?;
@@ -39,8 +42,15 @@ fn main() -> Result<(), Error> {
     let x = Array::ones(&[1, 256], Dtype::Float32)?;
     let y = quantization::quantized_matmul(&x, &q, true)?; // x @ w_q.T
     let w_hat = q.dequantize(None)?;
-    let err = (&w - &w_hat)?.to_vec::<f32>()?.iter().fold(0f32, |m, e| m.max(e.abs()));
-    println!("x @ w_q.T -> shape {:?}, first values {:?}", y.shape(), &y.to_vec::<f32>()?[..4]);
+    let err = (&w - &w_hat)?
+        .to_vec::<f32>()?
+        .iter()
+        .fold(0f32, |m, e| m.max(e.abs()));
+    println!(
+        "x @ w_q.T -> shape {:?}, first values {:?}",
+        y.shape(),
+        &y.to_vec::<f32>()?[..4]
+    );
     println!("max |w - dequantize(quantize(w))| = {err:.5}");
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mlx_rs::io::{Gguf, GgmlType};
+use mlx_rs::io::{GgmlType, Gguf};
 use mlx_rs::nn::mlx_lm::QuantizationConfig;
 use mlx_rs::quantization::{self, QuantMode, Quantized};
 use mlx_rs::{Array, Dtype};
@@ -160,7 +160,8 @@ pub struct ConvertOptions {
     /// The quantization mode (default: affine, 4 bits, groups of 64).
     pub mode: QuantMode,
     /// The dtype of the float weights and of affine scales and biases
-    /// (default `float16`).
+    /// (default `bfloat16`, SmolLM2's own: its activations overflow
+    /// `float16`).
     pub dtype: Dtype,
     /// Show a progress bar on stderr.
     pub progress: bool,
@@ -170,7 +171,7 @@ impl Default for ConvertOptions {
     fn default() -> Self {
         ConvertOptions {
             mode: QuantMode::default(),
-            dtype: Dtype::Float16,
+            dtype: Dtype::Bfloat16,
             progress: true,
         }
     }
@@ -221,7 +222,11 @@ fn progress_bar(n: usize, show: bool, what: &str) -> ProgressBar {
 /// [`Tokenizer::from_gguf_metadata`], [`gguf_weights`] and
 /// [`mlx_rs::quantization::quantize`]; [`Error::Io`] when `out` cannot be
 /// written.
-pub fn convert_gguf(gguf_path: &Path, out: &Path, options: &ConvertOptions) -> Result<ConvertReport> {
+pub fn convert_gguf(
+    gguf_path: &Path,
+    out: &Path,
+    options: &ConvertOptions,
+) -> Result<ConvertReport> {
     let start = Instant::now();
     let gguf = mlx_rs::io::load_gguf(gguf_path)?;
     let config = config_of(&gguf)?;
@@ -235,7 +240,10 @@ pub fn convert_gguf(gguf_path: &Path, out: &Path, options: &ConvertOptions) -> R
     let (mut quantized, mut float) = (0, 0);
     for (name, w) in floats {
         pb.set_prefix(name.clone());
-        let divisible = w.shape().last().is_some_and(|&d| d % mode.group_size() == 0);
+        let divisible = w
+            .shape()
+            .last()
+            .is_some_and(|&d| d % mode.group_size() == 0);
         if quantizable(&name) && divisible {
             let q = quantization::quantize(&w, mode)?;
             let stem = name.strip_suffix(".weight").unwrap_or(&name).to_owned();
@@ -267,11 +275,17 @@ pub fn convert_gguf(gguf_path: &Path, out: &Path, options: &ConvertOptions) -> R
     let mut sorted: Vec<(&String, &Array)> = arrays.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     mlx_rs::io::save_safetensors(&path, sorted, [("format", "mlx")])?;
-    let mut json = serde_json::to_value(&config)
-        .map_err(|e| Error::config("config.json", e.to_string()))?;
+    let mut json =
+        serde_json::to_value(&config).map_err(|e| Error::config("config.json", e.to_string()))?;
     if let Value::Object(o) = &mut json {
-        o.insert("architectures".into(), serde_json::json!(["LlamaForCausalLM"]));
-        o.insert("torch_dtype".into(), Value::String(options.dtype.name().to_owned()));
+        o.insert(
+            "architectures".into(),
+            serde_json::json!(["LlamaForCausalLM"]),
+        );
+        o.insert(
+            "torch_dtype".into(),
+            Value::String(options.dtype.name().to_owned()),
+        );
         if let Some(b) = tokenizer.bos_id() {
             o.insert("bos_token_id".into(), b.into());
         }
@@ -286,7 +300,9 @@ pub fn convert_gguf(gguf_path: &Path, out: &Path, options: &ConvertOptions) -> R
     let cpath = out.join("config.json");
     std::fs::write(&cpath, text + "\n").map_err(|e| Error::io(cpath, e))?;
     tokenizer.save(out)?;
-    let bytes = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?.len();
+    let bytes = std::fs::metadata(&path)
+        .map_err(|e| Error::io(&path, e))?
+        .len();
     Ok(ConvertReport {
         dir: out.to_owned(),
         config,
@@ -312,4 +328,56 @@ pub fn load_gguf_float(gguf_path: &Path, dtype: Dtype) -> Result<(Llama, Tokeniz
     let mut model = Llama::new(config)?;
     model.load_weights(weights.into_iter().collect())?;
     Ok((model, tokenizer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// llama.cpp's `permute` (convert_hf_to_gguf.py), for the test.
+    fn permute(w: &Array, heads: i32) -> Array {
+        let &[out, inp] = w.shape() else { panic!() };
+        w.reshape(&[heads, 2, out / heads / 2, inp])
+            .unwrap()
+            .transpose_axes(&[0, 2, 1, 3])
+            .unwrap()
+            .reshape(&[out, inp])
+            .unwrap()
+    }
+
+    #[test]
+    fn unpermute_inverts_llama_cpp_permute() {
+        let w = Array::arange(0.0, 3.0 * 8.0 * 5.0, 1.0, Dtype::Float32)
+            .unwrap()
+            .reshape(&[24, 5])
+            .unwrap();
+        let back = unpermute(&permute(&w, 3), 3).unwrap();
+        assert_eq!(back.to_vec::<f32>().unwrap(), w.to_vec::<f32>().unwrap());
+        // Row 1 of a head holds HF's row head_dim/2 (the pair partner).
+        let p = permute(&w, 3);
+        assert_eq!(
+            p.index(1).unwrap().to_vec::<f32>().unwrap(),
+            w.index(4).unwrap().to_vec::<f32>().unwrap()
+        );
+    }
+
+    #[test]
+    fn gguf_names_map_to_mlx_lm_names() {
+        assert_eq!(
+            hf_name("blk.12.attn_q.weight").map(|(n, p)| (n, p.is_some())),
+            Some(("model.layers.12.self_attn.q_proj.weight".into(), true))
+        );
+        assert_eq!(
+            hf_name("blk.0.ffn_down.weight").map(|(n, _)| n),
+            Some("model.layers.0.mlp.down_proj.weight".into())
+        );
+        assert_eq!(
+            hf_name("token_embd.weight").map(|(n, _)| n),
+            Some("model.embed_tokens.weight".into())
+        );
+        assert!(hf_name("blk.0.attn_q_norm.weight").is_none());
+        assert!(hf_name("blk.x.attn_q.weight").is_none());
+        assert!(quantizable("model.layers.3.mlp.up_proj.weight"));
+        assert!(!quantizable("model.layers.3.input_layernorm.weight"));
+    }
 }

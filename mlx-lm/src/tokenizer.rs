@@ -84,7 +84,10 @@ impl Tokenizer {
                 s.split_once(' ')
                     .map(|(a, b)| (a.to_owned(), b.to_owned()))
                     .ok_or_else(|| {
-                        Error::metadata("tokenizer.ggml.merges", format!("merge {s:?} has no space"))
+                        Error::metadata(
+                            "tokenizer.ggml.merges",
+                            format!("merge {s:?} has no space"),
+                        )
                     })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -193,7 +193,9 @@ pub(crate) fn apply_env_default() {
         "gpu" => mlx_sys::MLX_GPU,
         "cpu" => mlx_sys::MLX_CPU,
         other => {
-            eprintln!("mlx-rs: ignoring {DEFAULT_DEVICE_ENV}={other:?} (expected \"cpu\" or \"gpu\")");
+            eprintln!(
+                "mlx-rs: ignoring {DEFAULT_DEVICE_ENV}={other:?} (expected \"cpu\" or \"gpu\")"
+            );
             return;
         }
     };
@@ -213,7 +215,6 @@ pub(crate) fn apply_env_default() {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

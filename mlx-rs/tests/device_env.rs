@@ -23,29 +23,44 @@ fn child(value: &str) -> (String, String) {
         .output()
         .unwrap();
     assert!(out.status.success(), "child failed: {out:?}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn cpu_selects_the_cpu() {
     let (stdout, _) = child("cpu");
-    assert!(stdout.contains(&format!("DEFAULT={:?}", DeviceType::Cpu)), "{stdout}");
+    assert!(
+        stdout.contains(&format!("DEFAULT={:?}", DeviceType::Cpu)),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn gpu_selects_the_gpu_where_there_is_one_and_warns_otherwise() {
     let (stdout, stderr) = child("gpu");
     if Device::gpu().is_available().unwrap() {
-        assert!(stdout.contains(&format!("DEFAULT={:?}", DeviceType::Gpu)), "{stdout}");
+        assert!(
+            stdout.contains(&format!("DEFAULT={:?}", DeviceType::Gpu)),
+            "{stdout}"
+        );
     } else {
         assert!(stderr.contains("not available"), "{stderr}");
-        assert!(stdout.contains(&format!("DEFAULT={:?}", DeviceType::Cpu)), "{stdout}");
+        assert!(
+            stdout.contains(&format!("DEFAULT={:?}", DeviceType::Cpu)),
+            "{stdout}"
+        );
     }
 }
 
 #[test]
 fn an_unknown_value_is_ignored_with_a_warning() {
     let (stdout, stderr) = child("tpu");
-    assert!(stderr.contains("ignoring MLX_RS_DEFAULT_DEVICE=\"tpu\""), "{stderr}");
+    assert!(
+        stderr.contains("ignoring MLX_RS_DEFAULT_DEVICE=\"tpu\""),
+        "{stderr}"
+    );
     assert!(stdout.contains("DEFAULT="), "{stdout}");
 }

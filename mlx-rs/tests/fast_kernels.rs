@@ -21,7 +21,10 @@ fn saxpy() -> Result<CudaKernel, Error> {
         &["out"],
         "auto i = cooperative_groups::this_grid().thread_rank();
          if (i < out_size) { out[i] = static_cast<T>(A) * x[i] + y[i]; }",
-        CudaKernelOptions { header: "constexpr int out_size = 6;", ..Default::default() },
+        CudaKernelOptions {
+            header: "constexpr int out_size = 6;",
+            ..Default::default()
+        },
     )
 }
 
@@ -36,11 +39,13 @@ fn cuda_kernel_runs_on_the_gpu_or_errs_elsewhere() {
         .thread_group(32, 1, 1)
         .template("T", TemplateArg::Dtype(Dtype::Float32))
         .template("A", TemplateArg::Int(3));
-    let result = saxpy().and_then(|kernel| kernel.apply(&[&x, &y], &config)).and_then(|out| {
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].shape(), [2, 3]);
-        out[0].to_vec::<f32>()
-    });
+    let result = saxpy()
+        .and_then(|kernel| kernel.apply(&[&x, &y], &config))
+        .and_then(|out| {
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].shape(), [2, 3]);
+            out[0].to_vec::<f32>()
+        });
     if gpu {
         assert_eq!(result.unwrap(), [13.0, 26.0, 39.0, 52.0, 65.0, 78.0]);
     } else {
@@ -59,8 +64,11 @@ fn cuda_kernel_init_value_fills_untouched_outputs() {
     let gpu = on_gpu();
     // Writes only the first element; the rest keep the init value.
     let x = Array::from_slice(&[7.0f32, 8.0, 9.0], &[3]).unwrap();
-    let config =
-        KernelConfig::new().output(&[3], Dtype::Float32).grid(1, 1, 1).thread_group(1, 1, 1).init_value(-1.0);
+    let config = KernelConfig::new()
+        .output(&[3], Dtype::Float32)
+        .grid(1, 1, 1)
+        .thread_group(1, 1, 1)
+        .init_value(-1.0);
     let result = CudaKernel::new(
         "first_only",
         &["x"],
@@ -84,7 +92,10 @@ fn a_kernel_that_does_not_compile_is_an_error() {
     let kernel = CudaKernel::new("broken", &["x"], &["out"], "this is not C++;").unwrap();
     let x = Array::from_slice(&[1.0f32], &[1]).unwrap();
     let config = KernelConfig::new().output(&[1], Dtype::Float32);
-    let err = kernel.apply(&[&x], &config).and_then(|o| o[0].to_vec::<f32>()).unwrap_err();
+    let err = kernel
+        .apply(&[&x], &config)
+        .and_then(|o| o[0].to_vec::<f32>())
+        .unwrap_err();
     assert!(matches!(err, Error::Mlx { .. }), "{err:?}");
 }
 
@@ -92,7 +103,10 @@ fn a_kernel_that_does_not_compile_is_an_error() {
 fn metal_kernel_is_an_error_without_metal() {
     let gpu = on_gpu();
     let x = Array::from_slice(&[1.0f32, 2.0], &[2]).unwrap();
-    let config = KernelConfig::new().output(&[2], Dtype::Float32).grid(2, 1, 1).thread_group(2, 1, 1);
+    let config = KernelConfig::new()
+        .output(&[2], Dtype::Float32)
+        .grid(2, 1, 1)
+        .thread_group(2, 1, 1);
     let result = MetalKernel::new(
         "copy",
         &["x"],
@@ -102,7 +116,11 @@ fn metal_kernel_is_an_error_without_metal() {
     .and_then(|kernel| kernel.apply(&[&x], &config))
     .and_then(|o| o[0].to_vec::<f32>());
     // Only macOS has Metal; this suite runs on Linux CPU and CUDA.
-    assert!(result.is_err(), "Metal ran on {:?} (gpu={gpu})", Device::default_device());
+    assert!(
+        result.is_err(),
+        "Metal ran on {:?} (gpu={gpu})",
+        Device::default_device()
+    );
 }
 
 #[test]

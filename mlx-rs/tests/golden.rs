@@ -1,5 +1,5 @@
 //! mlx-rs against Python MLX: every expected value here was produced by
-//! Python MLX 0.32.2 (`tests/golden/generate.py`, fixed seeds) and stored
+//! Python MLX 0.32.2 (`scripts/golden/core.py`, fixed seeds) and stored
 //! in `tests/golden/core.json`.
 
 use mlx_rs::index::{Ellipsis, Index, NewAxis, Slice};

@@ -1,26 +1,53 @@
 #!/usr/bin/env bash
-# On the GPU machine, call 2: reassemble libmlx, point the loader at the CUDA
-# runtime from the machine's Python (torch cu130's nvidia-* packages), and run
-# every staged test binary with the GPU as MLX's default device.
-# Usage: scripts/gpu/run.sh [test-binary-name-prefix ...]
+# On the GPU machine: unpack the staged pieces (once), point the loader at the
+# CUDA 13 runtime of the machine's Python (torch cu130's nvidia-* packages) and
+# MLX's JIT at the CUDA headers, then run every staged test binary with the
+# GPU as MLX's default device (MLX_RS_DEFAULT_DEVICE=gpu).
+# Usage: scripts/gpu/run.sh [test-binary-name-prefix ...]   (default: all)
+#        scripts/gpu/run.sh --env   (only print the environment to source)
 set -uo pipefail
 stage=/tmp/mlx-rs-gpu
-[ -f $stage/libmlx.so.xz.part-00 ] || { echo "run scripts/gpu/stage.sh first (call 1)"; exit 2; }
-mkdir -p $stage/mlx/lib
-cat $stage/libmlx.so.xz.part-00 .gpu/b/libmlx.so.xz.part-01 | xz -d > $stage/mlx/lib/libmlx.so
-rm -rf $stage/mlx_cuda_13.libs && tar -C $stage -xJf .gpu/b/mlx_cuda_13.libs.tar.xz
+root=$stage/root
+if [ ! -f $root/.complete ]; then
+  (cd $stage/chunks && sha256sum -c --quiet ../manifest) || { echo "pieces missing: run stage.sh for each"; exit 2; }
+  rm -rf $root && mkdir -p $root
+  cat $stage/chunks/part-* | xz -d | tar -C $root -xf - && touch $root/.complete
+fi
+# Tests that read fixture files find them through the absolute source path
+# they were built in; make that path lead to this copy of the tree.
+built_in=$(cat .gpu/built_in 2>/dev/null || true)
+if [ -n "$built_in" ] && [ ! -e "$built_in" ]; then mkdir -p "$(dirname "$built_in")" && ln -s "$PWD" "$built_in"; fi
+# MLX compiles kernels at run time with NVRTC. It looks for CCCL (cuda/std/...)
+# at <libmlx's prefix>/include/cccl, and for the runtime headers under
+# $CUDA_HOME/include; the wheel ships neither, so point the first at the
+# machine's CUDA toolkit (CUDA 13 keeps CCCL in include/cccl).
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [ -d "$cuda/include/cccl" ] && [ ! -e $root/mlx/include/cccl ]; then
+  mkdir -p $root/mlx/include && ln -s "$cuda/include/cccl" $root/mlx/include/cccl
+fi
 sp=$(python3 -c 'import site; print(site.getsitepackages()[0])')
-export LD_LIBRARY_PATH=$stage/mlx/lib:$sp/nvidia/cu13/lib:$sp/nvidia/cudnn/lib:$sp/nvidia/nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH=$root/mlx/lib:$sp/nvidia/cu13/lib:$sp/nvidia/cudnn/lib:$sp/nvidia/nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 export MLX_RS_DEFAULT_DEVICE=gpu
+export MLX_RS_CACHE_DIR=$root
+if [ "${1:-}" = "--env" ]; then
+  echo "export LD_LIBRARY_PATH=$LD_LIBRARY_PATH CUDA_HOME=$CUDA_HOME MLX_RS_DEFAULT_DEVICE=gpu MLX_RS_CACHE_DIR=$root"
+  exit 0
+fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fail=0
-for exe in .gpu/b/bin/*; do
+for exe in $root/bin/*; do
   name=$(basename "$exe")
+  case "$name" in *-*) ;; *) continue ;; esac   # test binaries carry a -hash
+  # Source-tree checks that need cargo or this machine's build folders:
+  # trybuild (runs cargo) and the op-coverage scan (reads mlx-sys's OUT_DIR).
+  case "$name" in ui-*|coverage-*) echo "=== $name: skipped (needs cargo / the build tree)"; continue ;; esac
   if [ $# -gt 0 ]; then
     keep=0; for p in "$@"; do [[ $name == "$p"* ]] && keep=1; done
     [ $keep = 1 ] || continue
   fi
   echo "=== $name"
-  "$exe" --test-threads=1 2>&1 | tail -n 40 || fail=1
+  "$exe" --test-threads=1 2>&1 | grep -E "^test |test result|panicked|FAILED|error|left:|right:" | tail -n 60 \
+    || fail=1
 done
 exit $fail

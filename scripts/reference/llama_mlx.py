@@ -108,7 +108,7 @@ class Model(nn.Module):
         return self.model.embed_tokens.as_linear(h) if self.tied else self.lm_head(h)
 
 
-def load(path):
+def load(path, compute_dtype=None):
     with open(os.path.join(path, "config.json")) as f:
         config = json.load(f)
     weights = {}
@@ -126,6 +126,11 @@ def load(path):
 
         nn.quantize(model, q["group_size"], q["bits"], mode=q.get("mode", "affine"), class_predicate=predicate)
     model.load_weights(list(weights.items()), strict=True)
+    if compute_dtype is not None:
+        # Float parameters (norms, affine scales/biases) only, as mlx-lm's Rust loader does.
+        from mlx.utils import tree_map
+
+        model.update(tree_map(lambda a: a.astype(compute_dtype) if mx.issubdtype(a.dtype, mx.floating) else a, model.parameters()))
     mx.eval(model.parameters())
     return model, config
 
@@ -159,11 +164,16 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--eos-ids", default="[]", help="JSON list of ids that stop decoding")
     ap.add_argument("--loglik-ids", help="JSON list of token ids to score")
+    ap.add_argument("--dtype", default="float32", help="compute dtype of the float parameters ('stored': keep)")
     ap.add_argument("--out", help="also write the JSON here")
     args = ap.parse_args()
     mx.set_default_device(mx.cpu)
-    model, config = load(args.model)
-    result = {"model": os.path.basename(os.path.normpath(args.model)), "quantization": config.get("quantization")}
+    model, config = load(args.model, None if args.dtype == "stored" else getattr(mx, args.dtype))
+    result = {
+        "model": os.path.basename(os.path.normpath(args.model)),
+        "quantization": config.get("quantization"),
+        "dtype": args.dtype,
+    }
     if args.prompt_ids:
         prompt = json.loads(args.prompt_ids)
         result["prompt_ids"] = prompt

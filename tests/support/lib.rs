@@ -1,4 +1,6 @@
 //! Helpers shared by the workspace tests, examples and benches.
 
+pub mod bench;
+
 /// Test models fetched on demand and cached (re-exported from `mlx-lm`).
 pub use mlx_lm::models;

@@ -294,7 +294,13 @@ struct KernelSource {
 }
 
 impl KernelSource {
-    fn new(name: &str, inputs: &[&str], outputs: &[&str], source: &str, header: &str) -> Result<Self> {
+    fn new(
+        name: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        source: &str,
+        header: &str,
+    ) -> Result<Self> {
         Ok(KernelSource {
             name: cstring(name)?,
             inputs: VecString::from_strs(inputs)?,
@@ -318,7 +324,11 @@ pub struct CudaKernelOptions<'a> {
 
 impl Default for CudaKernelOptions<'_> {
     fn default() -> Self {
-        CudaKernelOptions { header: "", ensure_row_contiguous: true, shared_memory: 0 }
+        CudaKernelOptions {
+            header: "",
+            ensure_row_contiguous: true,
+            shared_memory: 0,
+        }
     }
 }
 
@@ -379,7 +389,11 @@ pub struct MetalKernelOptions<'a> {
 
 impl Default for MetalKernelOptions<'_> {
     fn default() -> Self {
-        MetalKernelOptions { header: "", ensure_row_contiguous: true, atomic_outputs: false }
+        MetalKernelOptions {
+            header: "",
+            ensure_row_contiguous: true,
+            atomic_outputs: false,
+        }
     }
 }
 

@@ -604,7 +604,6 @@ impl Drop for GgufHandle {
     }
 }
 
-
 /// Fetches metadata `key` from a loaded GGUF: `None` when MLX did not
 /// keep it.
 fn get_metadata(g: &GgufHandle, key: &str) -> Result<Option<GgufValue>> {

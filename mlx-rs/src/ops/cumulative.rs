@@ -159,9 +159,10 @@ fn dtype_scan(
 }
 
 op! {
-    /// Cumulative sum, over the flattened array (`axis = None`) or along `axis`,
-    /// accumulated in `dtype` when given (MLX's default: the input dtype,
-    /// with small integers and `bool` promoted).
+    /// Cumulative sum, over the flattened array (`axis = None`) or along
+    /// `axis`, accumulated in `dtype` when given (MLX's default: the input
+    /// dtype, `int32` for `bool`; small integers are not widened, so
+    /// pass a wider `dtype` where they could overflow).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
@@ -172,9 +173,10 @@ op! {
         dtype_scan(["mlx_cumsum", "mlx_cumsum_axis"], (mlx_sys::mlxs_cumsum, mlx_sys::mlxs_cumsum_axis), a, axis, scan, dtype, s)
     }
 
-    /// Cumulative product, over the flattened array (`axis = None`) or along `axis`,
-    /// accumulated in `dtype` when given (MLX's default: the input dtype,
-    /// with small integers and `bool` promoted).
+    /// Cumulative product, over the flattened array (`axis = None`) or
+    /// along `axis`, accumulated in `dtype` when given (MLX's default: the
+    /// input dtype; small integers are not widened, so pass a wider
+    /// `dtype` where they could overflow).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out

@@ -7,7 +7,7 @@ to move to another MLX version) with:
 
     python3 -m venv /tmp/venv-mlx
     /tmp/venv-mlx/bin/pip install mlx==0.32.2 mlx-cpu==0.32.2   # Linux
-    /tmp/venv-mlx/bin/python mlx-rs/tests/golden/generate.py
+    /tmp/venv-mlx/bin/python scripts/golden/core.py
 
 Everything is deterministic: fixed seeds, fixed cases, sorted keys.
 """
@@ -350,7 +350,9 @@ out["constructors"] = {
     "full": enc(mx.full([2, 2], 7, dtype=mx.int16)),
 }
 
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "core.json")
+path = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "mlx-rs", "tests", "golden", "core.json"
+)
 with open(path, "w") as f:
     json.dump(out, f, indent=1, sort_keys=True, allow_nan=False)
     f.write("\n")
