@@ -752,7 +752,7 @@ pub mod raw {
     use std::ffi::CString;
 
     use super::GatherIndices;
-    use crate::error::{check, Error, Result};
+    use crate::error::{Error, Result};
     use crate::{Array, Dtype, Stream};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's
@@ -806,17 +806,6 @@ pub mod raw {
         )
     }
 
-    /// Owns an `mlx_vector_array` out-param.
-    struct VecOut(mlx_sys::mlx_vector_array);
-
-    impl Drop for VecOut {
-        fn drop(&mut self) {
-            // SAFETY: the vector is owned here and freed exactly once;
-            // freeing an empty vector is a no-op.
-            unsafe { mlx_sys::mlx_vector_array_free(self.0) };
-        }
-    }
-
     /// Quantizes `w`; returns `[weights, scales]` or `[weights, scales,
     /// biases]`, as MLX does.
     ///
@@ -845,39 +834,26 @@ pub mod raw {
         crate::error::init();
         let mode = params.mode_c()?;
         let (g, has_g, b, has_b) = params.ints();
-        // SAFETY: mlx_vector_array_new returns an empty vector that the
-        // guard frees.
-        let mut out = VecOut(unsafe { mlx_sys::mlx_vector_array_new() });
-        // SAFETY: `out.0` is a live vector out-param; `w`, the optional
-        // global scale (or the empty handle mlx-c reads as absent) and the
-        // stream are live handles; `mode` is a NUL-terminated string that
-        // outlives the call. Optionals travel as value + flag through the
-        // shim, never as a by-value struct.
-        let status = unsafe {
-            mlx_sys::mlxs_quantize(
-                &mut out.0,
-                w.as_raw(),
-                g,
-                has_g,
-                b,
-                has_b,
-                mode.as_ptr(),
-                opt(global_scale),
-                stream.as_raw(),
-            )
-        };
-        check("mlx_quantize", status)?;
-        // SAFETY: `out.0` is a live vector filled by mlx-c.
-        let n = unsafe { mlx_sys::mlx_vector_array_size(out.0) };
-        (0..n)
-            .map(|i| {
-                Array::build("mlx_vector_array_get", |res| {
-                    // SAFETY: `i < n`, the vector is live and `res` is a
-                    // fresh out-param that receives a new reference.
-                    unsafe { mlx_sys::mlx_vector_array_get(res, out.0, i) }
-                })
-            })
-            .collect()
+        crate::ops::support::VecOut::run("mlx_quantize", |res| {
+            // SAFETY: `res` is a fresh vector out-param; `w`, the optional
+            // global scale (or the empty handle mlx-c reads as absent) and the
+            // stream are live handles; `mode` is a NUL-terminated string that
+            // outlives the call. Optionals travel as value + flag through the
+            // shim, never as a by-value struct.
+            unsafe {
+                mlx_sys::mlxs_quantize(
+                    res,
+                    w.as_raw(),
+                    g,
+                    has_g,
+                    b,
+                    has_b,
+                    mode.as_ptr(),
+                    opt(global_scale),
+                    stream.as_raw(),
+                )
+            }
+        })
     }
 
     /// Dequantizes; `biases`, `global_scale` and `dtype` are optional as in

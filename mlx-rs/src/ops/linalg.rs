@@ -46,7 +46,8 @@
 //!   stops the process). These two evaluate their input to check it.
 
 use crate::device::{Device, DeviceType};
-use crate::error::{check, check_handle, Error, Result};
+use crate::error::{check_handle, Error, Result};
+use crate::ops::support::VecOut;
 use crate::stream::Stream;
 use crate::Array;
 
@@ -111,41 +112,6 @@ pub(crate) fn build_pair(
     let mut second = RawOut::new();
     let first = Array::build(op, |res| f(res, second.ptr()))?;
     Ok((first, second.into_array(op)?))
-}
-
-/// Owns an `mlx_vector_array` out-param.
-struct VecOut(mlx_sys::mlx_vector_array);
-
-impl Drop for VecOut {
-    fn drop(&mut self) {
-        // SAFETY: the vector is owned here and freed exactly once; freeing
-        // an empty vector is a no-op.
-        unsafe { mlx_sys::mlx_vector_array_free(self.0) };
-    }
-}
-
-/// Runs an mlx-c function writing an `mlx_vector_array`, checks its status,
-/// and returns the arrays.
-fn build_vec(
-    op: &'static str,
-    f: impl FnOnce(*mut mlx_sys::mlx_vector_array) -> i32,
-) -> Result<Vec<Array>> {
-    crate::error::init();
-    // SAFETY: mlx_vector_array_new returns an empty vector that the guard
-    // frees.
-    let mut out = VecOut(unsafe { mlx_sys::mlx_vector_array_new() });
-    check(op, f(&mut out.0))?;
-    // SAFETY: `out.0` is a live vector that mlx-c filled.
-    let n = unsafe { mlx_sys::mlx_vector_array_size(out.0) };
-    (0..n)
-        .map(|i| {
-            Array::build("mlx_vector_array_get", |res| {
-                // SAFETY: `i < n`, the vector is live, and `res` is a fresh
-                // out-param that receives a new reference to element `i`.
-                unsafe { mlx_sys::mlx_vector_array_get(res, out.0, i) }
-            })
-        })
-        .collect()
 }
 
 /// Takes exactly `N` arrays out of `v`.
@@ -535,7 +501,7 @@ pub fn svd(a: &Array) -> Result<(Array, Array, Array)> {
 /// As [`svd`]; MLX's error on a GPU stream.
 #[doc(alias = "mlx_linalg_svd")]
 pub fn svd_on(a: &Array, stream: &Stream) -> Result<(Array, Array, Array)> {
-    let v = build_vec("mlx_linalg_svd", |res| {
+    let v = VecOut::run("mlx_linalg_svd", |res| {
         // SAFETY: `res` is a live, empty vector out-param; `a` and the
         // stream are live handles.
         unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), true, stream.as_raw()) }
@@ -562,7 +528,7 @@ pub fn svdvals(a: &Array) -> Result<Array> {
 /// As [`svd`]; MLX's error on a GPU stream.
 #[doc(alias = "mlx_linalg_svd")]
 pub fn svdvals_on(a: &Array, stream: &Stream) -> Result<Array> {
-    let v = build_vec("mlx_linalg_svd", |res| {
+    let v = VecOut::run("mlx_linalg_svd", |res| {
         // SAFETY: `res` is a live, empty vector out-param; `a` and the
         // stream are live handles.
         unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), false, stream.as_raw()) }
@@ -593,7 +559,7 @@ pub fn lu(a: &Array) -> Result<(Array, Array, Array)> {
 /// As [`lu`]; MLX's error on a GPU stream.
 #[doc(alias = "mlx_linalg_lu")]
 pub fn lu_on(a: &Array, stream: &Stream) -> Result<(Array, Array, Array)> {
-    let v = build_vec("mlx_linalg_lu", |res| {
+    let v = VecOut::run("mlx_linalg_lu", |res| {
         // SAFETY: `res` is a live, empty vector out-param; `a` and the
         // stream are live handles.
         unsafe { mlx_sys::mlx_linalg_lu(res, a.as_raw(), stream.as_raw()) }
