@@ -4,12 +4,15 @@
 
 use mlx_rs::{Device, DeviceType, DEFAULT_DEVICE_ENV};
 
-/// Run by the parent in a child process only: prints the default device.
+/// Run by the parent in a child process only (hence ignored in a normal
+/// run): prints the default device.
 #[test]
+#[ignore = "runs in the child process of the tests below"]
 fn probe() {
-    if std::env::var_os("MLX_RS_DEVICE_ENV_CHILD").is_none() {
-        return; // only meaningful inside the child
-    }
+    assert!(
+        std::env::var_os("MLX_RS_DEVICE_ENV_CHILD").is_some(),
+        "run only as a child"
+    );
     let d = Device::default_device().unwrap();
     println!("DEFAULT={:?}", d.kind());
 }
@@ -17,7 +20,13 @@ fn probe() {
 /// Runs `probe` with `DEFAULT_DEVICE_ENV=value`; returns (stdout, stderr).
 fn child(value: &str) -> (String, String) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "probe", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "probe",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("MLX_RS_DEVICE_ENV_CHILD", "1")
         .env(DEFAULT_DEVICE_ENV, value)
         .output()
