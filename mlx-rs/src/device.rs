@@ -43,6 +43,26 @@ impl Drop for RawDevice {
     }
 }
 
+/// MLX's default device as an owned handle, without reading it out into a
+/// [`Device`]: what [`Stream::current`](crate::Stream::current) needs on
+/// every op.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to report it.
+#[doc(alias = "mlx_get_default_device")]
+pub(crate) fn default_raw() -> Result<RawDevice> {
+    error::init();
+    // SAFETY: mlx_device_new returns an empty handle; mlx-c fills it in
+    // place, and RawDevice then frees whatever it ends up holding.
+    let (status, raw) = unsafe {
+        let mut handle = mlx_sys::mlx_device_new();
+        let status = mlx_sys::mlx_get_default_device(&mut handle);
+        (status, RawDevice(handle))
+    };
+    check("mlx_get_default_device", status)?;
+    Ok(raw)
+}
+
 impl Device {
     /// A device of the given type and index.
     pub fn new(kind: DeviceType, index: i32) -> Self {
@@ -102,16 +122,7 @@ impl Device {
     /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to report it.
     #[doc(alias = "mlx_get_default_device")]
     pub fn default_device() -> Result<Self> {
-        error::init();
-        // SAFETY: mlx_device_new returns an empty handle; mlx-c fills it in
-        // place, and RawDevice then frees whatever it ends up holding.
-        let (status, raw) = unsafe {
-            let mut handle = mlx_sys::mlx_device_new();
-            let status = mlx_sys::mlx_get_default_device(&mut handle);
-            (status, RawDevice(handle))
-        };
-        check("mlx_get_default_device", status)?;
-        Device::from_raw_handle(raw.0)
+        Device::from_raw_handle(default_raw()?.0)
     }
 
     /// Makes `self` MLX's default device.

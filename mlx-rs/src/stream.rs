@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::device::Device;
+use crate::device::{self, Device, RawDevice};
 use crate::error::{self, check, check_handle, Result};
 
 /// An MLX stream.
@@ -102,7 +102,11 @@ impl Stream {
     /// is not available).
     #[doc(alias = "mlx_get_default_stream")]
     pub fn default_for(device: Device) -> Result<Self> {
-        let dev = device.to_raw();
+        Stream::default_for_raw(&device.to_raw())
+    }
+
+    /// [`default_for`](Self::default_for) on a device handle.
+    fn default_for_raw(dev: &RawDevice) -> Result<Self> {
         // SAFETY: mlx_stream_new returns an empty handle that mlx-c fills in
         // place; `Stream` then owns whatever it holds. `dev` is live.
         let (status, stream) = unsafe {
@@ -127,7 +131,10 @@ impl Stream {
         if let Some(s) = SCOPED.with(|s| s.borrow().clone()) {
             return Ok(s);
         }
-        Stream::default_for(Device::default_device()?)
+        // Straight from MLX's default device handle: this runs for every op
+        // given no stream, so no round trip through `Device` (kind, index,
+        // a new handle); see the graph_building rows of docs/benchmarks.
+        Stream::default_for_raw(&device::default_raw()?)
     }
 
     /// The device this stream runs on.
