@@ -202,8 +202,18 @@ pub fn generate(
     let mut caches = model.new_caches();
     let mut sampler = SamplerState::new(options.sampler);
     // One step: logits of the last position of `ids` ([1, T]) → next id.
-    let step = |ids: &Array, caches: &mut [KvCache], sampler: &mut SamplerState| -> Result<Array> {
-        let logits = model.forward(ids, Some(caches))?;
+    // Decode steps take ids the model sampled (`forward_clamped`: no
+    // evaluation); the prompt's ids come from the caller and are checked.
+    let step = |ids: &Array,
+                sampled: bool,
+                caches: &mut [KvCache],
+                sampler: &mut SamplerState|
+     -> Result<Array> {
+        let logits = if sampled {
+            model.forward_clamped(ids, Some(caches))?
+        } else {
+            model.forward(ids, Some(caches))?
+        };
         let t = logits.shape()[1];
         let last = logits.index((.., t - 1, ..))?;
         sampler.sample(&last)
@@ -223,7 +233,7 @@ pub fn generate(
         rest = &rest[chunk..];
     }
     let ids = Array::from_slice(rest, &[1, rest.len() as i32])?;
-    let mut y = step(&ids, &mut caches, &mut sampler)?;
+    let mut y = step(&ids, false, &mut caches, &mut sampler)?;
     mlx_rs::async_eval([&y])?;
     let mut tokens = Vec::new();
     let mut prefill_time = Duration::ZERO;
@@ -231,7 +241,7 @@ pub fn generate(
     loop {
         // Queue the next token before reading this one back.
         let next = if tokens.len() + 1 < options.max_tokens {
-            let n = step(&y.reshape(&[1, 1])?, &mut caches, &mut sampler)?;
+            let n = step(&y.reshape(&[1, 1])?, true, &mut caches, &mut sampler)?;
             mlx_rs::async_eval([&n])?;
             Some(n)
         } else {

@@ -335,7 +335,30 @@ impl Llama {
     /// [`Error::Mlx`] for ids out of the vocabulary or of the wrong shape;
     /// [`Error::Config`] when the number of caches is wrong.
     pub fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
-        let mut h = self.model.embed_tokens.forward(ids)?;
+        let h = self.model.embed_tokens.forward(ids)?;
+        self.forward_embedded(h, ids, caches)
+    }
+
+    /// [`forward`](Self::forward) for ids the model sampled itself: they are
+    /// clamped into the vocabulary on the device instead of checked, so
+    /// nothing is evaluated and a decode step can be queued before the
+    /// previous token is read back (see
+    /// [`Embedding::forward_clamped`](mlx_rs::nn::Embedding::forward_clamped)).
+    ///
+    /// # Errors
+    /// As [`forward`](Self::forward), less the vocabulary check.
+    pub fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+        let h = self.model.embed_tokens.forward_clamped(ids)?;
+        self.forward_embedded(h, ids, caches)
+    }
+
+    /// The blocks, the norm and the head over embedded tokens `h`.
+    fn forward_embedded(
+        &self,
+        mut h: Array,
+        ids: &Array,
+        caches: Option<&mut [KvCache]>,
+    ) -> Result<Array> {
         let t = ids.shape().last().copied().unwrap_or(0);
         let mask = || Attention::default_mask(t);
         match caches {

@@ -3,6 +3,8 @@
 # CUDA 13 runtime of the machine's Python (torch cu130's nvidia-* packages) and
 # MLX's JIT at the CUDA headers, then run every staged test binary with the
 # GPU as MLX's default device (MLX_RS_DEFAULT_DEVICE=gpu).
+# Each binary's whole output is kept in $OUT/<binary>.log (the device tool
+# brings $OUT back), else /tmp/<binary>.log.
 # Usage: scripts/gpu/run.sh [test-binary-name-prefix ...]   (default: all)
 #        scripts/gpu/run.sh --env   (only print the environment to source)
 set -uo pipefail
@@ -47,7 +49,8 @@ for exe in $root/bin/*; do
     [ $keep = 1 ] || continue
   fi
   echo "=== $name"
-  "$exe" --test-threads=1 2>&1 | grep -E "^test |test result|panicked|FAILED|error|left:|right:" | tail -n 60 \
-    || fail=1
+  log=${OUT:-/tmp}/$name.log
+  "$exe" --test-threads=1 > "$log" 2>&1 || fail=1
+  grep -E "^test |test result|panicked|FAILED|left:|right:" "$log" | tail -n 60
 done
 exit $fail

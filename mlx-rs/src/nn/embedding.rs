@@ -1,10 +1,37 @@
 //! [`Embedding`] and [`QuantizedEmbedding`] lookup tables.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::nn::linear::{matmul_t, no_global_scale};
 use crate::nn::Module;
+use crate::ops::clip;
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
-use crate::{Array, Dtype};
+use crate::{Array, Dtype, Stream};
+
+/// Rows `ids` of `table` (axis 0) with `ids` clamped into `[0, rows)` on the
+/// device: nothing is evaluated, and no id can read outside the table.
+fn take_rows_clamped(table: &Array, ids: &Array) -> Result<Array> {
+    let d = ids.dtype();
+    if !d.is_integer() {
+        return Err(Error::InvalidIndex {
+            reason: format!("embedding ids must be integers, got {d}"),
+        });
+    }
+    let rows = table.shape().first().copied().unwrap_or(0);
+    if rows == 0 {
+        return Err(Error::InvalidIndex {
+            reason: "embedding table has no rows".into(),
+        });
+    }
+    let lo = Array::scalar(0i32)?.astype(d)?;
+    let hi = Array::scalar(rows - 1)?.astype(d)?;
+    let ids = clip(ids, Some(&lo), Some(&hi))?;
+    let s = Stream::current()?;
+    Array::build("mlx_take_axis", |res| {
+        // SAFETY: fresh out-param; live handles. Every id was clamped into
+        // `[0, rows)` above, so the gather stays inside `table`.
+        unsafe { mlx_sys::mlx_take_axis(res, table.as_raw(), ids.as_raw(), 0, s.as_raw()) }
+    })
+}
 
 /// A lookup table `[num_embeddings, dims]`: token ids to vectors.
 ///
@@ -50,6 +77,34 @@ impl Embedding {
     /// the table (they are checked, which evaluates `ids`).
     pub fn forward(&self, ids: &Array) -> Result<Array> {
         self.weight.index(ids)
+    }
+
+    /// [`forward`](Self::forward) for ids that the model produced itself
+    /// (argmax or a sample over this vocabulary): instead of being checked,
+    /// which evaluates them, they are clamped into the table on the device,
+    /// so the lookup joins the lazy graph and a decode loop can queue the
+    /// next step before the current token is known. An id outside the
+    /// table reads the nearest row rather than failing.
+    ///
+    /// ```
+    /// use mlx_rs::nn::Embedding;
+    /// use mlx_rs::{Array, Error};
+    /// let e = Embedding { weight: Array::from_slice(&[0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0], &[3, 2])? };
+    /// let ids = Array::from_slice(&[2i32, 0, 7, -1], &[1, 4])?;
+    /// assert_eq!(e.forward_clamped(&ids)?.to_vec::<f32>()?, [4.0, 5.0, 0.0, 1.0, 4.0, 5.0, 0.0, 1.0]);
+    /// assert!(matches!(e.forward(&ids), Err(Error::InvalidIndex { .. })));
+    /// let floats = Array::from_slice(&[1.0f32], &[1])?;
+    /// assert!(matches!(e.forward_clamped(&floats), Err(Error::InvalidIndex { .. })));
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidIndex`](crate::Error::InvalidIndex) for non-integer
+    /// ids or an empty table.
+    #[doc(alias = "mlx_take_axis")]
+    #[doc(alias = "mlx_clip")]
+    pub fn forward_clamped(&self, ids: &Array) -> Result<Array> {
+        take_rows_clamped(&self.weight, ids)
     }
 
     /// The table as an output head: `x @ weightᵀ`.
@@ -133,6 +188,27 @@ impl QuantizedEmbedding {
             weights: self.weight.index(ids)?,
             scales: self.scales.index(ids)?,
             biases: self.biases.as_ref().map(|b| b.index(ids)).transpose()?,
+            mode: self.mode,
+        };
+        rows.dequantize(None)
+    }
+
+    /// [`forward`](Self::forward) with ids clamped into the table instead
+    /// of checked; see [`Embedding::forward_clamped`].
+    ///
+    /// # Errors
+    /// As [`Embedding::forward_clamped`].
+    #[doc(alias = "mlx_take_axis")]
+    #[doc(alias = "mlx_clip")]
+    pub fn forward_clamped(&self, ids: &Array) -> Result<Array> {
+        let rows = Quantized {
+            weights: take_rows_clamped(&self.weight, ids)?,
+            scales: take_rows_clamped(&self.scales, ids)?,
+            biases: self
+                .biases
+                .as_ref()
+                .map(|b| take_rows_clamped(b, ids))
+                .transpose()?,
             mode: self.mode,
         };
         rows.dequantize(None)

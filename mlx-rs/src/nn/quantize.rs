@@ -127,6 +127,19 @@ impl EmbeddingLayer {
         }
     }
 
+    /// The vectors of ids the model produced itself, clamped into the table
+    /// instead of checked (no evaluation); see
+    /// [`Embedding::forward_clamped`].
+    ///
+    /// # Errors
+    /// As [`Embedding::forward_clamped`].
+    pub fn forward_clamped(&self, ids: &Array) -> Result<Array> {
+        match self {
+            MaybeQuantized::Float(e) => e.forward_clamped(ids),
+            MaybeQuantized::Quantized(e) => e.forward_clamped(ids),
+        }
+    }
+
     /// The table as a tied output head.
     ///
     /// # Errors
