@@ -88,8 +88,14 @@ impl Array {
         let mut raw = unsafe { mlx_sys::mlx_array_new() };
         let status = f(&mut raw);
         let out = Array { raw };
+        // One check for both ways to fail: a status, or an empty result
+        // (`check` takes any pending message either way).
+        let status = if status == 0 && out.raw.ctx.is_null() {
+            1
+        } else {
+            status
+        };
         check(op, status)?;
-        check_handle(op, out.raw.ctx.is_null())?;
         Ok(out)
     }
 

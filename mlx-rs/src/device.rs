@@ -125,7 +125,11 @@ impl Device {
         Device::from_raw_handle(default_raw()?.0)
     }
 
-    /// Makes `self` MLX's default device.
+    /// Makes `self` MLX's default device, for every thread (MLX's default
+    /// device is process-wide): from then on
+    /// [`Stream::current`](crate::Stream::current) outside a
+    /// [`with_stream`](crate::with_stream) scope is a stream of `self` on
+    /// every thread.
     ///
     /// # Errors
     /// [`Error::DeviceUnavailable`](crate::Error::DeviceUnavailable) if the
@@ -137,9 +141,10 @@ impl Device {
             return Err(crate::Error::DeviceUnavailable(self));
         }
         // SAFETY: `raw` is a live device handle.
-        check("mlx_set_default_device", unsafe {
-            mlx_sys::mlx_set_default_device(raw.0)
-        })
+        let status = unsafe { mlx_sys::mlx_set_default_device(raw.0) };
+        // Every thread's cached default stream may now be of the old device.
+        crate::stream::defaults_changed();
+        check("mlx_set_default_device", status)
     }
 
     /// Whether this device exists in this build and machine.
@@ -221,6 +226,7 @@ pub(crate) fn apply_env_default() {
             && mlx_sys::mlx_set_default_device(dev) == 0;
         mlx_sys::mlx_device_free(dev);
         let _ = error::take_message();
+        crate::stream::defaults_changed();
         if !ok {
             eprintln!("mlx-rs: {DEFAULT_DEVICE_ENV}={value} but that device is not available; keeping MLX's default");
         }

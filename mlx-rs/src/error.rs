@@ -10,7 +10,7 @@
 //! clearing* that slot so that a stale message can never be attached to a
 //! later failure.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Once;
 
@@ -191,6 +191,22 @@ pub enum Error {
 thread_local! {
     /// The message of the last mlx-c failure on this thread, if not taken.
     static LAST_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether `LAST_ERROR` may hold a message. [`check`] runs after every
+    /// mlx-c call; this flag (no destructor, so a plain thread-local load)
+    /// lets a successful call skip the slot itself.
+    static PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Stores `text` as this thread's pending message (replacing any).
+fn set_message(text: String) {
+    // `try_with` fails only while the thread's locals are being destroyed;
+    // then there is nobody left to read the message and dropping it is fine.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(text);
+            let _ = PENDING.try_with(|p| p.set(true));
+        }
+    });
 }
 
 /// mlx-c's error handler. Runs on the thread whose mlx-c call failed,
@@ -205,13 +221,7 @@ unsafe extern "C" fn record_error(msg: *const c_char, _data: *mut c_void) {
             .to_string_lossy()
             .into_owned()
     };
-    // `try_with` fails only while the thread's locals are being destroyed;
-    // then there is nobody left to read the message and dropping it is fine.
-    let _ = LAST_ERROR.try_with(|slot| {
-        if let Ok(mut slot) = slot.try_borrow_mut() {
-            *slot = Some(text);
-        }
-    });
+    set_message(text);
 }
 
 /// Installs this crate's error handler, once per process.
@@ -219,6 +229,7 @@ unsafe extern "C" fn record_error(msg: *const c_char, _data: *mut c_void) {
 /// Every function of this crate that calls mlx-c calls this first (through
 /// [`check`], the constructors of handles, or explicitly), so the handler is
 /// in place before MLX can report anything.
+#[inline]
 pub(crate) fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
@@ -232,8 +243,26 @@ pub(crate) fn init() {
     });
 }
 
+/// Whether this thread has a message that nobody took yet.
+#[inline]
+fn pending() -> bool {
+    PENDING.try_with(Cell::get).unwrap_or(false)
+}
+
 /// Takes and clears this thread's pending MLX message.
+#[inline]
 pub(crate) fn take_message() -> Option<String> {
+    if pending() {
+        take_pending()
+    } else {
+        None
+    }
+}
+
+/// [`take_message`] once [`PENDING`] says there is one.
+#[cold]
+fn take_pending() -> Option<String> {
+    let _ = PENDING.try_with(|p| p.set(false));
     LAST_ERROR
         .try_with(|slot| slot.borrow_mut().take())
         .ok()
@@ -281,6 +310,7 @@ fn split_location(text: &str) -> (String, Option<String>) {
 ///
 /// # Errors
 /// [`Error::Mlx`] when `status != 0`.
+#[inline]
 pub(crate) fn check(op: &'static str, status: i32) -> Result<()> {
     if status == 0 {
         // A successful call may still have reported (and recovered from)
@@ -300,10 +330,7 @@ pub(crate) fn check(op: &'static str, status: i32) -> Result<()> {
 /// # Errors
 /// [`Error::Mlx`] when a message is pending or `failed` is true.
 pub(crate) fn check_handle(op: &'static str, failed: bool) -> Result<()> {
-    let pending = LAST_ERROR
-        .try_with(|slot| slot.borrow().is_some())
-        .unwrap_or(false);
-    check(op, i32::from(failed || pending))
+    check(op, i32::from(failed || pending()))
 }
 
 #[cfg(test)]
@@ -346,10 +373,10 @@ mod tests {
 
     #[test]
     fn check_clears_the_slot() {
-        LAST_ERROR.with(|s| *s.borrow_mut() = Some("stale at x.cpp:1".into()));
+        set_message("stale at x.cpp:1".into());
         check("mlx_ok", 0).unwrap();
         assert_eq!(take_message(), None);
-        LAST_ERROR.with(|s| *s.borrow_mut() = Some("boom at a/b.cpp:12".into()));
+        set_message("boom at a/b.cpp:12".into());
         let err = check("mlx_bad", 1).unwrap_err();
         assert_eq!(
             err,
@@ -377,7 +404,7 @@ mod tests {
 
     #[test]
     fn check_handle_reports_pending_message() {
-        LAST_ERROR.with(|s| *s.borrow_mut() = Some("oops at f.cpp:3".into()));
+        set_message("oops at f.cpp:3".into());
         let err = check_handle("mlx_h", false).unwrap_err();
         assert!(matches!(err, Error::Mlx { ref message, .. } if message == "oops"));
         check_handle("mlx_h", false).unwrap();

@@ -31,9 +31,10 @@
 
 use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
 
-use crate::array::RawVector;
 use crate::error::{Error, Result};
-use crate::ops::Operand;
+use crate::ops::indexing::{gather_unchecked, scatter_unchecked, take_axis_unchecked};
+use crate::ops::support::check_indices;
+use crate::ops::{Operand, Update};
 use crate::{Array, Dtype, Stream};
 
 /// A Python-style slice `start:stop:step`; `None` parts take NumPy's
@@ -188,23 +189,6 @@ impl From<&Array> for Index {
         Index::Array(a.clone())
     }
 }
-macro_rules! range_index {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Index {
-            fn from(r: $t) -> Self {
-                Index::Slice(Slice::from(r))
-            }
-        }
-    )*};
-}
-range_index!(
-    Range<i32>,
-    RangeFrom<i32>,
-    RangeTo<i32>,
-    RangeFull,
-    RangeInclusive<i32>,
-    RangeToInclusive<i32>
-);
 
 /// Something usable as a whole index expression: one index component or a
 /// tuple of them (Python's `a[x]` and `a[x, y, ...]`).
@@ -223,14 +207,22 @@ macro_rules! single {
         }
     )*};
 }
-single!(
-    i32,
-    Slice,
-    NewAxis,
-    Ellipsis,
-    Array,
-    &Array,
-    Index,
+single!(i32, Slice, NewAxis, Ellipsis, Array, &Array, Index);
+
+/// The ranges: an index component each (a slice), and an index.
+macro_rules! range_index {
+    ($($t:ty),*) => {
+        $(
+            impl From<$t> for Index {
+                fn from(r: $t) -> Self {
+                    Index::Slice(Slice::from(r))
+                }
+            }
+        )*
+        single!($($t),*);
+    };
+}
+range_index!(
     Range<i32>,
     RangeFrom<i32>,
     RangeTo<i32>,
@@ -277,108 +269,12 @@ fn invalid(reason: impl Into<String>) -> Error {
     }
 }
 
-/// The small set of MLX calls indexing needs, all on one stream.
+/// The stream indexing runs on.
 struct Ops<'s> {
     s: &'s Stream,
 }
 
 impl Ops<'_> {
-    fn slice(&self, a: &Array, start: &[i32], stop: &[i32], strides: &[i32]) -> Result<Array> {
-        let n = start.len();
-        Array::build("mlx_slice", |res| {
-            // SAFETY: fresh out-param; the three slices hold `n` ints each
-            // (one per axis of `a`); live handles.
-            unsafe {
-                mlx_sys::mlx_slice(
-                    res,
-                    a.as_raw(),
-                    start.as_ptr(),
-                    n,
-                    stop.as_ptr(),
-                    n,
-                    strides.as_ptr(),
-                    n,
-                    self.s.as_raw(),
-                )
-            }
-        })
-    }
-
-    fn slice_update(
-        &self,
-        src: &Array,
-        upd: &Array,
-        start: &[i32],
-        stop: &[i32],
-        strides: &[i32],
-    ) -> Result<Array> {
-        let n = start.len();
-        Array::build("mlx_slice_update", |res| {
-            // SAFETY: fresh out-param; the three slices hold `n` ints each;
-            // live handles.
-            unsafe {
-                mlx_sys::mlx_slice_update(
-                    res,
-                    src.as_raw(),
-                    upd.as_raw(),
-                    start.as_ptr(),
-                    n,
-                    stop.as_ptr(),
-                    n,
-                    strides.as_ptr(),
-                    n,
-                    self.s.as_raw(),
-                )
-            }
-        })
-    }
-
-    fn take(&self, a: &Array, idx: &Array, axis: i32) -> Result<Array> {
-        Array::build("mlx_take_axis", |res| {
-            // SAFETY: fresh out-param; live handles.
-            unsafe { mlx_sys::mlx_take_axis(res, a.as_raw(), idx.as_raw(), axis, self.s.as_raw()) }
-        })
-    }
-
-    fn gather(&self, a: &Array, idx: &[Array], axes: &[i32], sizes: &[i32]) -> Result<Array> {
-        let v = RawVector::new(idx);
-        Array::build("mlx_gather", |res| {
-            // SAFETY: fresh out-param; `v` is a live vector; `axes` and
-            // `sizes` hold their lengths in ints; live handles.
-            unsafe {
-                mlx_sys::mlx_gather(
-                    res,
-                    a.as_raw(),
-                    v.0,
-                    axes.as_ptr(),
-                    axes.len(),
-                    sizes.as_ptr(),
-                    sizes.len(),
-                    self.s.as_raw(),
-                )
-            }
-        })
-    }
-
-    fn scatter(&self, a: &Array, idx: &[Array], upd: &Array, axes: &[i32]) -> Result<Array> {
-        let v = RawVector::new(idx);
-        Array::build("mlx_scatter", |res| {
-            // SAFETY: fresh out-param; `v` is a live vector; `axes` holds
-            // its length in ints; live handles.
-            unsafe {
-                mlx_sys::mlx_scatter(
-                    res,
-                    a.as_raw(),
-                    v.0,
-                    upd.as_raw(),
-                    axes.as_ptr(),
-                    axes.len(),
-                    self.s.as_raw(),
-                )
-            }
-        })
-    }
-
     fn arange(&self, start: i32, stop: i32, step: i32) -> Result<Array> {
         Array::arange_on(
             f64::from(start),
@@ -390,48 +286,68 @@ impl Ops<'_> {
     }
 }
 
-/// `idx` made absolute on an axis of `size`, as a `uint32` scalar.
-fn int_index(idx: i32, size: i32) -> Result<Array> {
+/// The start, stop and stride of every axis, as `mlx_slice` takes them.
+struct Bounds {
+    start: Vec<i32>,
+    stop: Vec<i32>,
+    strides: Vec<i32>,
+}
+
+impl Bounds {
+    /// Every axis of `shape`, whole.
+    fn full(shape: &[i32]) -> Self {
+        Bounds {
+            start: vec![0; shape.len()],
+            stop: shape.to_vec(),
+            strides: vec![1; shape.len()],
+        }
+    }
+
+    /// Axis `ax`, of size `size`, cut to `sl`.
+    fn slice(&mut self, ax: usize, sl: &Slice, size: i32) {
+        (self.start[ax], self.stop[ax], self.strides[ax]) = sl.params(size);
+    }
+
+    /// Axis `ax` cut to the one position `at` (already absolute).
+    fn at(&mut self, ax: usize, at: i32) {
+        self.start[ax] = at;
+        self.stop[ax] = at + 1;
+    }
+
+    /// The slice of `a`.
+    fn of(&self, ops: &Ops<'_>, a: &Array) -> Result<Array> {
+        crate::ops::slice_on(a, &self.start, &self.stop, &self.strides, ops.s)
+    }
+
+    /// `src` with `upd` written into the slice.
+    fn update(&self, ops: &Ops<'_>, src: &Array, upd: &Array) -> Result<Array> {
+        let (start, stop, strides) = (&self.start, &self.stop, &self.strides);
+        crate::ops::slice_update_on(src, upd, start, stop, strides, Update::Set, ops.s)
+    }
+}
+
+/// `idx` made absolute on an axis of `size` (negative counts from the end).
+fn abs_index(idx: i32, size: i32) -> Result<i32> {
     let abs = if idx < 0 { idx + size } else { idx };
     if abs < 0 || abs >= size {
         return Err(invalid(format!(
             "index {idx} is out of bounds for an axis of size {size}"
         )));
     }
-    Array::scalar(abs as u32)
+    Ok(abs)
 }
 
-/// Checks that every value of an index array addresses an element of an
-/// axis of `size` (negative values count from the end).
-///
-/// MLX does not check gather and scatter indices: out-of-range values read
-/// or write outside the array (Python MLX segfaults on `a[mx.array([2**30])]`).
-/// A safe API cannot allow that, so index arrays are evaluated and checked
-/// here, before they reach MLX.
-fn check_index_array(a: &Array, size: i32) -> Result<()> {
-    let size = i64::from(size);
-    let out_of_range = |v: i128| {
-        invalid(format!(
-            "index {v} is out of bounds for an axis of size {size}"
-        ))
-    };
-    match a.dtype() {
-        d if d.is_unsigned() => {
-            for v in a.astype(Dtype::Uint64)?.to_vec::<u64>()? {
-                if i128::from(v) >= i128::from(size) {
-                    return Err(out_of_range(i128::from(v)));
-                }
-            }
-        }
-        d if d.is_integer() => {
-            for v in a.astype(Dtype::Int64)?.to_vec::<i64>()? {
-                if v < -size || v >= size {
-                    return Err(out_of_range(i128::from(v)));
-                }
-            }
-        }
-        // Floats and the like: MLX rejects them itself.
-        _ => {}
+/// `idx` made absolute on an axis of `size`, as a `uint32` scalar.
+fn int_index(idx: i32, size: i32) -> Result<Array> {
+    Array::scalar(abs_index(idx, size)? as u32)
+}
+
+/// Refuses an integer or array index into a 0-dimensional array.
+fn check_not_scalar(a: &Array) -> Result<()> {
+    if a.ndim() == 0 {
+        return Err(invalid(
+            "too many indices for array: array is 0-dimensional",
+        ));
     }
     Ok(())
 }
@@ -452,30 +368,35 @@ fn check_step(indices: &[Index]) -> Result<()> {
 
 /// Python's `mlx_expand_ellipsis`: returns the number of non-`NewAxis`
 /// components and the components with the ellipsis replaced by slices.
+/// Refuses more components than `shape` has axes.
 fn expand_ellipsis(shape: &[i32], entries: Vec<Index>) -> Result<(usize, Vec<Index>)> {
-    let pos = entries.iter().position(|e| matches!(e, Index::Ellipsis));
-    let Some(pos) = pos else {
-        let n = entries
-            .iter()
-            .filter(|e| !matches!(e, Index::NewAxis))
-            .count();
-        return Ok((n, entries));
-    };
-    let mut before = entries;
-    let after = before.split_off(pos + 1);
-    before.pop();
-    if after.iter().any(|e| matches!(e, Index::Ellipsis)) {
-        return Err(invalid("an index can only have a single ellipsis"));
-    }
     let count = |v: &[Index]| v.iter().filter(|e| !matches!(e, Index::NewAxis)).count();
-    let (nb, na) = (count(&before), count(&after));
-    let mut out = before;
-    let mut n = nb + na;
-    for &size in shape.iter().take(shape.len().saturating_sub(na)).skip(nb) {
-        out.push(Index::Slice(Slice::new(Some(0), Some(size), Some(1))));
-        n += 1;
+    let (n, out) = match entries.iter().position(|e| matches!(e, Index::Ellipsis)) {
+        None => (count(&entries), entries),
+        Some(pos) => {
+            let mut before = entries;
+            let after = before.split_off(pos + 1);
+            before.pop();
+            if after.iter().any(|e| matches!(e, Index::Ellipsis)) {
+                return Err(invalid("an index can only have a single ellipsis"));
+            }
+            let (nb, na) = (count(&before), count(&after));
+            let mut out = before;
+            let mut n = nb + na;
+            for &size in shape.iter().take(shape.len().saturating_sub(na)).skip(nb) {
+                out.push(Index::Slice(Slice::new(Some(0), Some(size), Some(1))));
+                n += 1;
+            }
+            out.extend(after);
+            (n, out)
+        }
+    };
+    if n > shape.len() {
+        return Err(invalid(format!(
+            "too many indices for array with {} dimensions",
+            shape.len()
+        )));
     }
-    out.extend(after);
     Ok((n, out))
 }
 
@@ -544,28 +465,27 @@ impl Array {
         let (indices, tuple) = index.into_indices();
         check_step(&indices)?;
         if !tuple && indices.len() == 1 {
-            if !matches!(indices[0], Index::NewAxis | Index::Ellipsis) && self.ndim() == 0 {
-                return Err(invalid(
-                    "too many indices for array: array is 0-dimensional",
-                ));
+            if !matches!(indices[0], Index::NewAxis | Index::Ellipsis) {
+                check_not_scalar(self)?;
             }
-            match &indices[0] {
+            let size = self.shape().first().copied().unwrap_or(0);
+            let idx = match &indices[0] {
                 Index::Slice(sl) if sl.is_full() => return Ok(self.clone()),
                 Index::Slice(sl) => {
-                    let shape = self.shape();
-                    let mut start = vec![0; shape.len()];
-                    let mut stop = shape.to_vec();
-                    let mut strides = vec![1; shape.len()];
-                    (start[0], stop[0], strides[0]) = sl.params(shape[0]);
-                    return ops.slice(self, &start, &stop, &strides);
+                    let mut b = Bounds::full(self.shape());
+                    b.slice(0, sl, size);
+                    return b.of(&ops, self);
                 }
                 Index::Array(idx) => {
-                    check_index_array(idx, self.shape()[0])?;
-                    return ops.take(self, idx, 0);
+                    check_indices("mlx_take_axis", idx, i64::from(size))?;
+                    idx.clone()
                 }
-                Index::Int(i) => return ops.take(self, &int_index(*i, self.shape()[0])?, 0),
-                _ => {}
-            }
+                Index::Int(i) => int_index(*i, size)?,
+                _ => return self.get_item_nd(&ops, indices),
+            };
+            // SAFETY: `idx` was checked against axis 0 just above (or made
+            // from an index checked by `int_index`).
+            return unsafe { take_axis_unchecked(self, &idx, 0, ops.s) };
         }
         self.get_item_nd(&ops, indices)
     }
@@ -595,7 +515,7 @@ impl Array {
                     is_slice.push(false);
                 }
                 Index::Array(a) => {
-                    check_index_array(a, shape[i])?;
+                    check_indices("mlx_gather", a, i64::from(shape[i]))?;
                     max_dims = max_dims.max(a.ndim());
                     gathers.push(a.clone());
                     is_slice.push(false);
@@ -632,7 +552,11 @@ impl Array {
         for s in sizes.iter_mut().take(indices.len()) {
             *s = 1;
         }
-        let out = ops.gather(self, &gathers, &axes, &sizes)?;
+        let gathers: Vec<&Array> = gathers.iter().collect();
+        // SAFETY: every index is in range for its axis: arrays were checked
+        // above, integers by `int_index`, and the ranges of slices are
+        // clamped to their axes (`Slice::absolute`).
+        let out = unsafe { gather_unchecked(self, &gathers, &axes, &sizes, ops.s) }?;
         let oshape = out.shape();
         let mut new_shape = oshape[..rank].to_vec();
         new_shape.extend_from_slice(&oshape[rank + indices.len()..]);
@@ -644,13 +568,7 @@ impl Array {
         if entries.is_empty() {
             return Ok(self.clone());
         }
-        let (non_none, indices) = expand_ellipsis(self.shape(), entries)?;
-        if non_none > self.ndim() {
-            return Err(invalid(format!(
-                "too many indices for array with {} dimensions",
-                self.ndim()
-            )));
-        }
+        let (_, indices) = expand_ellipsis(self.shape(), entries)?;
 
         let mut src = self.clone();
         let mut remaining: Vec<Index> = Vec::new();
@@ -713,34 +631,24 @@ impl Array {
         let mut squeeze = false;
         let mut unsqueeze = false;
         let shape = src.shape().to_vec();
-        let mut start = vec![0; shape.len()];
-        let mut stop = shape.clone();
-        let mut strides = vec![1; shape.len()];
+        let mut bounds = Bounds::full(&shape);
         let mut axis = 0;
         for idx in &remaining {
             match idx {
                 Index::NewAxis => unsqueeze = true,
                 Index::Int(i) if !have_array => {
-                    let size = shape[axis];
-                    let st = if *i < 0 { i + size } else { *i };
-                    if st < 0 || st >= size {
-                        return Err(invalid(format!(
-                            "index {i} is out of bounds for an axis of size {size}"
-                        )));
-                    }
-                    start[axis] = st;
-                    stop[axis] = st + 1;
+                    bounds.at(axis, abs_index(*i, shape[axis])?);
                     squeeze = true;
                     axis += 1;
                 }
                 Index::Slice(sl) => {
-                    (start[axis], stop[axis], strides[axis]) = sl.params(stop[axis]);
+                    bounds.slice(axis, sl, shape[axis]);
                     axis += 1;
                 }
                 _ => return Err(invalid("unexpected component after gather")),
             }
         }
-        src = ops.slice(&src, &start, &stop, &strides)?;
+        src = bounds.of(ops, &src)?;
 
         if squeeze || unsqueeze {
             let sshape = src.shape().to_vec();
@@ -835,7 +743,11 @@ impl Array {
         if idx.is_empty() {
             Ok(upd)
         } else {
-            ops.scatter(self, &idx, &upd, &axes)
+            let idx: Vec<&Array> = idx.iter().collect();
+            // SAFETY: the `scatter_args_*` functions return only indices in
+            // range for their axes: checked arrays, integers checked by
+            // `int_index`, and ranges clamped to their axes.
+            unsafe { scatter_unchecked(self, &idx, &upd, &axes, Update::Set, ops.s) }
         }
     }
 
@@ -857,25 +769,15 @@ impl Array {
         if up.ndim() == 0 {
             up = up.reshape_on(&[1], ops.s)?;
         }
-        let mut start = vec![0; shape.len()];
-        let mut stop = shape.clone();
-        let mut strides = vec![1; shape.len()];
+        let mut bounds = Bounds::full(&shape);
         if let (false, [Index::Slice(sl)]) = (tuple, indices) {
-            (start[0], stop[0], strides[0]) = sl.params(shape[0]);
-            return ops
-                .slice_update(self, &up, &start, &stop, &strides)
-                .map(Some);
+            bounds.slice(0, sl, shape[0]);
+            return bounds.update(ops, self, &up).map(Some);
         }
         if indices.iter().any(|i| matches!(i, Index::Array(_))) {
             return Ok(None);
         }
         let (non_none, indices) = expand_ellipsis(&shape, indices.to_vec())?;
-        if non_none > shape.len() {
-            return Err(invalid(format!(
-                "too many indices for array with {} dimensions",
-                shape.len()
-            )));
-        }
         if non_none == 0 {
             return up.broadcast_to_on(&shape, ops.s).map(Some);
         }
@@ -896,19 +798,11 @@ impl Array {
         for idx in &indices {
             match idx {
                 Index::Slice(sl) => {
-                    (start[ax], stop[ax], strides[ax]) = sl.params(shape[ax]);
+                    bounds.slice(ax, sl, shape[ax]);
                     ax += 1;
                 }
                 Index::Int(i) => {
-                    let size = shape[ax];
-                    let st = if *i < 0 { i + size } else { *i };
-                    if st < 0 || st >= size {
-                        return Err(invalid(format!(
-                            "index {i} is out of bounds for an axis of size {size}"
-                        )));
-                    }
-                    start[ax] = st;
-                    stop[ax] = st + 1;
+                    bounds.at(ax, abs_index(*i, shape[ax])?);
                     let ints_after = int_axes.iter().filter(|&&a| a > ax).count();
                     let kept_after = shape.len() - ax - 1 - ints_after;
                     if up.ndim() > kept_after {
@@ -922,8 +816,7 @@ impl Array {
         if !expand.is_empty() {
             up = up.expand_dims_on(&expand, ops.s)?;
         }
-        ops.slice_update(self, &up, &start, &stop, &strides)
-            .map(Some)
+        bounds.update(ops, self, &up).map(Some)
     }
 
     fn scatter_args_int(
@@ -932,11 +825,7 @@ impl Array {
         i: i32,
         value: &Array,
     ) -> Result<(Vec<Array>, Array, Vec<i32>)> {
-        if self.ndim() == 0 {
-            return Err(invalid(
-                "too many indices for array: array is 0-dimensional",
-            ));
-        }
+        check_not_scalar(self)?;
         let up = strip_leading_ones(ops, value)?;
         let mut shape = self.shape().to_vec();
         shape[0] = 1;
@@ -953,12 +842,8 @@ impl Array {
         indices: &Array,
         value: &Array,
     ) -> Result<(Vec<Array>, Array, Vec<i32>)> {
-        if self.ndim() == 0 {
-            return Err(invalid(
-                "too many indices for array: array is 0-dimensional",
-            ));
-        }
-        check_index_array(indices, self.shape()[0])?;
+        check_not_scalar(self)?;
+        check_indices("mlx_scatter", indices, i64::from(self.shape()[0]))?;
         let up = strip_leading_ones(ops, value)?;
         let mut up_shape = indices.shape().to_vec();
         up_shape.extend_from_slice(&self.shape()[1..]);
@@ -977,12 +862,6 @@ impl Array {
     ) -> Result<(Vec<Array>, Array, Vec<i32>)> {
         let shape = self.shape().to_vec();
         let (non_none, indices) = expand_ellipsis(&shape, entries)?;
-        if non_none > shape.len() {
-            return Err(invalid(format!(
-                "too many indices for array with {} dimensions",
-                shape.len()
-            )));
-        }
         let up = strip_leading_ones(ops, value)?;
         if non_none == 0 {
             return Ok((Vec::new(), up.broadcast_to_on(&shape, ops.s)?, Vec::new()));
@@ -1058,7 +937,7 @@ impl Array {
                 }
                 Index::NewAxis => slice_num += 1,
                 Index::Array(a) => {
-                    check_index_array(a, shape[ax])?;
+                    check_indices("mlx_scatter", a, i64::from(shape[ax]))?;
                     ax += 1;
                     let mut idx_shape = vec![1; idx_ndim];
                     let st = if arrays_first { 0 } else { slice_num } + max_dim - a.ndim();

@@ -71,6 +71,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::ops::support::{op, Outputs};
 use crate::{Array, Dtype, Stream};
 
 /// Bit widths of [affine](QuantMode::Affine) quantization.
@@ -443,125 +444,6 @@ impl Quantized {
     }
 }
 
-/// Quantizes `w` along its last axis.
-///
-/// `w` must be a floating-point array of at least 2 dimensions whose last
-/// dimension is a multiple of the mode's group size.
-///
-/// ```
-/// use mlx_rs::quantization::{quantize, QuantMode};
-/// use mlx_rs::{Array, Dtype};
-/// let w = Array::ones(&[8, 32], Dtype::Float32)?;
-/// let q = quantize(&w, QuantMode::Mxfp4)?;
-/// assert_eq!(q.weights.shape(), [8, 4]);
-/// assert_eq!(q.scales.dtype(), Dtype::Uint8);
-/// assert!(q.biases.is_none());
-/// # Ok::<(), mlx_rs::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message when `w` has fewer than 2 dimensions,
-/// is not floating point, or its last dimension is not a multiple of the
-/// group size.
-#[doc(alias = "mlx_quantize")]
-pub fn quantize(w: &Array, mode: QuantMode) -> Result<Quantized> {
-    quantize_on(w, mode, &Stream::current()?)
-}
-
-/// [`quantize`] on an explicit stream.
-///
-/// # Errors
-/// As [`quantize`].
-#[doc(alias = "mlx_quantize")]
-pub fn quantize_on(w: &Array, mode: QuantMode, stream: &Stream) -> Result<Quantized> {
-    let global_scale = mode.global_scale_array()?;
-    let mut parts =
-        raw::quantize_on(w, &mode.raw_params(), global_scale.as_ref(), stream)?.into_iter();
-    let (Some(weights), Some(scales)) = (parts.next(), parts.next()) else {
-        return Err(Error::Mlx {
-            op: "mlx_quantize",
-            message: "MLX returned fewer than two arrays".to_owned(),
-            location: None,
-        });
-    };
-    Ok(Quantized {
-        weights,
-        scales,
-        biases: parts.next(),
-        mode,
-    })
-}
-
-/// Unpacks quantized weights to floating point (`ŵ`), in `dtype` or, by
-/// default, MLX's choice: the scales' dtype for affine, `float32` (the
-/// global scale's) for nvfp4 with a global scale, and `bfloat16` for the
-/// other modes; pass `Some(Dtype::Float32)` for `f32`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message when the arrays do not fit the mode
-/// (missing biases for affine, biases for another mode, scales of the wrong
-/// dtype or shape, weights that are not `u32`, fewer than 2 dimensions) or
-/// `dtype` is not a floating-point dtype.
-#[doc(alias = "mlx_dequantize")]
-pub fn dequantize(q: &Quantized, dtype: Option<Dtype>) -> Result<Array> {
-    dequantize_on(q, dtype, &Stream::current()?)
-}
-
-/// [`dequantize`] on an explicit stream.
-///
-/// # Errors
-/// As [`dequantize`].
-#[doc(alias = "mlx_dequantize")]
-pub fn dequantize_on(q: &Quantized, dtype: Option<Dtype>, stream: &Stream) -> Result<Array> {
-    let global_scale = q.mode.global_scale_array()?;
-    raw::dequantize_on(
-        &q.weights,
-        &q.scales,
-        q.biases.as_ref(),
-        &q.mode.raw_params(),
-        global_scale.as_ref(),
-        dtype,
-        stream,
-    )
-}
-
-/// The product of `x` with quantized weights: `x @ ŵ.T` when `transpose`
-/// (weights stored as `[out, in]`, the usual layout of a linear layer),
-/// else `x @ ŵ`.
-///
-/// # Errors
-/// [`Error::InvalidQuantization`] for nvfp4 weights with a global scale
-/// (MLX's `quantized_matmul` has no argument for it); [`Error::Mlx`] with
-/// MLX's message when the shapes do not match or the arrays do not fit the
-/// mode.
-#[doc(alias = "mlx_quantized_matmul")]
-pub fn quantized_matmul(x: &Array, q: &Quantized, transpose: bool) -> Result<Array> {
-    quantized_matmul_on(x, q, transpose, &Stream::current()?)
-}
-
-/// [`quantized_matmul`] on an explicit stream.
-///
-/// # Errors
-/// As [`quantized_matmul`].
-#[doc(alias = "mlx_quantized_matmul")]
-pub fn quantized_matmul_on(
-    x: &Array,
-    q: &Quantized,
-    transpose: bool,
-    stream: &Stream,
-) -> Result<Array> {
-    q.mode.no_global_scale("quantized_matmul")?;
-    raw::quantized_matmul_on(
-        x,
-        &q.weights,
-        &q.scales,
-        q.biases.as_ref(),
-        transpose,
-        &q.mode.raw_params(),
-        stream,
-    )
-}
-
 /// Which matrices a gathered product pairs up (see [`gather_qmm`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GatherIndices<'a> {
@@ -575,155 +457,194 @@ pub struct GatherIndices<'a> {
     pub sorted: bool,
 }
 
-/// Batched [`quantized_matmul`] with a matrix-level gather: output `i`
-/// multiplies `x[lhs[i]]` with `w[rhs[i]]` (mixture-of-experts layers).
-///
-/// ```
-/// use mlx_rs::quantization::{gather_qmm, quantize, GatherIndices, QuantMode};
-/// use mlx_rs::{Array, Dtype};
-/// let experts = Array::ones(&[3, 8, 64], Dtype::Float32)?; // 3 experts, [out, in]
-/// let q = quantize(&experts, QuantMode::default())?;
-/// let x = Array::ones(&[2, 1, 64], Dtype::Float32)?;
-/// let pick = Array::from_slice(&[2u32, 0], &[2])?;
-/// let idx = GatherIndices { rhs: Some(&pick), ..Default::default() };
-/// let y = gather_qmm(&x, &q, idx, true)?;
-/// assert_eq!(y.shape(), [2, 1, 8]);
-/// # Ok::<(), mlx_rs::Error>(())
-/// ```
-///
-/// # Errors
-/// As [`quantized_matmul`], and [`Error::Mlx`] when the indices are not
-/// integers or do not broadcast with the batch dimensions.
-#[doc(alias = "mlx_gather_qmm")]
-pub fn gather_qmm(
-    x: &Array,
-    q: &Quantized,
-    indices: GatherIndices<'_>,
-    transpose: bool,
-) -> Result<Array> {
-    gather_qmm_on(x, q, indices, transpose, &Stream::current()?)
-}
-
-/// [`gather_qmm`] on an explicit stream.
-///
-/// # Errors
-/// As [`gather_qmm`].
-#[doc(alias = "mlx_gather_qmm")]
-pub fn gather_qmm_on(
-    x: &Array,
-    q: &Quantized,
-    indices: GatherIndices<'_>,
-    transpose: bool,
-    stream: &Stream,
-) -> Result<Array> {
-    q.mode.no_global_scale("gather_qmm")?;
-    raw::gather_qmm_on(
-        x,
-        &q.weights,
-        &q.scales,
-        q.biases.as_ref(),
-        indices,
-        transpose,
-        &q.mode.raw_params(),
-        stream,
-    )
-}
-
-/// `x @ ŵ.T` with `x` quantized on the fly in the weights' mode
-/// (quantized × quantized).
-///
-/// For nvfp4, `global_scale_x` is `x`'s global scale; MLX needs it exactly
-/// when the weights have one, and rejects it for the other modes. MLX
-/// supports the fp modes here; on the CPU only a single row of `x`, and the
-/// CPU ignores the global scales (see the [module docs](self#cpu-and-gpu)).
-///
-/// # Errors
-/// [`Error::InvalidQuantization`] for affine weights (`qqmm` has no
-/// biases); [`Error::Mlx`] with MLX's message for shapes that do not match,
-/// a `float64` `x`, one global scale without the other or a global scale
-/// outside nvfp4, and, on the CPU, more than one row (reported when the
-/// result is evaluated).
-#[doc(alias = "mlx_qqmm")]
-pub fn qqmm(x: &Array, q: &Quantized, global_scale_x: Option<f32>) -> Result<Array> {
-    qqmm_on(x, q, global_scale_x, &Stream::current()?)
-}
-
-/// [`qqmm`] on an explicit stream.
-///
-/// # Errors
-/// As [`qqmm`].
-#[doc(alias = "mlx_qqmm")]
-pub fn qqmm_on(
-    x: &Array,
-    q: &Quantized,
-    global_scale_x: Option<f32>,
-    stream: &Stream,
-) -> Result<Array> {
-    if q.mode.has_biases() || q.biases.is_some() {
-        return Err(invalid(format!(
-            "qqmm takes no biases, so it cannot use {} weights",
-            q.mode
-        )));
+/// Lets [`op!`] check quantized outputs like any other. The arrays come
+/// from [`raw::quantize_on`], which has checked them already; this is cheap.
+impl Outputs for Quantized {
+    fn checked(self) -> Result<Self> {
+        Ok(Quantized {
+            weights: self.weights.checked()?,
+            scales: self.scales.checked()?,
+            biases: self.biases.map(Outputs::checked).transpose()?,
+            mode: self.mode,
+        })
     }
-    let gx = global_scale_x.map(Array::scalar).transpose()?;
-    let gw = q.mode.global_scale_array()?;
-    raw::qqmm_on(
-        x,
-        &q.weights,
-        Some(&q.scales),
-        &q.mode.raw_params(),
-        gx.as_ref(),
-        gw.as_ref(),
-        stream,
-    )
 }
 
-/// `x @ w.T` with both `x` and the dense weights `w` quantized on the fly
-/// in `mode` (whose nvfp4 global scale is `w`'s).
-///
-/// Not implemented by MLX's CPU backend (the error comes when the result
-/// is evaluated).
-///
-/// # Errors
-/// As [`qqmm`].
-#[doc(alias = "mlx_qqmm")]
-pub fn qqmm_dense(
-    x: &Array,
-    w: &Array,
-    mode: QuantMode,
-    global_scale_x: Option<f32>,
-) -> Result<Array> {
-    qqmm_dense_on(x, w, mode, global_scale_x, &Stream::current()?)
+op! {
+    /// Quantizes `w` along its last axis.
+    ///
+    /// `w` must be a floating-point array of at least 2 dimensions whose last
+    /// dimension is a multiple of the mode's group size.
+    ///
+    /// ```
+    /// use mlx_rs::quantization::{quantize, QuantMode};
+    /// use mlx_rs::{Array, Dtype};
+    /// let w = Array::ones(&[8, 32], Dtype::Float32)?;
+    /// let q = quantize(&w, QuantMode::Mxfp4)?;
+    /// assert_eq!(q.weights.shape(), [8, 4]);
+    /// assert_eq!(q.scales.dtype(), Dtype::Uint8);
+    /// assert!(q.biases.is_none());
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message when `w` has fewer than 2 dimensions,
+    /// is not floating point, or its last dimension is not a multiple of the
+    /// group size.
+    ["mlx_quantize"]
+    pub fn quantize(w: &Array, mode: QuantMode) -> Quantized;
+    on quantize_on, stream => {
+        let global_scale = mode.global_scale_array()?;
+        let mut parts =
+            raw::quantize_on(w, &mode.raw_params(), global_scale.as_ref(), stream)?.into_iter();
+        let (Some(weights), Some(scales)) = (parts.next(), parts.next()) else {
+            return Err(Error::Mlx {
+                op: "mlx_quantize",
+                message: "MLX returned fewer than two arrays".to_owned(),
+                location: None,
+            });
+        };
+        Ok(Quantized {
+            weights,
+            scales,
+            biases: parts.next(),
+            mode,
+        })
+    }
+
+    /// Unpacks quantized weights to floating point (`ŵ`), in `dtype` or, by
+    /// default, MLX's choice: the scales' dtype for affine, `float32` (the
+    /// global scale's) for nvfp4 with a global scale, and `bfloat16` for the
+    /// other modes; pass `Some(Dtype::Float32)` for `f32`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message when the arrays do not fit the mode
+    /// (missing biases for affine, biases for another mode, scales of the wrong
+    /// dtype or shape, weights that are not `u32`, fewer than 2 dimensions) or
+    /// `dtype` is not a floating-point dtype.
+    ["mlx_dequantize"]
+    pub fn dequantize(q: &Quantized, dtype: Option<Dtype>) -> Array;
+    on dequantize_on, stream => {
+        let global_scale = q.mode.global_scale_array()?;
+        let (biases, params) = (q.biases.as_ref(), q.mode.raw_params());
+        let gs = global_scale.as_ref();
+        raw::dequantize_on(&q.weights, &q.scales, biases, &params, gs, dtype, stream)
+    }
+
+    /// The product of `x` with quantized weights: `x @ ŵ.T` when `transpose`
+    /// (weights stored as `[out, in]`, the usual layout of a linear layer),
+    /// else `x @ ŵ`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuantization`] for nvfp4 weights with a global scale
+    /// (MLX's `quantized_matmul` has no argument for it); [`Error::Mlx`] with
+    /// MLX's message when the shapes do not match or the arrays do not fit the
+    /// mode.
+    ["mlx_quantized_matmul"]
+    pub fn quantized_matmul(x: &Array, q: &Quantized, transpose: bool) -> Array;
+    on quantized_matmul_on, stream => {
+        q.mode.no_global_scale("quantized_matmul")?;
+        let (biases, params) = (q.biases.as_ref(), q.mode.raw_params());
+        raw::quantized_matmul_on(x, &q.weights, &q.scales, biases, transpose, &params, stream)
+    }
+
+    /// Batched [`quantized_matmul`] with a matrix-level gather: output `i`
+    /// multiplies `x[lhs[i]]` with `w[rhs[i]]` (mixture-of-experts layers).
+    ///
+    /// ```
+    /// use mlx_rs::quantization::{gather_qmm, quantize, GatherIndices, QuantMode};
+    /// use mlx_rs::{Array, Dtype};
+    /// let experts = Array::ones(&[3, 8, 64], Dtype::Float32)?; // 3 experts, [out, in]
+    /// let q = quantize(&experts, QuantMode::default())?;
+    /// let x = Array::ones(&[2, 1, 64], Dtype::Float32)?;
+    /// let pick = Array::from_slice(&[2u32, 0], &[2])?;
+    /// let idx = GatherIndices { rhs: Some(&pick), ..Default::default() };
+    /// let y = gather_qmm(&x, &q, idx, true)?;
+    /// assert_eq!(y.shape(), [2, 1, 8]);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`quantized_matmul`], and [`Error::Mlx`] when the indices are not
+    /// integers or do not broadcast with the batch dimensions.
+    ["mlx_gather_qmm"]
+    pub fn gather_qmm(
+        x: &Array,
+        q: &Quantized,
+        indices: GatherIndices<'_>,
+        transpose: bool,
+    ) -> Array;
+    on gather_qmm_on, stream => {
+        q.mode.no_global_scale("gather_qmm")?;
+        let (w, scales, biases) = (&q.weights, &q.scales, q.biases.as_ref());
+        let params = q.mode.raw_params();
+        raw::gather_qmm_on(x, w, scales, biases, indices, transpose, &params, stream)
+    }
+
+    /// `x @ ŵ.T` with `x` quantized on the fly in the weights' mode
+    /// (quantized × quantized).
+    ///
+    /// For nvfp4, `global_scale_x` is `x`'s global scale; MLX needs it exactly
+    /// when the weights have one, and rejects it for the other modes. MLX
+    /// supports the fp modes here; on the CPU only a single row of `x`, and the
+    /// CPU ignores the global scales (see the [module docs](self#cpu-and-gpu)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuantization`] for affine weights (`qqmm` has no
+    /// biases); [`Error::Mlx`] with MLX's message for shapes that do not match,
+    /// a `float64` `x`, one global scale without the other or a global scale
+    /// outside nvfp4, and, on the CPU, more than one row (reported when the
+    /// result is evaluated).
+    ["mlx_qqmm"]
+    pub fn qqmm(x: &Array, q: &Quantized, global_scale_x: Option<f32>) -> Array;
+    on qqmm_on, stream => {
+        if q.biases.is_some() {
+            return Err(no_biases(q.mode));
+        }
+        typed_qqmm(x, &q.weights, Some(&q.scales), q.mode, global_scale_x, stream)
+    }
+
+    /// `x @ w.T` with both `x` and the dense weights `w` quantized on the fly
+    /// in `mode` (whose nvfp4 global scale is `w`'s).
+    ///
+    /// Not implemented by MLX's CPU backend (the error comes when the result
+    /// is evaluated).
+    ///
+    /// # Errors
+    /// As [`qqmm`].
+    ["mlx_qqmm"]
+    pub fn qqmm_dense(
+        x: &Array,
+        w: &Array,
+        mode: QuantMode,
+        global_scale_x: Option<f32>,
+    ) -> Array;
+    on qqmm_dense_on, stream => { typed_qqmm(x, w, None, mode, global_scale_x, stream) }
 }
 
-/// [`qqmm_dense`] on an explicit stream.
-///
-/// # Errors
-/// As [`qqmm`].
-#[doc(alias = "mlx_qqmm")]
-pub fn qqmm_dense_on(
+/// The error for biases (or an affine mode) given to `qqmm`.
+fn no_biases(mode: QuantMode) -> Error {
+    invalid(format!(
+        "qqmm takes no biases, so it cannot use {mode} weights"
+    ))
+}
+
+/// [`qqmm`] and [`qqmm_dense`]: `w_scales` is `None` for dense weights.
+fn typed_qqmm(
     x: &Array,
     w: &Array,
+    w_scales: Option<&Array>,
     mode: QuantMode,
     global_scale_x: Option<f32>,
     stream: &Stream,
 ) -> Result<Array> {
     if mode.has_biases() {
-        return Err(invalid(format!(
-            "qqmm takes no biases, so it cannot use {mode} weights"
-        )));
+        return Err(no_biases(mode));
     }
     let gx = global_scale_x.map(Array::scalar).transpose()?;
     let gw = mode.global_scale_array()?;
-    raw::qqmm_on(
-        x,
-        w,
-        None,
-        &mode.raw_params(),
-        gx.as_ref(),
-        gw.as_ref(),
-        stream,
-    )
+    let params = mode.raw_params();
+    raw::qqmm_on(x, w, w_scales, &params, gx.as_ref(), gw.as_ref(), stream)
 }
 
 pub mod raw {
@@ -753,7 +674,8 @@ pub mod raw {
 
     use super::GatherIndices;
     use crate::error::{Error, Result};
-    use crate::{Array, Dtype, Stream};
+    use crate::ops::support::{op, opt, VecOut};
+    use crate::{Array, Dtype};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's
     /// default.
@@ -796,319 +718,201 @@ pub mod raw {
         }
     }
 
-    /// The handle of `a`, or the empty handle mlx-c reads as "absent".
-    fn opt(a: Option<&Array>) -> mlx_sys::mlx_array {
-        a.map_or(
-            mlx_sys::mlx_array {
-                ctx: std::ptr::null_mut(),
-            },
-            Array::as_raw,
-        )
-    }
+    op! {
+        /// Quantizes `w`; returns `[weights, scales]` or `[weights, scales,
+        /// biases]`, as MLX does.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
+        ["mlx_quantize"]
+        pub fn quantize(w: &Array, params: &Params<'_>, global_scale: Option<&Array>) -> Vec<Array>;
+        on quantize_on, stream => {
+            let mode = params.mode_c()?;
+            let (g, has_g, b, has_b) = params.ints();
+            VecOut::run("mlx_quantize", |res| {
+                // SAFETY: `res` is a fresh vector out-param; `w`, the optional
+                // global scale (or the empty handle mlx-c reads as absent) and
+                // the stream are live handles; `mode` is a NUL-terminated
+                // string that outlives the call. Optionals travel as value +
+                // flag through the shim, never as a by-value struct.
+                unsafe {
+                    mlx_sys::mlxs_quantize(
+                        res,
+                        w.as_raw(),
+                        g,
+                        has_g,
+                        b,
+                        has_b,
+                        mode.as_ptr(),
+                        opt(global_scale),
+                        stream.as_raw(),
+                    )
+                }
+            })
+        }
 
-    /// Quantizes `w`; returns `[weights, scales]` or `[weights, scales,
-    /// biases]`, as MLX does.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
-    #[doc(alias = "mlx_quantize")]
-    pub fn quantize(
-        w: &Array,
-        params: &Params<'_>,
-        global_scale: Option<&Array>,
-    ) -> Result<Vec<Array>> {
-        quantize_on(w, params, global_scale, &Stream::current()?)
-    }
+        /// Dequantizes; `biases`, `global_scale` and `dtype` are optional as in
+        /// MLX.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
+        ["mlx_dequantize"]
+        pub fn dequantize(
+            w: &Array,
+            scales: &Array,
+            biases: Option<&Array>,
+            params: &Params<'_>,
+            global_scale: Option<&Array>,
+            dtype: Option<Dtype>,
+        ) -> Array;
+        on dequantize_on, stream => {
+            let mode = params.mode_c()?;
+            let (g, has_g, b, has_b) = params.ints();
+            let d = dtype.unwrap_or(Dtype::Float32).as_raw();
+            Array::build("mlx_dequantize", |res| {
+                // SAFETY: `res` is a fresh out-param; every array is live or
+                // the empty handle mlx-c reads as absent; `mode` outlives the
+                // call; optionals travel as value + flag through the shim.
+                unsafe {
+                    mlx_sys::mlxs_dequantize(
+                        res,
+                        w.as_raw(),
+                        scales.as_raw(),
+                        opt(biases),
+                        g,
+                        has_g,
+                        b,
+                        has_b,
+                        mode.as_ptr(),
+                        opt(global_scale),
+                        d,
+                        dtype.is_some(),
+                        stream.as_raw(),
+                    )
+                }
+            })
+        }
 
-    /// [`quantize`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`quantize`].
-    #[doc(alias = "mlx_quantize")]
-    pub fn quantize_on(
-        w: &Array,
-        params: &Params<'_>,
-        global_scale: Option<&Array>,
-        stream: &Stream,
-    ) -> Result<Vec<Array>> {
-        crate::error::init();
-        let mode = params.mode_c()?;
-        let (g, has_g, b, has_b) = params.ints();
-        crate::ops::support::VecOut::run("mlx_quantize", |res| {
-            // SAFETY: `res` is a fresh vector out-param; `w`, the optional
-            // global scale (or the empty handle mlx-c reads as absent) and the
-            // stream are live handles; `mode` is a NUL-terminated string that
-            // outlives the call. Optionals travel as value + flag through the
-            // shim, never as a by-value struct.
-            unsafe {
-                mlx_sys::mlxs_quantize(
-                    res,
-                    w.as_raw(),
-                    g,
-                    has_g,
-                    b,
-                    has_b,
-                    mode.as_ptr(),
-                    opt(global_scale),
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
+        /// `x @ ŵ.T` (`transpose`) or `x @ ŵ`.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
+        ["mlx_quantized_matmul"]
+        pub fn quantized_matmul(
+            x: &Array,
+            w: &Array,
+            scales: &Array,
+            biases: Option<&Array>,
+            transpose: bool,
+            params: &Params<'_>,
+        ) -> Array;
+        on quantized_matmul_on, stream => {
+            let mode = params.mode_c()?;
+            let (g, has_g, b, has_b) = params.ints();
+            Array::build("mlx_quantized_matmul", |res| {
+                // SAFETY: `res` is a fresh out-param; every array is live or
+                // the empty handle mlx-c reads as absent; `mode` outlives the
+                // call; optionals travel as value + flag through the shim.
+                unsafe {
+                    mlx_sys::mlxs_quantized_matmul(
+                        res,
+                        x.as_raw(),
+                        w.as_raw(),
+                        scales.as_raw(),
+                        opt(biases),
+                        transpose,
+                        g,
+                        has_g,
+                        b,
+                        has_b,
+                        mode.as_ptr(),
+                        stream.as_raw(),
+                    )
+                }
+            })
+        }
 
-    /// Dequantizes; `biases`, `global_scale` and `dtype` are optional as in
-    /// MLX.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
-    #[doc(alias = "mlx_dequantize")]
-    pub fn dequantize(
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        params: &Params<'_>,
-        global_scale: Option<&Array>,
-        dtype: Option<Dtype>,
-    ) -> Result<Array> {
-        dequantize_on(
-            w,
-            scales,
-            biases,
-            params,
-            global_scale,
-            dtype,
-            &Stream::current()?,
-        )
-    }
+        /// [`quantized_matmul`] with a matrix-level gather.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
+        ["mlx_gather_qmm"]
+        pub fn gather_qmm(
+            x: &Array,
+            w: &Array,
+            scales: &Array,
+            biases: Option<&Array>,
+            indices: GatherIndices<'_>,
+            transpose: bool,
+            params: &Params<'_>,
+        ) -> Array;
+        on gather_qmm_on, stream => {
+            let mode = params.mode_c()?;
+            let (g, has_g, b, has_b) = params.ints();
+            Array::build("mlx_gather_qmm", |res| {
+                // SAFETY: `res` is a fresh out-param; every array is live or
+                // the empty handle mlx-c reads as absent; `mode` outlives the
+                // call; optionals travel as value + flag through the shim.
+                unsafe {
+                    mlx_sys::mlxs_gather_qmm(
+                        res,
+                        x.as_raw(),
+                        w.as_raw(),
+                        scales.as_raw(),
+                        opt(biases),
+                        opt(indices.lhs),
+                        opt(indices.rhs),
+                        transpose,
+                        g,
+                        has_g,
+                        b,
+                        has_b,
+                        mode.as_ptr(),
+                        indices.sorted,
+                        stream.as_raw(),
+                    )
+                }
+            })
+        }
 
-    /// [`dequantize`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`dequantize`].
-    #[doc(alias = "mlx_dequantize")]
-    pub fn dequantize_on(
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        params: &Params<'_>,
-        global_scale: Option<&Array>,
-        dtype: Option<Dtype>,
-        stream: &Stream,
-    ) -> Result<Array> {
-        let mode = params.mode_c()?;
-        let (g, has_g, b, has_b) = params.ints();
-        let d = dtype.unwrap_or(Dtype::Float32).as_raw();
-        Array::build("mlx_dequantize", |res| {
-            // SAFETY: `res` is a fresh out-param; every array is live or
-            // the empty handle mlx-c reads as absent; `mode` outlives the
-            // call; optionals travel as value + flag through the shim.
-            unsafe {
-                mlx_sys::mlxs_dequantize(
-                    res,
-                    w.as_raw(),
-                    scales.as_raw(),
-                    opt(biases),
-                    g,
-                    has_g,
-                    b,
-                    has_b,
-                    mode.as_ptr(),
-                    opt(global_scale),
-                    d,
-                    dtype.is_some(),
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
-
-    /// `x @ ŵ.T` (`transpose`) or `x @ ŵ`.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
-    #[doc(alias = "mlx_quantized_matmul")]
-    pub fn quantized_matmul(
-        x: &Array,
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        transpose: bool,
-        params: &Params<'_>,
-    ) -> Result<Array> {
-        quantized_matmul_on(x, w, scales, biases, transpose, params, &Stream::current()?)
-    }
-
-    /// [`quantized_matmul`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`quantized_matmul`].
-    #[doc(alias = "mlx_quantized_matmul")]
-    pub fn quantized_matmul_on(
-        x: &Array,
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        transpose: bool,
-        params: &Params<'_>,
-        stream: &Stream,
-    ) -> Result<Array> {
-        let mode = params.mode_c()?;
-        let (g, has_g, b, has_b) = params.ints();
-        Array::build("mlx_quantized_matmul", |res| {
-            // SAFETY: `res` is a fresh out-param; every array is live or
-            // the empty handle mlx-c reads as absent; `mode` outlives the
-            // call; optionals travel as value + flag through the shim.
-            unsafe {
-                mlx_sys::mlxs_quantized_matmul(
-                    res,
-                    x.as_raw(),
-                    w.as_raw(),
-                    scales.as_raw(),
-                    opt(biases),
-                    transpose,
-                    g,
-                    has_g,
-                    b,
-                    has_b,
-                    mode.as_ptr(),
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
-
-    /// [`quantized_matmul`] with a matrix-level gather.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
-    #[doc(alias = "mlx_gather_qmm")]
-    pub fn gather_qmm(
-        x: &Array,
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        indices: GatherIndices<'_>,
-        transpose: bool,
-        params: &Params<'_>,
-    ) -> Result<Array> {
-        gather_qmm_on(
-            x,
-            w,
-            scales,
-            biases,
-            indices,
-            transpose,
-            params,
-            &Stream::current()?,
-        )
-    }
-
-    /// [`gather_qmm`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`gather_qmm`].
-    #[doc(alias = "mlx_gather_qmm")]
-    // Mirrors MLX's own signature, one argument per MLX parameter.
-    #[allow(clippy::too_many_arguments)]
-    pub fn gather_qmm_on(
-        x: &Array,
-        w: &Array,
-        scales: &Array,
-        biases: Option<&Array>,
-        indices: GatherIndices<'_>,
-        transpose: bool,
-        params: &Params<'_>,
-        stream: &Stream,
-    ) -> Result<Array> {
-        let mode = params.mode_c()?;
-        let (g, has_g, b, has_b) = params.ints();
-        Array::build("mlx_gather_qmm", |res| {
-            // SAFETY: `res` is a fresh out-param; every array is live or
-            // the empty handle mlx-c reads as absent; `mode` outlives the
-            // call; optionals travel as value + flag through the shim.
-            unsafe {
-                mlx_sys::mlxs_gather_qmm(
-                    res,
-                    x.as_raw(),
-                    w.as_raw(),
-                    scales.as_raw(),
-                    opt(biases),
-                    opt(indices.lhs),
-                    opt(indices.rhs),
-                    transpose,
-                    g,
-                    has_g,
-                    b,
-                    has_b,
-                    mode.as_ptr(),
-                    indices.sorted,
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
-
-    /// Quantized × quantized product `x @ ŵ.T`; `w` is dense when
-    /// `w_scales` is `None`, else already quantized.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
-    #[doc(alias = "mlx_qqmm")]
-    pub fn qqmm(
-        x: &Array,
-        w: &Array,
-        w_scales: Option<&Array>,
-        params: &Params<'_>,
-        global_scale_x: Option<&Array>,
-        global_scale_w: Option<&Array>,
-    ) -> Result<Array> {
-        qqmm_on(
-            x,
-            w,
-            w_scales,
-            params,
-            global_scale_x,
-            global_scale_w,
-            &Stream::current()?,
-        )
-    }
-
-    /// [`qqmm`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`qqmm`].
-    #[doc(alias = "mlx_qqmm")]
-    pub fn qqmm_on(
-        x: &Array,
-        w: &Array,
-        w_scales: Option<&Array>,
-        params: &Params<'_>,
-        global_scale_x: Option<&Array>,
-        global_scale_w: Option<&Array>,
-        stream: &Stream,
-    ) -> Result<Array> {
-        let mode = params.mode_c()?;
-        let (g, has_g, b, has_b) = params.ints();
-        Array::build("mlx_qqmm", |res| {
-            // SAFETY: `res` is a fresh out-param; every array is live or
-            // the empty handle mlx-c reads as absent; `mode` outlives the
-            // call; optionals travel as value + flag through the shim.
-            unsafe {
-                mlx_sys::mlxs_qqmm(
-                    res,
-                    x.as_raw(),
-                    w.as_raw(),
-                    opt(w_scales),
-                    g,
-                    has_g,
-                    b,
-                    has_b,
-                    mode.as_ptr(),
-                    opt(global_scale_x),
-                    opt(global_scale_w),
-                    stream.as_raw(),
-                )
-            }
-        })
+        /// Quantized × quantized product `x @ ŵ.T`; `w` is dense when
+        /// `w_scales` is `None`, else already quantized.
+        ///
+        /// # Errors
+        /// [`Error::Mlx`] with MLX's message for anything MLX rejects.
+        ["mlx_qqmm"]
+        pub fn qqmm(
+            x: &Array,
+            w: &Array,
+            w_scales: Option<&Array>,
+            params: &Params<'_>,
+            global_scale_x: Option<&Array>,
+            global_scale_w: Option<&Array>,
+        ) -> Array;
+        on qqmm_on, stream => {
+            let mode = params.mode_c()?;
+            let (g, has_g, b, has_b) = params.ints();
+            Array::build("mlx_qqmm", |res| {
+                // SAFETY: `res` is a fresh out-param; every array is live or
+                // the empty handle mlx-c reads as absent; `mode` outlives the
+                // call; optionals travel as value + flag through the shim.
+                unsafe {
+                    mlx_sys::mlxs_qqmm(
+                        res,
+                        x.as_raw(),
+                        w.as_raw(),
+                        opt(w_scales),
+                        g,
+                        has_g,
+                        b,
+                        has_b,
+                        mode.as_ptr(),
+                        opt(global_scale_x),
+                        opt(global_scale_w),
+                        stream.as_raw(),
+                    )
+                }
+            })
+        }
     }
 }

@@ -34,9 +34,9 @@
 //! Scalars given for `low`, `high`, `p`, `lower` and `upper` become arrays
 //! as in Python MLX (integers `int32`, floats `float32`) and broadcast
 //! against `shape`. Every sampler has an `_on` form taking a stream and
-//! runs on [`Stream::current`] by default, except [`multivariate_normal`]:
-//! it needs an SVD, which MLX 0.32.2 computes on the CPU only, so it runs
-//! on the CPU stream by default. All the others run on the CPU and GPUs.
+//! runs on [`Stream::current`](crate::Stream::current) by default, except
+//! [`multivariate_normal`]: it needs an SVD, which MLX 0.32.2 computes on
+//! the CPU only, so it runs on the CPU stream by default. All the others run on the CPU and GPUs.
 //! MLX 0.32.2 draws uniform samples (and so [`uniform`], [`gumbel`],
 //! [`truncated_normal`], [`randint`], [`bernoulli`]) in `float32`,
 //! `float16` and `bfloat16` only: a `float64` request fails with MLX's
@@ -46,21 +46,10 @@
 use std::borrow::Cow;
 
 use crate::error::{check, Error, Result};
-use crate::ops::linalg::{build_pair, linalg_stream};
+use crate::ops::linalg::build_pair;
+use crate::ops::support::{op, opt};
 use crate::ops::{Operand, Scalar};
-use crate::stream::Stream;
-use crate::{Array, Dtype};
-
-/// The handle of `key`, or the empty handle mlx-c reads as "use the
-/// default key state".
-fn key_raw(key: Option<&Array>) -> mlx_sys::mlx_array {
-    key.map_or(
-        mlx_sys::mlx_array {
-            ctx: std::ptr::null_mut(),
-        },
-        Array::as_raw,
-    )
-}
+use crate::{Array, Dtype, Stream};
 
 /// An operand as an array; scalars become `int32`/`float32` (`int64` for
 /// integers beyond `i32`), `bool` or `complex64` arrays, as in Python.
@@ -95,161 +84,69 @@ pub fn key(seed: u64) -> Result<Array> {
     })
 }
 
-/// Splits `key` into two new keys.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message when `key` is not a `uint32` array of
-/// shape `[2]`.
-#[doc(alias = "mlx_random_split")]
-pub fn split(key: &Array) -> Result<(Array, Array)> {
-    split_on(key, &Stream::current()?)
-}
+/// mlx-c's samplers between two bounds (uniform, randint, truncated
+/// normal): `(res, low, high, shape, shape_num, dtype, key, stream)`.
+type BoundedFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    mlx_sys::mlx_dtype,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_stream,
+) -> i32;
 
-/// [`split`] on an explicit stream.
-///
-/// # Errors
-/// As [`split`].
-#[doc(alias = "mlx_random_split")]
-pub fn split_on(key: &Array, stream: &Stream) -> Result<(Array, Array)> {
-    build_pair("mlx_random_split", |a, b| {
-        // SAFETY: `a` and `b` are fresh out-params; the key and the stream
-        // are live handles.
-        unsafe { mlx_sys::mlx_random_split(a, b, key.as_raw(), stream.as_raw()) }
-    })
-}
-
-/// Splits `key` into `num` new keys, returned as one `[num, 2]` array (as
-/// `mx.random.split(key, num)`).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a malformed key or a negative
-/// `num`.
-#[doc(alias = "mlx_random_split_num")]
-pub fn split_n(key: &Array, num: i32) -> Result<Array> {
-    split_n_on(key, num, &Stream::current()?)
-}
-
-/// [`split_n`] on an explicit stream.
-///
-/// # Errors
-/// As [`split_n`].
-#[doc(alias = "mlx_random_split_num")]
-pub fn split_n_on(key: &Array, num: i32, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_random_split_num", |res| {
-        // SAFETY: `res` is a fresh out-param; the key and the stream are
-        // live handles.
-        unsafe { mlx_sys::mlx_random_split_num(res, key.as_raw(), num, stream.as_raw()) }
-    })
-}
-
-/// Raw random bits: an array of `shape` whose elements are `width` bytes
-/// wide (1, 2 or 4: `uint8`, `uint16` or `uint32`).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for another width, a negative
-/// dimension or a malformed key.
-#[doc(alias = "mlx_random_bits")]
-pub fn bits(shape: &[i32], width: i32, key: Option<&Array>) -> Result<Array> {
-    bits_on(shape, width, key, &Stream::current()?)
-}
-
-/// [`bits`] on an explicit stream.
-///
-/// # Errors
-/// As [`bits`].
-#[doc(alias = "mlx_random_bits")]
-pub fn bits_on(shape: &[i32], width: i32, key: Option<&Array>, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_random_bits", |res| {
-        // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
-        // that outlive the call; the key (or the empty handle) and the
-        // stream are live.
-        unsafe {
-            mlx_sys::mlx_random_bits(
-                res,
-                shape.as_ptr(),
-                shape.len(),
-                width,
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Uniform samples in `[low, high)` of `shape` and the floating `dtype`;
-/// `low` and `high` (arrays or scalars) broadcast to `shape`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a non-floating (or `float64`)
-/// dtype, bounds that do not broadcast to `shape`, or a malformed key;
-/// [`Error::ScalarOverflow`] for an integer scalar beyond `i64`.
-#[doc(alias = "mlx_random_uniform")]
-pub fn uniform<'a, 'b>(
-    low: impl Into<Operand<'a>>,
-    high: impl Into<Operand<'b>>,
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-) -> Result<Array> {
-    uniform_on(low, high, shape, dtype, key, &Stream::current()?)
-}
-
-/// [`uniform`] on an explicit stream.
-///
-/// # Errors
-/// As [`uniform`].
-#[doc(alias = "mlx_random_uniform")]
-pub fn uniform_on<'a, 'b>(
-    low: impl Into<Operand<'a>>,
-    high: impl Into<Operand<'b>>,
+/// Runs a sampler between the bounds `low` and `high`.
+#[allow(clippy::too_many_arguments)]
+fn bounded(
+    op: &'static str,
+    f: BoundedFn,
+    low: &Array,
+    high: &Array,
     shape: &[i32],
     dtype: Dtype,
     key: Option<&Array>,
     stream: &Stream,
 ) -> Result<Array> {
-    let (low, high) = (operand_array(low)?, operand_array(high)?);
-    Array::build("mlx_random_uniform", |res| {
-        // SAFETY: `res` is a fresh out-param; the bounds, the key (or the
-        // empty handle) and the stream are live; `shape` points at `len`
-        // ints that outlive the call.
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c sampler of this exact signature; `res` is
+        // a fresh out-param; the bounds, the key (or the empty handle) and
+        // the stream are live; `shape` points at `len` ints that outlive the
+        // call.
         unsafe {
-            mlx_sys::mlx_random_uniform(
+            f(
                 res,
                 low.as_raw(),
                 high.as_raw(),
                 shape.as_ptr(),
                 shape.len(),
                 dtype.as_raw(),
-                key_raw(key),
+                opt(key),
                 stream.as_raw(),
             )
         }
     })
 }
 
-/// Normal samples `loc + scale · N(0, 1)` of `shape` and the floating (or
-/// `complex64`) `dtype`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for an integer dtype, a negative
-/// dimension or a malformed key.
-#[doc(alias = "mlx_random_normal")]
-pub fn normal(
-    shape: &[i32],
-    dtype: Dtype,
-    loc: f32,
-    scale: f32,
-    key: Option<&Array>,
-) -> Result<Array> {
-    normal_on(shape, dtype, loc, scale, key, &Stream::current()?)
-}
+/// mlx-c's samplers with a scalar location and scale (normal, Laplace):
+/// `(res, shape, shape_num, dtype, loc, scale, key, stream)`.
+type LocScaleFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    *const i32,
+    usize,
+    mlx_sys::mlx_dtype,
+    f32,
+    f32,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_stream,
+) -> i32;
 
-/// [`normal`] on an explicit stream.
-///
-/// # Errors
-/// As [`normal`].
-#[doc(alias = "mlx_random_normal")]
-pub fn normal_on(
+/// Runs a sampler with a scalar location and scale.
+#[allow(clippy::too_many_arguments)]
+fn loc_scale(
+    op: &'static str,
+    f: LocScaleFn,
     shape: &[i32],
     dtype: Dtype,
     loc: f32,
@@ -257,223 +154,19 @@ pub fn normal_on(
     key: Option<&Array>,
     stream: &Stream,
 ) -> Result<Array> {
-    Array::build("mlx_random_normal", |res| {
-        // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
-        // that outlive the call; the key (or the empty handle) and the
-        // stream are live.
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c sampler of this exact signature; `res` is
+        // a fresh out-param; `shape` points at `len` ints that outlive the
+        // call; the key (or the empty handle) and the stream are live.
         unsafe {
-            mlx_sys::mlx_random_normal(
+            f(
                 res,
                 shape.as_ptr(),
                 shape.len(),
                 dtype.as_raw(),
                 loc,
                 scale,
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Normal samples with array parameters: `loc + scale · N(0, 1)` where
-/// `loc` and `scale` (each optional: 0 and 1) broadcast to `shape`.
-///
-/// # Errors
-/// As [`normal`]; also MLX's message when `loc` or `scale` does not
-/// broadcast to `shape`.
-#[doc(alias = "mlx_random_normal_broadcast")]
-pub fn normal_broadcast(
-    shape: &[i32],
-    dtype: Dtype,
-    loc: Option<&Array>,
-    scale: Option<&Array>,
-    key: Option<&Array>,
-) -> Result<Array> {
-    normal_broadcast_on(shape, dtype, loc, scale, key, &Stream::current()?)
-}
-
-/// [`normal_broadcast`] on an explicit stream.
-///
-/// # Errors
-/// As [`normal_broadcast`].
-#[doc(alias = "mlx_random_normal_broadcast")]
-pub fn normal_broadcast_on(
-    shape: &[i32],
-    dtype: Dtype,
-    loc: Option<&Array>,
-    scale: Option<&Array>,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_normal_broadcast", |res| {
-        // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
-        // that outlive the call; the optional arrays are live handles or
-        // the empty handle mlx-c reads as absent; the stream is live.
-        unsafe {
-            mlx_sys::mlx_random_normal_broadcast(
-                res,
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                key_raw(loc),
-                key_raw(scale),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Samples of the multivariate normal distribution with mean `mean`
-/// (`[..., n]`) and covariance `cov` (`[..., n, n]`, positive
-/// semi-definite): an array of `shape + [n]` (`shape` must broadcast with
-/// the batch shapes of `mean` and `cov`). `dtype` must be `float32`.
-///
-/// MLX factors `cov` by an SVD on the stream it is given, and its SVD is
-/// CPU-only (see [`ops::linalg`](crate::ops::linalg)): so this runs on
-/// [`linalg_stream`] (the current stream if it is a CPU stream, else the
-/// CPU's default one), and [`multivariate_normal_on`] with a GPU stream
-/// gets MLX's "not yet supported on the GPU" error.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a dtype other than `float32`,
-/// `mean` of fewer than one or `cov` of fewer than two dimensions, a
-/// non-square `cov`, shapes that do not match or broadcast, or a malformed
-/// key.
-#[doc(alias = "mlx_random_multivariate_normal")]
-pub fn multivariate_normal(
-    mean: &Array,
-    cov: &Array,
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-) -> Result<Array> {
-    multivariate_normal_on(mean, cov, shape, dtype, key, &linalg_stream()?)
-}
-
-/// [`multivariate_normal`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`multivariate_normal`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_random_multivariate_normal")]
-pub fn multivariate_normal_on(
-    mean: &Array,
-    cov: &Array,
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_multivariate_normal", |res| {
-        // SAFETY: `res` is a fresh out-param; `mean`, `cov`, the key (or
-        // the empty handle) and the stream are live; `shape` points at
-        // `len` ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_random_multivariate_normal(
-                res,
-                mean.as_raw(),
-                cov.as_raw(),
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Integers drawn uniformly from `[low, high)` of `shape` and the integer
-/// (or `bool`) `dtype`; `low` and `high` broadcast to `shape`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a floating dtype, bounds that do
-/// not broadcast to `shape`, or a malformed key; [`Error::ScalarOverflow`]
-/// for an integer scalar beyond `i64`.
-#[doc(alias = "mlx_random_randint")]
-pub fn randint<'a, 'b>(
-    low: impl Into<Operand<'a>>,
-    high: impl Into<Operand<'b>>,
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-) -> Result<Array> {
-    randint_on(low, high, shape, dtype, key, &Stream::current()?)
-}
-
-/// [`randint`] on an explicit stream.
-///
-/// # Errors
-/// As [`randint`].
-#[doc(alias = "mlx_random_randint")]
-pub fn randint_on<'a, 'b>(
-    low: impl Into<Operand<'a>>,
-    high: impl Into<Operand<'b>>,
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    let (low, high) = (operand_array(low)?, operand_array(high)?);
-    Array::build("mlx_random_randint", |res| {
-        // SAFETY: `res` is a fresh out-param; the bounds, the key (or the
-        // empty handle) and the stream are live; `shape` points at `len`
-        // ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_random_randint(
-                res,
-                low.as_raw(),
-                high.as_raw(),
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Booleans that are `true` with probability `p` (a floating array or
-/// scalar), of `shape` (default: the shape of `p`; `p` broadcasts to it).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a non-floating `p`, a `p` that
-/// does not broadcast to `shape`, or a malformed key.
-#[doc(alias = "mlx_random_bernoulli")]
-pub fn bernoulli<'a>(
-    p: impl Into<Operand<'a>>,
-    shape: Option<&[i32]>,
-    key: Option<&Array>,
-) -> Result<Array> {
-    bernoulli_on(p, shape, key, &Stream::current()?)
-}
-
-/// [`bernoulli`] on an explicit stream.
-///
-/// # Errors
-/// As [`bernoulli`].
-#[doc(alias = "mlx_random_bernoulli")]
-pub fn bernoulli_on<'a>(
-    p: impl Into<Operand<'a>>,
-    shape: Option<&[i32]>,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    let p = operand_array(p)?;
-    let shape = shape.unwrap_or(p.shape());
-    Array::build("mlx_random_bernoulli", |res| {
-        // SAFETY: `res` is a fresh out-param; `p`, the key (or the empty
-        // handle) and the stream are live; `shape` points at `len` ints
-        // that outlive the call.
-        unsafe {
-            mlx_sys::mlx_random_bernoulli(
-                res,
-                p.as_raw(),
-                shape.as_ptr(),
-                shape.len(),
-                key_raw(key),
+                opt(key),
                 stream.as_raw(),
             )
         }
@@ -500,281 +193,6 @@ fn broadcast_shapes(a: &[i32], b: &[i32]) -> Option<Vec<i32>> {
         .collect()
 }
 
-/// Normal samples truncated to `[lower, upper]`, of `shape` (default: the
-/// broadcast shape of `lower` and `upper`) and the floating `dtype`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a non-floating dtype, bounds that
-/// do not broadcast (to each other or to `shape`), or a malformed key.
-#[doc(alias = "mlx_random_truncated_normal")]
-pub fn truncated_normal<'a, 'b>(
-    lower: impl Into<Operand<'a>>,
-    upper: impl Into<Operand<'b>>,
-    shape: Option<&[i32]>,
-    dtype: Dtype,
-    key: Option<&Array>,
-) -> Result<Array> {
-    truncated_normal_on(lower, upper, shape, dtype, key, &Stream::current()?)
-}
-
-/// [`truncated_normal`] on an explicit stream.
-///
-/// # Errors
-/// As [`truncated_normal`].
-#[doc(alias = "mlx_random_truncated_normal")]
-pub fn truncated_normal_on<'a, 'b>(
-    lower: impl Into<Operand<'a>>,
-    upper: impl Into<Operand<'b>>,
-    shape: Option<&[i32]>,
-    dtype: Dtype,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    let (lower, upper) = (operand_array(lower)?, operand_array(upper)?);
-    // Without a shape, MLX broadcasts the bounds; when they do not
-    // broadcast, passing `lower`'s shape lets MLX report it.
-    let default;
-    let shape = match shape {
-        Some(s) => s,
-        None => {
-            default = broadcast_shapes(lower.shape(), upper.shape())
-                .unwrap_or_else(|| lower.shape().to_vec());
-            &default
-        }
-    };
-    Array::build("mlx_random_truncated_normal", |res| {
-        // SAFETY: `res` is a fresh out-param; the bounds, the key (or the
-        // empty handle) and the stream are live; `shape` points at `len`
-        // ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_random_truncated_normal(
-                res,
-                lower.as_raw(),
-                upper.as_raw(),
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Samples of the standard Gumbel distribution, of `shape` and the
-/// floating `dtype`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a non-floating dtype, a negative
-/// dimension or a malformed key.
-#[doc(alias = "mlx_random_gumbel")]
-pub fn gumbel(shape: &[i32], dtype: Dtype, key: Option<&Array>) -> Result<Array> {
-    gumbel_on(shape, dtype, key, &Stream::current()?)
-}
-
-/// [`gumbel`] on an explicit stream.
-///
-/// # Errors
-/// As [`gumbel`].
-#[doc(alias = "mlx_random_gumbel")]
-pub fn gumbel_on(
-    shape: &[i32],
-    dtype: Dtype,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_gumbel", |res| {
-        // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
-        // that outlive the call; the key (or the empty handle) and the
-        // stream are live.
-        unsafe {
-            mlx_sys::mlx_random_gumbel(
-                res,
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// One sample per distribution from the categorical distributions whose
-/// unnormalized log-probabilities lie along `axis` of `logits`: the
-/// `uint32` indices, of the shape of `logits` without `axis`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for an axis out of range, an empty
-/// axis or a malformed key.
-#[doc(alias = "mlx_random_categorical")]
-pub fn categorical(logits: &Array, axis: i32, key: Option<&Array>) -> Result<Array> {
-    categorical_on(logits, axis, key, &Stream::current()?)
-}
-
-/// [`categorical`] on an explicit stream.
-///
-/// # Errors
-/// As [`categorical`].
-#[doc(alias = "mlx_random_categorical")]
-pub fn categorical_on(
-    logits: &Array,
-    axis: i32,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_categorical", |res| {
-        // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
-        // empty handle) and the stream are live.
-        unsafe {
-            mlx_sys::mlx_random_categorical(
-                res,
-                logits.as_raw(),
-                axis,
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// [`categorical`] with an output of `shape`, which must broadcast with the
-/// shape of `logits` without `axis`.
-///
-/// # Errors
-/// As [`categorical`]; also MLX's message when `shape` does not broadcast.
-#[doc(alias = "mlx_random_categorical_shape")]
-pub fn categorical_with_shape(
-    logits: &Array,
-    axis: i32,
-    shape: &[i32],
-    key: Option<&Array>,
-) -> Result<Array> {
-    categorical_with_shape_on(logits, axis, shape, key, &Stream::current()?)
-}
-
-/// [`categorical_with_shape`] on an explicit stream.
-///
-/// # Errors
-/// As [`categorical_with_shape`].
-#[doc(alias = "mlx_random_categorical_shape")]
-pub fn categorical_with_shape_on(
-    logits: &Array,
-    axis: i32,
-    shape: &[i32],
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_categorical_shape", |res| {
-        // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
-        // empty handle) and the stream are live; `shape` points at `len`
-        // ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_random_categorical_shape(
-                res,
-                logits.as_raw(),
-                axis,
-                shape.as_ptr(),
-                shape.len(),
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// [`categorical`] drawing `num_samples` samples per distribution (a
-/// trailing axis of that length).
-///
-/// # Errors
-/// As [`categorical`]; also MLX's message for `num_samples < 1`.
-#[doc(alias = "mlx_random_categorical_num_samples")]
-pub fn categorical_samples(
-    logits: &Array,
-    axis: i32,
-    num_samples: i32,
-    key: Option<&Array>,
-) -> Result<Array> {
-    categorical_samples_on(logits, axis, num_samples, key, &Stream::current()?)
-}
-
-/// [`categorical_samples`] on an explicit stream.
-///
-/// # Errors
-/// As [`categorical_samples`].
-#[doc(alias = "mlx_random_categorical_num_samples")]
-pub fn categorical_samples_on(
-    logits: &Array,
-    axis: i32,
-    num_samples: i32,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_categorical_num_samples", |res| {
-        // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
-        // empty handle) and the stream are live.
-        unsafe {
-            mlx_sys::mlx_random_categorical_num_samples(
-                res,
-                logits.as_raw(),
-                axis,
-                num_samples,
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
-/// Samples of the Laplace distribution with location `loc` and scale
-/// `scale`, of `shape` and the floating `dtype`.
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a non-floating dtype, a negative
-/// dimension or a malformed key.
-#[doc(alias = "mlx_random_laplace")]
-pub fn laplace(
-    shape: &[i32],
-    dtype: Dtype,
-    loc: f32,
-    scale: f32,
-    key: Option<&Array>,
-) -> Result<Array> {
-    laplace_on(shape, dtype, loc, scale, key, &Stream::current()?)
-}
-
-/// [`laplace`] on an explicit stream.
-///
-/// # Errors
-/// As [`laplace`].
-#[doc(alias = "mlx_random_laplace")]
-pub fn laplace_on(
-    shape: &[i32],
-    dtype: Dtype,
-    loc: f32,
-    scale: f32,
-    key: Option<&Array>,
-    stream: &Stream,
-) -> Result<Array> {
-    Array::build("mlx_random_laplace", |res| {
-        // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
-        // that outlive the call; the key (or the empty handle) and the
-        // stream are live.
-        unsafe {
-            mlx_sys::mlx_random_laplace(
-                res,
-                shape.as_ptr(),
-                shape.len(),
-                dtype.as_raw(),
-                loc,
-                scale,
-                key_raw(key),
-                stream.as_raw(),
-            )
-        }
-    })
-}
-
 /// The error for permuting an empty axis, which MLX 0.32.2 evaluates with
 /// an integer division by zero (`SIGFPE`, ending the process).
 fn empty_permutation(shape: &[i32]) -> Error {
@@ -784,64 +202,444 @@ fn empty_permutation(shape: &[i32]) -> Error {
     }
 }
 
-/// `x` with its entries along `axis` randomly permuted (the same
-/// permutation for every position of the other axes).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for an axis out of range (MLX says
-/// "SmallVector out of range") or a malformed key;
-/// [`Error::InvalidShape`] when `axis` has length 0 (MLX 0.32.2 would
-/// divide by zero).
-#[doc(alias = "mlx_random_permutation")]
-pub fn permutation(x: &Array, axis: i32, key: Option<&Array>) -> Result<Array> {
-    permutation_on(x, axis, key, &Stream::current()?)
-}
+// In the samplers below, a key of `None` travels as the empty handle
+// (`opt`), which mlx-c reads as "use the default key state".
+op! {
+    /// Splits `key` into two new keys.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message when `key` is not a `uint32` array of
+    /// shape `[2]`.
+    ["mlx_random_split"]
+    pub fn split(key: &Array) -> (Array, Array);
+    on split_on, stream => {
+        build_pair("mlx_random_split", |a, b| {
+            // SAFETY: `a` and `b` are fresh out-params; the key and the stream
+            // are live handles.
+            unsafe { mlx_sys::mlx_random_split(a, b, key.as_raw(), stream.as_raw()) }
+        })
+    }
 
-/// [`permutation`] on an explicit stream.
-///
-/// # Errors
-/// As [`permutation`].
-#[doc(alias = "mlx_random_permutation")]
-pub fn permutation_on(x: &Array, axis: i32, key: Option<&Array>, stream: &Stream) -> Result<Array> {
-    let out = Array::build("mlx_random_permutation", |res| {
-        // SAFETY: `res` is a fresh out-param; `x`, the key (or the empty
-        // handle) and the stream are live.
-        unsafe {
-            mlx_sys::mlx_random_permutation(res, x.as_raw(), axis, key_raw(key), stream.as_raw())
+    /// Splits `key` into `num` new keys, returned as one `[num, 2]` array (as
+    /// `mx.random.split(key, num)`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a malformed key or a negative
+    /// `num`.
+    ["mlx_random_split_num"]
+    pub fn split_n(key: &Array, num: i32) -> Array;
+    on split_n_on, stream => {
+        Array::build("mlx_random_split_num", |res| {
+            // SAFETY: `res` is a fresh out-param; the key and the stream are
+            // live handles.
+            unsafe { mlx_sys::mlx_random_split_num(res, key.as_raw(), num, stream.as_raw()) }
+        })
+    }
+
+    /// Raw random bits: an array of `shape` whose elements are `width` bytes
+    /// wide (1, 2 or 4: `uint8`, `uint16` or `uint32`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for another width, a negative
+    /// dimension or a malformed key.
+    ["mlx_random_bits"]
+    pub fn bits(shape: &[i32], width: i32, key: Option<&Array>) -> Array;
+    on bits_on, stream => {
+        Array::build("mlx_random_bits", |res| {
+            // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
+            // that outlive the call; the key (or the empty handle) and the
+            // stream are live.
+            unsafe {
+                mlx_sys::mlx_random_bits(
+                    res,
+                    shape.as_ptr(),
+                    shape.len(),
+                    width,
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// Uniform samples in `[low, high)` of `shape` and the floating `dtype`;
+    /// `low` and `high` (arrays or scalars) broadcast to `shape`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a non-floating (or `float64`)
+    /// dtype, bounds that do not broadcast to `shape`, or a malformed key;
+    /// [`Error::ScalarOverflow`] for an integer scalar beyond `i64`.
+    ["mlx_random_uniform"]
+    pub fn uniform<'a, 'b>(
+        low: impl Into<Operand<'a>>,
+        high: impl Into<Operand<'b>>,
+        shape: &[i32],
+        dtype: Dtype,
+        key: Option<&Array>,
+    ) -> Array;
+    on uniform_on, stream => {
+        let (low, high) = (operand_array(low)?, operand_array(high)?);
+        let f = mlx_sys::mlx_random_uniform;
+        bounded("mlx_random_uniform", f, &low, &high, shape, dtype, key, stream)
+    }
+
+    /// Normal samples `loc + scale · N(0, 1)` of `shape` and the floating (or
+    /// `complex64`) `dtype`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for an integer dtype, a negative
+    /// dimension or a malformed key.
+    ["mlx_random_normal"]
+    pub fn normal(
+        shape: &[i32],
+        dtype: Dtype,
+        loc: f32,
+        scale: f32,
+        key: Option<&Array>,
+    ) -> Array;
+    on normal_on, stream => {
+        let f = mlx_sys::mlx_random_normal;
+        loc_scale("mlx_random_normal", f, shape, dtype, loc, scale, key, stream)
+    }
+
+    /// Normal samples with array parameters: `loc + scale · N(0, 1)` where
+    /// `loc` and `scale` (each optional: 0 and 1) broadcast to `shape`.
+    ///
+    /// # Errors
+    /// As [`normal`]; also MLX's message when `loc` or `scale` does not
+    /// broadcast to `shape`.
+    ["mlx_random_normal_broadcast"]
+    pub fn normal_broadcast(
+        shape: &[i32],
+        dtype: Dtype,
+        loc: Option<&Array>,
+        scale: Option<&Array>,
+        key: Option<&Array>,
+    ) -> Array;
+    on normal_broadcast_on, stream => {
+        Array::build("mlx_random_normal_broadcast", |res| {
+            // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
+            // that outlive the call; the optional arrays are live handles or
+            // the empty handle mlx-c reads as absent; the stream is live.
+            unsafe {
+                mlx_sys::mlx_random_normal_broadcast(
+                    res,
+                    shape.as_ptr(),
+                    shape.len(),
+                    dtype.as_raw(),
+                    opt(loc),
+                    opt(scale),
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// Integers drawn uniformly from `[low, high)` of `shape` and the integer
+    /// (or `bool`) `dtype`; `low` and `high` broadcast to `shape`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a floating dtype, bounds that do
+    /// not broadcast to `shape`, or a malformed key; [`Error::ScalarOverflow`]
+    /// for an integer scalar beyond `i64`.
+    ["mlx_random_randint"]
+    pub fn randint<'a, 'b>(
+        low: impl Into<Operand<'a>>,
+        high: impl Into<Operand<'b>>,
+        shape: &[i32],
+        dtype: Dtype,
+        key: Option<&Array>,
+    ) -> Array;
+    on randint_on, stream => {
+        let (low, high) = (operand_array(low)?, operand_array(high)?);
+        let f = mlx_sys::mlx_random_randint;
+        bounded("mlx_random_randint", f, &low, &high, shape, dtype, key, stream)
+    }
+
+    /// Booleans that are `true` with probability `p` (a floating array or
+    /// scalar), of `shape` (default: the shape of `p`; `p` broadcasts to it).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a non-floating `p`, a `p` that
+    /// does not broadcast to `shape`, or a malformed key.
+    ["mlx_random_bernoulli"]
+    pub fn bernoulli<'a>(
+        p: impl Into<Operand<'a>>,
+        shape: Option<&[i32]>,
+        key: Option<&Array>,
+    ) -> Array;
+    on bernoulli_on, stream => {
+        let p = operand_array(p)?;
+        let shape = shape.unwrap_or(p.shape());
+        Array::build("mlx_random_bernoulli", |res| {
+            // SAFETY: `res` is a fresh out-param; `p`, the key (or the empty
+            // handle) and the stream are live; `shape` points at `len` ints
+            // that outlive the call.
+            unsafe {
+                mlx_sys::mlx_random_bernoulli(
+                    res,
+                    p.as_raw(),
+                    shape.as_ptr(),
+                    shape.len(),
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// Normal samples truncated to `[lower, upper]`, of `shape` (default: the
+    /// broadcast shape of `lower` and `upper`) and the floating `dtype`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a non-floating dtype, bounds that
+    /// do not broadcast (to each other or to `shape`), or a malformed key.
+    ["mlx_random_truncated_normal"]
+    pub fn truncated_normal<'a, 'b>(
+        lower: impl Into<Operand<'a>>,
+        upper: impl Into<Operand<'b>>,
+        shape: Option<&[i32]>,
+        dtype: Dtype,
+        key: Option<&Array>,
+    ) -> Array;
+    on truncated_normal_on, stream => {
+        let (lower, upper) = (operand_array(lower)?, operand_array(upper)?);
+        // Without a shape, MLX broadcasts the bounds; when they do not
+        // broadcast, passing `lower`'s shape lets MLX report it.
+        let default;
+        let shape = match shape {
+            Some(s) => s,
+            None => {
+                default = broadcast_shapes(lower.shape(), upper.shape())
+                    .unwrap_or_else(|| lower.shape().to_vec());
+                &default
+            }
+        };
+        let f = mlx_sys::mlx_random_truncated_normal;
+        bounded("mlx_random_truncated_normal", f, &lower, &upper, shape, dtype, key, stream)
+    }
+
+    /// Samples of the standard Gumbel distribution, of `shape` and the
+    /// floating `dtype`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a non-floating dtype, a negative
+    /// dimension or a malformed key.
+    ["mlx_random_gumbel"]
+    pub fn gumbel(shape: &[i32], dtype: Dtype, key: Option<&Array>) -> Array;
+    on gumbel_on, stream => {
+        Array::build("mlx_random_gumbel", |res| {
+            // SAFETY: `res` is a fresh out-param; `shape` points at `len` ints
+            // that outlive the call; the key (or the empty handle) and the
+            // stream are live.
+            unsafe {
+                mlx_sys::mlx_random_gumbel(
+                    res,
+                    shape.as_ptr(),
+                    shape.len(),
+                    dtype.as_raw(),
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// One sample per distribution from the categorical distributions whose
+    /// unnormalized log-probabilities lie along `axis` of `logits`: the
+    /// `uint32` indices, of the shape of `logits` without `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for an axis out of range, an empty
+    /// axis or a malformed key.
+    ["mlx_random_categorical"]
+    pub fn categorical(logits: &Array, axis: i32, key: Option<&Array>) -> Array;
+    on categorical_on, stream => {
+        Array::build("mlx_random_categorical", |res| {
+            // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
+            // empty handle) and the stream are live.
+            unsafe {
+                mlx_sys::mlx_random_categorical(
+                    res,
+                    logits.as_raw(),
+                    axis,
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// [`categorical`] with an output of `shape`, which must broadcast with the
+    /// shape of `logits` without `axis`.
+    ///
+    /// # Errors
+    /// As [`categorical`]; also MLX's message when `shape` does not broadcast.
+    ["mlx_random_categorical_shape"]
+    pub fn categorical_with_shape(
+        logits: &Array,
+        axis: i32,
+        shape: &[i32],
+        key: Option<&Array>,
+    ) -> Array;
+    on categorical_with_shape_on, stream => {
+        Array::build("mlx_random_categorical_shape", |res| {
+            // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
+            // empty handle) and the stream are live; `shape` points at `len`
+            // ints that outlive the call.
+            unsafe {
+                mlx_sys::mlx_random_categorical_shape(
+                    res,
+                    logits.as_raw(),
+                    axis,
+                    shape.as_ptr(),
+                    shape.len(),
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// [`categorical`] drawing `num_samples` samples per distribution (a
+    /// trailing axis of that length).
+    ///
+    /// # Errors
+    /// As [`categorical`]; also MLX's message for `num_samples < 1`.
+    ["mlx_random_categorical_num_samples"]
+    pub fn categorical_samples(
+        logits: &Array,
+        axis: i32,
+        num_samples: i32,
+        key: Option<&Array>,
+    ) -> Array;
+    on categorical_samples_on, stream => {
+        Array::build("mlx_random_categorical_num_samples", |res| {
+            // SAFETY: `res` is a fresh out-param; `logits`, the key (or the
+            // empty handle) and the stream are live.
+            unsafe {
+                mlx_sys::mlx_random_categorical_num_samples(
+                    res,
+                    logits.as_raw(),
+                    axis,
+                    num_samples,
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
+    }
+
+    /// Samples of the Laplace distribution with location `loc` and scale
+    /// `scale`, of `shape` and the floating `dtype`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a non-floating dtype, a negative
+    /// dimension or a malformed key.
+    ["mlx_random_laplace"]
+    pub fn laplace(
+        shape: &[i32],
+        dtype: Dtype,
+        loc: f32,
+        scale: f32,
+        key: Option<&Array>,
+    ) -> Array;
+    on laplace_on, stream => {
+        let f = mlx_sys::mlx_random_laplace;
+        loc_scale("mlx_random_laplace", f, shape, dtype, loc, scale, key, stream)
+    }
+
+    /// `x` with its entries along `axis` randomly permuted (the same
+    /// permutation for every position of the other axes).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for an axis out of range (MLX says
+    /// "SmallVector out of range") or a malformed key;
+    /// [`Error::InvalidShape`] when `axis` has length 0 (MLX 0.32.2 would
+    /// divide by zero).
+    ["mlx_random_permutation"]
+    pub fn permutation(x: &Array, axis: i32, key: Option<&Array>) -> Array;
+    on permutation_on, stream => {
+        let out = Array::build("mlx_random_permutation", |res| {
+            // SAFETY: `res` is a fresh out-param; `x`, the key (or the empty
+            // handle) and the stream are live.
+            unsafe {
+                mlx_sys::mlx_random_permutation(res, x.as_raw(), axis, opt(key), stream.as_raw())
+            }
+        })?;
+        if x.dim(axis) == Some(0) {
+            return Err(empty_permutation(x.shape()));
         }
-    })?;
-    if x.dim(axis) == Some(0) {
-        return Err(empty_permutation(x.shape()));
+        Ok(out)
     }
-    Ok(out)
+
+    /// A random permutation of `0, 1, …, n − 1` (`uint32`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a negative `n` or a malformed
+    /// key; [`Error::InvalidShape`] for `n == 0` (MLX 0.32.2 would divide by
+    /// zero).
+    ["mlx_random_permutation_arange"]
+    pub fn permutation_range(n: i32, key: Option<&Array>) -> Array;
+    on permutation_range_on, stream => {
+        let out = Array::build("mlx_random_permutation_arange", |res| {
+            // SAFETY: `res` is a fresh out-param; the key (or the empty handle)
+            // and the stream are live.
+            unsafe { mlx_sys::mlx_random_permutation_arange(res, n, opt(key), stream.as_raw()) }
+        })?;
+        if n == 0 {
+            return Err(empty_permutation(&[0]));
+        }
+        Ok(out)
+    }
 }
 
-/// A random permutation of `0, 1, …, n − 1` (`uint32`).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for a negative `n` or a malformed
-/// key; [`Error::InvalidShape`] for `n == 0` (MLX 0.32.2 would divide by
-/// zero).
-#[doc(alias = "mlx_random_permutation_arange")]
-pub fn permutation_range(n: i32, key: Option<&Array>) -> Result<Array> {
-    permutation_range_on(n, key, &Stream::current()?)
-}
-
-/// [`permutation_range`] on an explicit stream.
-///
-/// # Errors
-/// As [`permutation_range`].
-#[doc(alias = "mlx_random_permutation_arange")]
-pub fn permutation_range_on(n: i32, key: Option<&Array>, stream: &Stream) -> Result<Array> {
-    let out = Array::build("mlx_random_permutation_arange", |res| {
-        // SAFETY: `res` is a fresh out-param; the key (or the empty handle)
-        // and the stream are live.
-        unsafe { mlx_sys::mlx_random_permutation_arange(res, n, key_raw(key), stream.as_raw()) }
-    })?;
-    if n == 0 {
-        return Err(empty_permutation(&[0]));
+op! {
+    /// Samples of the multivariate normal distribution with mean `mean`
+    /// (`[..., n]`) and covariance `cov` (`[..., n, n]`, positive
+    /// semi-definite): an array of `shape + [n]` (`shape` must broadcast with
+    /// the batch shapes of `mean` and `cov`). `dtype` must be `float32`.
+    ///
+    /// MLX factors `cov` by an SVD on the stream it is given, and its SVD is
+    /// CPU-only (see [`ops::linalg`](crate::ops::linalg)): so this runs on
+    /// [`linalg_stream`](crate::ops::linalg::linalg_stream) (the current
+    /// stream if it is a CPU stream, else the CPU's default one), and
+    /// [`multivariate_normal_on`] with a GPU stream gets MLX's "not yet
+    /// supported on the GPU" error.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for a dtype other than `float32`,
+    /// `mean` of fewer than one or `cov` of fewer than two dimensions, a
+    /// non-square `cov`, shapes that do not match or broadcast, or a malformed
+    /// key.
+    ["mlx_random_multivariate_normal"]
+    pub fn multivariate_normal(
+        mean: &Array,
+        cov: &Array,
+        shape: &[i32],
+        dtype: Dtype,
+        key: Option<&Array>,
+    ) -> Array;
+    on cpu multivariate_normal_on, stream => {
+        Array::build("mlx_random_multivariate_normal", |res| {
+            // SAFETY: `res` is a fresh out-param; `mean`, `cov`, the key (or
+            // the empty handle) and the stream are live; `shape` points at
+            // `len` ints that outlive the call.
+            unsafe {
+                mlx_sys::mlx_random_multivariate_normal(
+                    res,
+                    mean.as_raw(),
+                    cov.as_raw(),
+                    shape.as_ptr(),
+                    shape.len(),
+                    dtype.as_raw(),
+                    opt(key),
+                    stream.as_raw(),
+                )
+            }
+        })
     }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -6,16 +6,35 @@
 //! [`Stream::current`] returns: the one installed by the innermost
 //! [`with_stream`] on this thread, or else MLX's default stream of the
 //! default device for this thread.
+//!
+//! # The default-stream cache
+//! [`Stream::current`] runs for every op given no stream, so asking MLX each
+//! time (a device handle and a stream handle allocated, filled and freed)
+//! would cost more than recording a small op. Each thread keeps the stream
+//! it last got from MLX, tagged with a process-wide generation counter that
+//! every change of MLX's default device through this crate bumps
+//! ([`Device::set_as_default`], [`DEFAULT_DEVICE_ENV`]). In MLX 0.32 the
+//! default device is process-global and the default stream of a device is
+//! per thread and changes only through `set_default_stream` (or
+//! `clear_streams`), which this crate does not expose; so the cache is
+//! thread-local, and a cached stream is the one MLX would return as long as
+//! the generation is unchanged. Changing MLX's defaults directly through
+//! `mlx-sys` bypasses the counter and is not seen.
+//!
+//! [`DEFAULT_DEVICE_ENV`]: crate::DEFAULT_DEVICE_ENV
 
 use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::device::{self, Device, RawDevice};
 use crate::error::{self, check, check_handle, Result};
 
 /// An MLX stream.
 ///
-/// `Clone` makes a second handle to the same MLX stream (cheap).
+/// `Clone` is cheap: clones share one mlx-c handle through a reference
+/// count, and no MLX call is made.
 ///
 /// # Threads
 /// `Stream` is neither `Send` nor `Sync`. In MLX 0.32 streams are thread
@@ -26,19 +45,61 @@ use crate::error::{self, check, check_handle, Result};
 /// documents this; on the CPU, MLX 0.32.2 answers "There is no
 /// Stream(cpu, N) in current thread"). Keeping `Stream` on its thread turns
 /// that run-time failure into a compile-time one; each thread gets its own
-/// streams with [`Stream::current`] or [`Stream::new`].
+/// streams with [`Stream::current`] or [`Stream::new`]. (The shared handle
+/// is an `Rc`, which is neither `Send` nor `Sync` either.)
 ///
 /// ```compile_fail
 /// fn needs_send<T: Send>(_: T) {}
 /// needs_send(mlx_rs::Stream::current().unwrap());
 /// ```
+#[derive(Clone)]
 pub struct Stream {
-    raw: mlx_sys::mlx_stream,
+    handle: Rc<Handle>,
+}
+
+/// An owned `mlx_stream`, freed on drop; shared by the clones of a
+/// [`Stream`].
+struct Handle(mlx_sys::mlx_stream);
+
+impl Drop for Handle {
+    #[doc(alias = "mlx_stream_free")]
+    fn drop(&mut self) {
+        // SAFETY: the handle is owned here (no `Stream` hands it out for
+        // freeing while shared) and freed exactly once, when the last clone
+        // goes.
+        unsafe { mlx_sys::mlx_stream_free(self.0) };
+    }
+}
+
+/// Bumped by every change of MLX's default device made through this crate;
+/// a cached default stream is valid only for the generation it was looked up
+/// in (see the module docs).
+static DEFAULTS_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Invalidates every thread's cached default stream. Called after MLX's
+/// default device was (or may have been) changed.
+pub(crate) fn defaults_changed() {
+    // Release: a thread that sees the new generation (Acquire) and asks MLX
+    // again also sees the new default device.
+    DEFAULTS_GENERATION.fetch_add(1, Ordering::Release);
+}
+
+/// What [`Stream::current`] reads, per thread.
+struct Current {
+    /// The stream installed by the innermost `with_stream`.
+    scoped: Option<Stream>,
+    /// This thread's default stream of MLX's default device, and the
+    /// [`DEFAULTS_GENERATION`] it was looked up in.
+    default: Option<(u64, Stream)>,
 }
 
 thread_local! {
-    /// The stream installed by the innermost `with_stream` on this thread.
-    static SCOPED: RefCell<Option<Stream>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Current> = const {
+        RefCell::new(Current {
+            scoped: None,
+            default: None,
+        })
+    };
 }
 
 impl Stream {
@@ -46,24 +107,49 @@ impl Stream {
     ///
     /// # Safety
     /// `raw` must be a live, non-empty `mlx_stream` that nothing else frees;
-    /// the returned `Stream` frees it on drop. It must belong to this thread
-    /// (see the type's docs).
+    /// the returned `Stream` frees it when it and its clones are dropped. It
+    /// must belong to this thread (see the type's docs).
     pub unsafe fn from_raw(raw: mlx_sys::mlx_stream) -> Self {
         error::init();
-        Stream { raw }
+        Stream {
+            handle: Rc::new(Handle(raw)),
+        }
     }
 
-    /// The raw handle, still owned by `self`.
+    /// The raw handle, still owned by `self` (and shared with its clones);
+    /// valid while `self` lives.
     pub fn as_raw(&self) -> mlx_sys::mlx_stream {
-        self.raw
+        self.handle.0
     }
 
-    /// Gives up ownership of the raw handle; the caller must free it with
-    /// `mlx_stream_free`.
+    /// Gives up ownership of a raw handle; the caller must free it with
+    /// `mlx_stream_free`. When clones of `self` are alive they keep theirs,
+    /// and the caller gets a handle of its own to the same MLX stream.
+    #[doc(alias = "mlx_stream_set")]
     pub fn into_raw(self) -> mlx_sys::mlx_stream {
-        let raw = self.raw;
-        std::mem::forget(self);
-        raw
+        match Rc::try_unwrap(self.handle) {
+            Ok(handle) => {
+                let raw = handle.0;
+                std::mem::forget(handle);
+                raw
+            }
+            Err(shared) => {
+                // SAFETY: mlx_stream_set copies the small `Stream` value (an
+                // index and a device) into a fresh handle that the caller
+                // then owns; `shared.0` is live.
+                let (status, raw) = unsafe {
+                    let mut raw = mlx_sys::mlx_stream_new();
+                    let status = mlx_sys::mlx_stream_set(&mut raw, shared.0);
+                    (status, raw)
+                };
+                if status != 0 || raw.ctx.is_null() {
+                    // mlx_stream_set only fails if allocating the copy
+                    // fails, which Rust's own allocations treat as fatal.
+                    std::process::abort();
+                }
+                raw
+            }
+        }
     }
 
     /// Takes ownership of a handle that an mlx-c constructor returned,
@@ -122,19 +208,59 @@ impl Stream {
     /// the innermost [`with_stream`] on this thread, else this thread's
     /// default stream of MLX's default device.
     ///
+    /// Cheap: each thread asks MLX once and keeps the answer until the
+    /// default device changes through [`Device::set_as_default`] (on any
+    /// thread). A change made directly through `mlx-sys`
+    /// (`mlx_set_default_device`, `mlx_set_default_stream`) is not seen.
+    ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to report its defaults.
     #[doc(alias = "mlx_get_default_stream")]
     #[doc(alias = "mlx_get_default_device")]
     pub fn current() -> Result<Self> {
-        error::init();
-        if let Some(s) = SCOPED.with(|s| s.borrow().clone()) {
-            return Ok(s);
+        // This runs for every op given no stream: a scoped or cached stream
+        // costs a thread-local read and a reference count (see the module
+        // docs and the graph_building rows of docs/benchmarks). A stream in
+        // `CURRENT` was made after `error::init`, so only a miss needs it.
+        let found = CURRENT.try_with(|c| {
+            let c = c.borrow();
+            if let Some(s) = &c.scoped {
+                return Some(s.clone());
+            }
+            match &c.default {
+                Some((generation, s))
+                    if *generation == DEFAULTS_GENERATION.load(Ordering::Acquire) =>
+                {
+                    Some(s.clone())
+                }
+                _ => None,
+            }
+        });
+        match found {
+            Ok(Some(s)) => Ok(s),
+            _ => Stream::refresh_default(),
         }
-        // Straight from MLX's default device handle: this runs for every op
-        // given no stream, so no round trip through `Device` (kind, index,
-        // a new handle); see the graph_building rows of docs/benchmarks.
-        Stream::default_for_raw(&device::default_raw()?)
+    }
+
+    /// Asks MLX for this thread's default stream of the default device and
+    /// caches it (when this thread's locals are still alive).
+    #[cold]
+    fn refresh_default() -> Result<Self> {
+        error::init();
+        // Read before asking MLX: a change in between leaves an old tag, and
+        // the next call asks again.
+        let generation = DEFAULTS_GENERATION.load(Ordering::Acquire);
+        // Straight from MLX's default device handle, without a round trip
+        // through `Device` (kind, index, a new handle).
+        let stream = Stream::default_for_raw(&device::default_raw()?)?;
+        let old = CURRENT.try_with(|c| {
+            c.try_borrow_mut()
+                .ok()
+                .and_then(|mut c| c.default.replace((generation, stream.clone())))
+        });
+        // The replaced stream is dropped here, outside the borrow.
+        drop(old);
+        Ok(stream)
     }
 
     /// The device this stream runs on.
@@ -146,7 +272,7 @@ impl Stream {
         // SAFETY: an empty handle that mlx-c fills in; RawDevice frees it.
         let (status, dev) = unsafe {
             let mut dev = mlx_sys::mlx_device_new();
-            let status = mlx_sys::mlx_stream_get_device(&mut dev, self.raw);
+            let status = mlx_sys::mlx_stream_get_device(&mut dev, self.as_raw());
             (status, crate::device::RawDevice(dev))
         };
         check("mlx_stream_get_device", status)?;
@@ -160,9 +286,9 @@ impl Stream {
     #[doc(alias = "mlx_stream_get_index")]
     pub fn index(&self) -> Result<i32> {
         let mut index = 0;
-        // SAFETY: `self.raw` is live and `index` is a valid out-param.
+        // SAFETY: `self.as_raw()` is live and `index` is a valid out-param.
         check("mlx_stream_get_index", unsafe {
-            mlx_sys::mlx_stream_get_index(&mut index, self.raw)
+            mlx_sys::mlx_stream_get_index(&mut index, self.as_raw())
         })?;
         Ok(index)
     }
@@ -173,41 +299,21 @@ impl Stream {
     /// [`Error::Mlx`](crate::Error::Mlx) if queued work failed.
     #[doc(alias = "mlx_synchronize")]
     pub fn synchronize(&self) -> Result<()> {
-        // SAFETY: `self.raw` is a live stream handle.
+        // SAFETY: `self.as_raw()` is a live stream handle.
         check("mlx_synchronize", unsafe {
-            mlx_sys::mlx_synchronize(self.raw)
+            mlx_sys::mlx_synchronize(self.as_raw())
         })
-    }
-}
-
-impl Clone for Stream {
-    /// A second handle to the same MLX stream (cheap).
-    #[doc(alias = "mlx_stream_set")]
-    fn clone(&self) -> Self {
-        // SAFETY: mlx_stream_set copies the small `Stream` value (an index
-        // and a device) into a fresh handle; `self.raw` is live. It cannot
-        // fail for a non-empty source, which a `Stream` always is.
-        unsafe {
-            let mut raw = mlx_sys::mlx_stream_new();
-            mlx_sys::mlx_stream_set(&mut raw, self.raw);
-            Stream::from_raw(raw)
-        }
-    }
-}
-
-impl Drop for Stream {
-    #[doc(alias = "mlx_stream_free")]
-    fn drop(&mut self) {
-        // SAFETY: `self` owns the handle, which is freed exactly once here.
-        unsafe { mlx_sys::mlx_stream_free(self.raw) };
     }
 }
 
 impl PartialEq for Stream {
     #[doc(alias = "mlx_stream_equal")]
     fn eq(&self, other: &Self) -> bool {
+        if Rc::ptr_eq(&self.handle, &other.handle) {
+            return true;
+        }
         // SAFETY: both handles are live and non-empty.
-        unsafe { mlx_sys::mlx_stream_equal(self.raw, other.raw) }
+        unsafe { mlx_sys::mlx_stream_equal(self.as_raw(), other.as_raw()) }
     }
 }
 
@@ -223,11 +329,11 @@ impl fmt::Display for Stream {
     /// MLX's description, e.g. `Stream(Device(cpu, 0), 0)`.
     #[doc(alias = "mlx_stream_tostring")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: `self.raw` is live; `s` is a fresh string handle filled in
-        // by mlx-c, read while alive and freed right after.
+        // SAFETY: `self.as_raw()` is live; `s` is a fresh string handle
+        // filled in by mlx-c, read while alive and freed right after.
         let text = unsafe {
             let mut s = mlx_sys::mlx_string_new();
-            let status = mlx_sys::mlx_stream_tostring(&mut s, self.raw);
+            let status = mlx_sys::mlx_stream_tostring(&mut s, self.as_raw());
             let text = crate::array::string_from_raw(s);
             mlx_sys::mlx_string_free(s);
             check("mlx_stream_tostring", status).map(|()| text)
@@ -258,11 +364,13 @@ pub fn with_stream<R>(stream: &Stream, f: impl FnOnce() -> R) -> R {
     impl Drop for Restore {
         fn drop(&mut self) {
             let prev = self.0.take();
-            let _ = SCOPED.try_with(|s| *s.borrow_mut() = prev);
+            let mine = CURRENT.try_with(|c| std::mem::replace(&mut c.borrow_mut().scoped, prev));
+            // The scope's own stream is dropped after the borrow ends.
+            drop(mine);
         }
     }
     error::init();
-    let prev = SCOPED.with(|s| s.borrow_mut().replace(stream.clone()));
+    let prev = CURRENT.with(|c| c.borrow_mut().scoped.replace(stream.clone()));
     let _restore = Restore(prev);
     f()
 }
@@ -274,4 +382,158 @@ pub fn with_stream<R>(stream: &Stream, f: impl FnOnce() -> R) -> R {
 #[doc(alias = "mlx_synchronize")]
 pub fn synchronize() -> Result<()> {
     Stream::current()?.synchronize()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::thread;
+
+    use super::*;
+    use crate::{Array, Dtype};
+
+    /// The generation of this thread's cached default stream.
+    fn cached_generation() -> Option<u64> {
+        CURRENT.with(|c| c.borrow().default.as_ref().map(|(g, _)| *g))
+    }
+
+    #[test]
+    fn current_is_this_threads_default_stream_served_from_a_cache() {
+        let a = Stream::current().unwrap();
+        let b = Stream::current().unwrap();
+        // The second call made no handle of its own.
+        assert!(Rc::ptr_eq(&a.handle, &b.handle));
+        assert_eq!(
+            a,
+            Stream::default_for(Device::default_device().unwrap()).unwrap()
+        );
+        // Another thread has its own default stream, and its own cache.
+        let index = a.index().unwrap();
+        let other = thread::spawn(|| {
+            let s = Stream::current().unwrap();
+            assert_eq!(
+                s,
+                Stream::default_for(Device::default_device().unwrap()).unwrap()
+            );
+            s.index().unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_ne!(index, other);
+        assert_eq!(Stream::current().unwrap().index().unwrap(), index);
+    }
+
+    #[test]
+    fn a_scope_wins_over_the_cache_and_ends_with_it() {
+        let default = Stream::current().unwrap();
+        let mine = Stream::new(Device::cpu()).unwrap();
+        with_stream(&mine, || {
+            assert_eq!(Stream::current().unwrap(), mine);
+            let y = (&Array::ones(&[2], Dtype::Float32).unwrap() + 1).unwrap();
+            assert_eq!(y.to_vec::<f32>().unwrap(), [2.0, 2.0]);
+        });
+        let after = Stream::current().unwrap();
+        assert_eq!(after, default);
+        assert!(Rc::ptr_eq(&after.handle, &default.handle));
+    }
+
+    #[test]
+    fn into_raw_of_a_shared_stream_gives_a_handle_of_its_own() {
+        let s = Stream::current().unwrap();
+        let raw = s.clone().into_raw();
+        assert_ne!(raw.ctx, s.as_raw().ctx);
+        // SAFETY: `raw` came from `into_raw` on this thread and nothing else
+        // owns it.
+        let back = unsafe { Stream::from_raw(raw) };
+        assert_eq!(back, s);
+        // Unshared: the handle itself.
+        let ctx = back.as_raw().ctx;
+        let raw = back.into_raw();
+        assert_eq!(raw.ctx, ctx);
+        // SAFETY: as above.
+        drop(unsafe { Stream::from_raw(raw) });
+    }
+
+    /// Switches MLX's default device between every available device (the
+    /// CPU, and the GPU where there is one) from a third thread, and checks
+    /// that `Stream::current` follows on this thread and on a worker thread
+    /// that cached its stream before each switch. Run only in a child
+    /// process (by the test below), so that the switches (and the cache
+    /// refreshes they cause) cannot disturb the other tests: in this
+    /// process nothing changes the default device, so the tests above may
+    /// rely on the cache staying put.
+    #[test]
+    #[ignore = "runs in the child process of default_device_switches_are_seen_on_every_thread"]
+    fn default_device_switch_probe() {
+        assert!(
+            std::env::var_os("MLX_RS_STREAM_SWITCH_CHILD").is_some(),
+            "run only as a child"
+        );
+        let available: Vec<Device> = [Device::cpu(), Device::gpu()]
+            .into_iter()
+            .filter(|d| d.is_available().unwrap())
+            .collect();
+        let check = |expected: Device| {
+            let s = Stream::current().unwrap();
+            assert_eq!(s.device().unwrap(), expected);
+            assert_eq!(s, Stream::default_for(expected).unwrap());
+            let y = (&Array::from_slice(&[1.0f32, 2.0], &[2]).unwrap() + 1).unwrap();
+            assert_eq!(y.to_vec::<f32>().unwrap(), [2.0, 3.0]);
+        };
+        let (to_worker, requests) = mpsc::channel::<Option<Device>>();
+        let (done, replies) = mpsc::channel::<()>();
+        let worker = thread::spawn(move || {
+            while let Some(expected) = requests.recv().unwrap() {
+                check(expected);
+                // Looked up again after the switch (nothing else changes
+                // the default device in this process).
+                let generation = DEFAULTS_GENERATION.load(Ordering::Acquire);
+                assert_eq!(cached_generation(), Some(generation));
+                done.send(()).unwrap();
+            }
+        });
+        let start = Device::default_device().unwrap();
+        to_worker.send(Some(start)).unwrap();
+        replies.recv().unwrap();
+        check(start);
+        for &d in available.iter().chain(available.iter().rev()) {
+            let before = cached_generation().unwrap();
+            thread::spawn(move || d.set_as_default().unwrap())
+                .join()
+                .unwrap();
+            check(d);
+            assert!(cached_generation().unwrap() > before);
+            to_worker.send(Some(d)).unwrap();
+            replies.recv().unwrap();
+            // A scope still wins.
+            let cpu = Stream::new(Device::cpu()).unwrap();
+            with_stream(&cpu, || assert_eq!(Stream::current().unwrap(), cpu));
+        }
+        to_worker.send(None).unwrap();
+        worker.join().unwrap();
+        println!("SWITCHED {}", available.len());
+    }
+
+    #[test]
+    fn default_device_switches_are_seen_on_every_thread() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "stream::tests::default_device_switch_probe",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("MLX_RS_STREAM_SWITCH_CHILD", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {out:?}");
+        let expected = if Device::gpu().is_available().unwrap() {
+            "SWITCHED 2"
+        } else {
+            "SWITCHED 1"
+        };
+        assert!(stdout.contains(expected), "{stdout}");
+    }
 }

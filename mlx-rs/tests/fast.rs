@@ -3,44 +3,26 @@
 //! stored in `tests/golden/fast_cases.json`.
 //!
 //! The tests run on the default device and stream. On the CPU every result
-//! must be bit-identical to Python MLX; elsewhere the tolerances of [`tol`]
-//! apply.
+//! must be bit-identical to Python MLX; on the GPU each is compared within
+//! its op family's tolerance (`tests/device`, the suite's one table:
+//! [`Family::Sdpa`], [`Family::RmsNorm`], [`Family::LayerNorm`],
+//! [`Family::Rope`]).
 
+mod device;
 mod quant_fast_support;
 
 use std::collections::BTreeSet;
 
+use device::{on_gpu, Family, Report};
 use mlx_rs::fast::{
     layer_norm, rms_norm, rope, scaled_dot_product_attention, AttentionMask, RopeBase, RopeOffset,
     SdpaOptions,
 };
 use mlx_rs::{Array, Dtype};
 use quant_fast_support::{
-    array, assert_golden, assert_mlx_error, on_cpu, parse, scalar_f32, values, ErrorCase, Tol,
+    array, assert_golden, assert_mlx_error, parse, scalar_f32, values, ErrorCase,
 };
 use serde_json::Value;
-
-/// Tolerances, one per op, in one place. They apply only off the CPU: on
-/// the CPU each comparison with Python MLX is bit for bit.
-mod tol {
-    use super::Tol;
-
-    /// Attention (D = 8, T_kv = 7): fused kernels reorder the softmax sums.
-    pub const SDPA: Tol = Tol {
-        atol: 1e-5,
-        rtol: 1e-4,
-    };
-    /// RMS and layer norm over 8 features.
-    pub const NORM: Tol = Tol {
-        atol: 1e-5,
-        rtol: 1e-5,
-    };
-    /// RoPE: GPU sin/cos differ from the CPU's in the last bits.
-    pub const ROPE: Tol = Tol {
-        atol: 1e-5,
-        rtol: 1e-5,
-    };
-}
 
 fn golden() -> &'static Value {
     static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -62,6 +44,7 @@ fn sdpa_matches_python() {
     // mask kinds × GQA ratios (4, 2 and 1 KV heads for 4 query heads) × sinks
     assert_eq!(cases.len(), 4 * 3 * 2);
     let mut seen = BTreeSet::new();
+    let mut r = Report::new();
     for case in cases {
         let kv = case["kv_heads"].as_i64().unwrap();
         let (k, v) = (input(&format!("k{kv}")), input(&format!("v{kv}")));
@@ -81,10 +64,11 @@ fn sdpa_matches_python() {
         };
         let what = format!("mask {mask_name}, {kv} kv heads, sinks {with_sinks}");
         let o = scaled_dot_product_attention(&q, &k, &v, scale, opts).unwrap();
-        assert_golden(&o, &case["out"], tol::SDPA, &what);
+        assert_golden(&mut r, &o, &case["out"], Family::Sdpa, &what);
         seen.insert((mask_name.to_owned(), kv, with_sinks));
     }
     assert_eq!(seen.len(), 24);
+    r.finish();
 }
 
 #[test]
@@ -126,6 +110,7 @@ fn norms_match_python() {
     let eps = 1e-5f32;
     let cases = golden()["norms"].as_array().unwrap();
     assert_eq!(cases.len(), 6);
+    let mut r = Report::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let got = match name {
@@ -138,8 +123,14 @@ fn norms_match_python() {
             other => panic!("unknown case {other}"),
         }
         .unwrap();
-        assert_golden(&got, &case["out"], tol::NORM, name);
+        let family = if name.starts_with("rms") {
+            Family::RmsNorm
+        } else {
+            Family::LayerNorm
+        };
+        assert_golden(&mut r, &got, &case["out"], family, name);
     }
+    r.finish();
 }
 
 #[test]
@@ -152,6 +143,7 @@ fn rope_matches_python() {
     let cases = golden()["rope"].as_array().unwrap();
     // traditional × (base, freqs) × (int, scalar array, vector array)
     assert_eq!(cases.len(), 12);
+    let mut r = Report::new();
     for case in cases {
         let dims = case["dims"].as_i64().unwrap() as i32;
         let traditional = case["traditional"] == true;
@@ -167,8 +159,9 @@ fn rope_matches_python() {
         };
         let what = format!("{case:?}").chars().take(120).collect::<String>();
         let got = rope(&x, dims, traditional, base, scale, offset).unwrap();
-        assert_golden(&got, &case["out"], tol::ROPE, &what);
+        assert_golden(&mut r, &got, &case["out"], Family::Rope, &what);
     }
+    r.finish();
 }
 
 /// The `_on` variants run on the stream they are given (a fresh stream of
@@ -177,6 +170,7 @@ fn rope_matches_python() {
 fn explicit_stream_variants_match_python() {
     use mlx_rs::fast::{layer_norm_on, rms_norm_on, rope_on, scaled_dot_product_attention_on};
     let s = quant_fast_support::fresh_stream();
+    let mut r = Report::new();
     let case = golden()["sdpa"]
         .as_array()
         .unwrap()
@@ -193,22 +187,24 @@ fn explicit_stream_variants_match_python() {
     let o =
         scaled_dot_product_attention_on(&input("q"), &input("k2"), &input("v2"), scale, opts, &s)
             .unwrap();
-    assert_golden(&o, &case["out"], tol::SDPA, "sdpa_on");
+    assert_golden(&mut r, &o, &case["out"], Family::Sdpa, "sdpa_on");
 
     let x = input("norm_x");
     let (w, b) = (input("norm_w"), input("norm_b"));
     let norms = golden()["norms"].as_array().unwrap();
     let find = |n: &str| &norms.iter().find(|c| c["name"] == n).unwrap()["out"];
     assert_golden(
+        &mut r,
         &rms_norm_on(&x, Some(&w), 1e-5, &s).unwrap(),
         find("rms_w"),
-        tol::NORM,
+        Family::RmsNorm,
         "rms_norm_on",
     );
     assert_golden(
+        &mut r,
         &layer_norm_on(&x, Some(&w), Some(&b), 1e-5, &s).unwrap(),
         find("ln_wb"),
-        tol::NORM,
+        Family::LayerNorm,
         "layer_norm_on",
     );
 
@@ -216,7 +212,7 @@ fn explicit_stream_variants_match_python() {
     assert_eq!(rcase["offset"], "int");
     assert_eq!(rcase["basis"], "base");
     let scale = rcase["scale"].as_f64().unwrap() as f32;
-    let r = rope_on(
+    let rope_out = rope_on(
         &input("rope_x"),
         8,
         false,
@@ -226,7 +222,8 @@ fn explicit_stream_variants_match_python() {
         &s,
     )
     .unwrap();
-    assert_golden(&r, &rcase["out"], tol::ROPE, "rope_on");
+    assert_golden(&mut r, &rope_out, &rcase["out"], Family::Rope, "rope_on");
+    r.finish();
 }
 
 #[test]
@@ -339,21 +336,23 @@ fn errors_match_python() {
     let stored: BTreeSet<&str> = golden_errors.keys().map(String::as_str).collect();
     assert_eq!(names, stored, "one Rust call per stored MLX error");
     let mut checked = 0;
+    let mut r = Report::new();
     for (name, f) in &cases {
         // MLX's CPU backend has no fused attention kernel; a GPU has one
-        if name.ends_with("_cpu") && !on_cpu() {
+        if name.ends_with("_cpu") && on_gpu() {
             continue;
         }
-        assert_mlx_error(f(), &golden_errors[*name], name);
+        assert_mlx_error(&mut r, f(), &golden_errors[*name], name);
         checked += 1;
     }
     let skipped = cases.iter().filter(|(n, _)| n.ends_with("_cpu")).count();
     assert_eq!(
         checked,
-        if on_cpu() {
+        if !on_gpu() {
             cases.len()
         } else {
             cases.len() - skipped
         }
     );
+    r.finish();
 }

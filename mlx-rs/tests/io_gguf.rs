@@ -4,6 +4,7 @@
 //! loads (`mlx-rs/tests/golden/io_smollm2.json`, from
 //! `scripts/golden/io.py`).
 
+mod device;
 mod io_common;
 #[path = "../../tests/support/models.rs"]
 mod models;
@@ -23,21 +24,10 @@ fn dtype_named(name: &str) -> Dtype {
     *Dtype::ALL.iter().find(|d| d.name() == name).unwrap()
 }
 
-/// Values of an array as f64 (for float/int dtypes).
+/// Values of an array as f64 (for float/int dtypes), read on the host: no
+/// float64 op, whatever the device.
 fn as_f64(a: &Array) -> Vec<f64> {
-    let a32 = match a.dtype() {
-        Dtype::Float32 => a.clone(),
-        _ => a.astype(Dtype::Float64).unwrap(),
-    };
-    if a32.dtype() == Dtype::Float32 {
-        a32.to_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    } else {
-        a32.to_vec::<f64>().unwrap()
-    }
+    device::host_f64(a)
 }
 
 fn json_f64(v: &Value) -> Vec<f64> {
@@ -289,16 +279,8 @@ fn quantized_types_become_affine_weights() {
 /// MLX affine dequantization (group size 32) done in Rust.
 fn dequantize_affine(w: &Array, scales: &Array, biases: &Array, bits: u32) -> Vec<f64> {
     let words = w.to_vec::<u32>().unwrap();
-    let s = scales
-        .astype(Dtype::Float32)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap();
-    let b = biases
-        .astype(Dtype::Float32)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap();
+    let s = device::host_f64(scales);
+    let b = device::host_f64(biases);
     let per_word = 32 / bits;
     let mask = (1u32 << bits) - 1;
     let mut out = Vec::with_capacity(words.len() * per_word as usize);
@@ -307,7 +289,7 @@ fn dequantize_affine(w: &Array, scales: &Array, biases: &Array, bits: u32) -> Ve
             let q = (word >> (k * bits)) & mask;
             let idx = wi * per_word as usize + k as usize;
             let g = idx / 32;
-            out.push(f64::from(s[g]) * f64::from(q) + f64::from(b[g]));
+            out.push(s[g] * f64::from(q) + b[g]);
         }
     }
     out

@@ -5,24 +5,17 @@
 //! # Tolerances
 //! On the CPU (pocketfft, compiled into MLX) every result must be
 //! bit-identical to Python MLX. On a GPU (cuFFT, Metal) the transforms
-//! round differently; there [`tol::GPU`] applies.
+//! round differently; there [`Family::Fft`]'s tolerance applies
+//! (`tests/device`, the suite's one table).
 
+mod device;
 mod lfr_support;
 
-use lfr_support::{float, int, opt_ints, parse, run_cases, run_errors, Tol};
+use device::Family;
+use lfr_support::{float, int, opt_ints, parse, run_cases, run_errors};
 use mlx_rs::ops::fft::{self, FftNorm};
 use mlx_rs::{Array, Complex32, Device, Dtype, Stream};
 use serde_json::Value;
-
-mod tol {
-    use super::Tol;
-
-    /// Transforms of at most 24 points off the CPU.
-    pub const GPU: Tol = Tol {
-        atol: 1e-5,
-        rtol: 1e-5,
-    };
-}
 
 fn golden() -> &'static Value {
     static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -85,7 +78,7 @@ fn dispatch(name: &str, x: &[Array], p: &Value) -> mlx_rs::Result<Vec<Array>> {
 
 #[test]
 fn golden_cases_match_python() {
-    let seen = run_cases(golden(), &dispatch, |_| tol::GPU);
+    let seen = run_cases(golden(), &dispatch, |_| Family::Fft);
     // every wrapper of fft.h (16 C functions)
     let all = [
         "fft",

@@ -3,62 +3,46 @@
 //! stored in `tests/golden/quant_cases.json`.
 //!
 //! The tests run on the default device and stream. On the CPU every result
-//! must be bit-identical to Python MLX; elsewhere the tolerances of [`tol`]
-//! apply.
+//! must be bit-identical to Python MLX. On the GPU:
+//!
+//! - affine quantize must be exactly what MLX's CUDA kernel computes
+//!   ([`emulate`]: it rounds ties away from zero and starts the group
+//!   maximum at 0, so all-negative groups and exact ties differ from the
+//!   CPU; see `affine_quantize_follows_the_device_kernel`);
+//! - the fp modes must meet their round-trip bound, and are compared with
+//!   the CPU's within [`Family::QuantizeFp`];
+//! - the ops that take packed weights (dequantize, the quantized matmuls)
+//!   get the CPU's packed weights (quantized on the CPU stream, identical
+//!   to Python's) and are compared within their family's tolerance
+//!   (`tests/device`, the suite's one table).
 
+mod device;
 mod quant_fast_support;
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+use device::{on_cpu_stream, on_gpu, Family, Report, Tol};
 use mlx_rs::quantization::raw::{self, Params};
 use mlx_rs::quantization::{
     gather_qmm, qqmm, qqmm_dense, quantize, quantized_matmul, AffineBits, GatherIndices, GroupSize,
     QuantMode, Quantized,
 };
-use mlx_rs::{Array, Dtype, Error, Result};
+use mlx_rs::{ops, Array, Dtype, Error, Result};
+use quant_fast_support::emulate::{self, Affine, FpElement, Kernel};
 use quant_fast_support::{
-    array, assert_close, assert_golden, assert_mlx_error, bits, on_cpu, parse, scalar_f32, shape,
-    values, ErrorCase, Tol,
+    array, assert_golden, assert_mlx_error, bits, parse, scalar_f32, shape, values, ErrorCase,
 };
 use serde_json::Value;
 
-/// Tolerances, one per op, in one place. They apply only off the CPU: on
-/// the CPU each comparison with Python MLX is bit for bit.
-mod tol {
-    use super::Tol;
+/// `quantized_matmul` against the dense `x @ dequantize(w).T` that Python
+/// computed, on the CPU: the two sum in different orders. (On the GPU the
+/// table's [`Family::QuantizedMatmul`] applies.)
+const QMM_VS_DENSE: Tol = Tol::new(1e-4, 1e-5);
 
-    /// Dequantized weights of the fp modes and the fixed-dtype cases. (For
-    /// the affine grid a GPU, which rounds ties away from zero and starts
-    /// the group maximum at 0, may pick the neighbouring level; there the
-    /// bound is one scale step per element and the packed words are not
-    /// compared: see `affine_grid_matches_python`.)
-    pub const DEQUANTIZE: Tol = Tol {
-        atol: 1e-6,
-        rtol: 1e-6,
-    };
-    /// Quantized matmuls (K = 64 or 128): other accumulation order.
-    pub const QMM: Tol = Tol {
-        atol: 1e-4,
-        rtol: 1e-4,
-    };
-    /// `quantized_matmul` against the dense `x @ dequantize(w).T`, on every
-    /// device (the CPU too): the two sum in different orders.
-    pub const QMM_VS_DENSE: Tol = Tol {
-        atol: 1e-4,
-        rtol: 1e-5,
-    };
-    /// Quantized matmuls in float16/bfloat16.
-    pub const QMM_HALF: Tol = Tol {
-        atol: 1e-2,
-        rtol: 1e-2,
-    };
-    /// qqmm also quantizes `x`; a GPU may round `x` differently.
-    pub const QQMM: Tol = Tol {
-        atol: 1e-3,
-        rtol: 1e-3,
-    };
-}
+/// Columns of the golden input `w` (5 rows: random, all negative, all
+/// positive, ties, constant).
+const COLS: usize = 128;
 
 fn golden() -> &'static Value {
     static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -67,6 +51,11 @@ fn golden() -> &'static Value {
 
 fn input(name: &str) -> Array {
     array(&golden()["inputs"][name])
+}
+
+/// The golden input `w` as float32 values.
+fn w_values() -> Vec<f32> {
+    device::host_f32(&input("w"))
 }
 
 fn mode_of(case: &Value) -> QuantMode {
@@ -81,6 +70,19 @@ fn mode_of(case: &Value) -> QuantMode {
     }
 }
 
+/// `w` quantized on the CPU stream: packed weights identical to Python's,
+/// the input of the ops under test that take packed weights.
+fn quantize_on_cpu(w: &Array, mode: QuantMode) -> Quantized {
+    on_cpu_stream(|| {
+        let q = quantize(w, mode)?;
+        let mut parts = vec![&q.weights, &q.scales];
+        parts.extend(q.biases.as_ref());
+        mlx_rs::eval(parts)?;
+        Ok::<_, Error>(q)
+    })
+    .unwrap()
+}
+
 /// The affine scale of each element of `w` (its group's), as `f64`.
 fn per_element(scales: &Array, cols: usize, group: usize) -> Vec<f64> {
     values(scales)
@@ -89,13 +91,57 @@ fn per_element(scales: &Array, cols: usize, group: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Checks an affine quantization `q` of `w` (values `wv`) made on this
+/// device against what this device's kernel computes ([`emulate`]): codes,
+/// scales and biases exactly, the dequantized values within
+/// [`Family::Dequantize`] (exact on the CPU).
+fn check_affine_kernel(r: &mut Report, q: &Quantized, wv: &[f32], what: &str) {
+    let (bits, group_size) = (q.mode.bits(), q.mode.group_size() as usize);
+    let want = Affine::new(wv, group_size, bits, Kernel::current());
+    let (codes, want_codes) = (emulate::codes_of(q, bits), want.codes());
+    assert_eq!(codes.len(), want_codes.len(), "{what}: number of codes");
+    let bad: Vec<usize> = (0..codes.len())
+        .filter(|&i| codes[i] != want_codes[i])
+        .collect();
+    r.check(bad.is_empty(), || {
+        format!(
+            "{what}: {} codes differ from the {:?} kernel's; first at {}: {} vs {}",
+            bad.len(),
+            Kernel::current(),
+            bad[0],
+            codes[bad[0]],
+            want_codes[bad[0]]
+        )
+    });
+    let sd = q.scales.dtype();
+    r.check(values(&q.scales) == want.scales(sd), || {
+        format!("{what}: scales differ from the kernel's")
+    });
+    let biases = values(q.biases.as_ref().expect("affine biases"));
+    r.check(biases == want.biases(sd), || {
+        format!("{what}: biases differ from the kernel's")
+    });
+    if sd == Dtype::Float32 {
+        let deq = values(&q.dequantize(None).unwrap());
+        r.close(
+            Family::Dequantize,
+            &format!("{what} dequantized vs kernel"),
+            &deq,
+            &want.dequantized(),
+            Tol::EXACT,
+        );
+    }
+}
+
 #[test]
 fn affine_grid_matches_python() {
     let w = input("w");
+    let wv = w_values();
     let cases = golden()["affine"].as_array().unwrap();
     // every bit width × group size
     assert_eq!(cases.len(), AffineBits::ALL.len() * GroupSize::ALL.len());
     let mut seen = BTreeSet::new();
+    let mut r = Report::new();
     for case in cases {
         let mode = mode_of(case);
         seen.insert((mode.bits(), mode.group_size()));
@@ -103,33 +149,159 @@ fn affine_grid_matches_python() {
         // the generator checked that its tie row puts elements exactly
         // half-way between two levels for this (bits, group size)
         assert!(case["ties"].as_u64().unwrap() > 0, "{what}: ties");
+        // The CPU formula reproduces Python MLX bit for bit (pure Rust,
+        // checked on every device): the emulation is MLX's.
+        let gs = mode.group_size() as usize;
+        let cpu = Affine::new(&wv, gs, mode.bits(), Kernel::Cpu);
+        r.check(
+            emulate::unpack(
+                &bits(&case["weights"])
+                    .iter()
+                    .map(|&b| b as u32)
+                    .collect::<Vec<_>>(),
+                mode.bits(),
+            ) == cpu.codes(),
+            || format!("{what}: CPU formula vs Python's codes"),
+        );
+        r.check(
+            bits(&case["scales"])
+                .iter()
+                .map(|&b| f64::from(f32::from_bits(b as u32)))
+                .collect::<Vec<_>>()
+                == cpu.scales(Dtype::Float32),
+            || format!("{what}: CPU formula vs Python's scales"),
+        );
+
         let q = quantize(&w, mode).unwrap();
         assert_eq!(q.mode, mode);
+        check_affine_kernel(&mut r, &q, &wv, &what);
         let deq = q.dequantize(None).unwrap();
-        if on_cpu() {
-            assert_golden(&deq, &case["dequantized"], tol::DEQUANTIZE, &what);
-            assert_golden(&q.weights, &case["weights"], tol::DEQUANTIZE, &what);
-            assert_golden(&q.scales, &case["scales"], tol::DEQUANTIZE, &what);
+        if device::on_cpu() {
             assert_golden(
-                q.biases.as_ref().unwrap(),
-                &case["biases"],
-                tol::DEQUANTIZE,
+                &mut r,
+                &deq,
+                &case["dequantized"],
+                Family::Dequantize,
                 &what,
             );
+            assert_golden(&mut r, &q.weights, &case["weights"], Family::Exact, &what);
+            assert_golden(&mut r, &q.scales, &case["scales"], Family::Exact, &what);
+            let b = q.biases.as_ref().unwrap();
+            assert_golden(&mut r, b, &case["biases"], Family::Exact, &what);
         } else {
-            // the packed words may differ by a level; the values may not
-            // move further than one step of their group
-            let step = per_element(&array(&case["scales"]), 128, mode.group_size() as usize);
+            // against the CPU's: each is within its own step of w (the
+            // round-trip bound), so within the sum of the two steps of
+            // each other (the kernels' ranges differ on all-negative groups)
+            let cpu_step = per_element(&array(&case["scales"]), COLS, gs);
+            let dev_step = per_element(&q.scales, COLS, gs);
             let want = values(&array(&case["dequantized"]));
             for (i, (g, want)) in values(&deq).iter().zip(&want).enumerate() {
-                assert!(
-                    (g - want).abs() <= step[i].abs() + 1e-6,
-                    "{what}: element {i}"
-                );
+                let bound = cpu_step[i].abs() + dev_step[i].abs() + 2e-6;
+                r.check((g - want).abs() <= bound, || {
+                    format!("{what}: element {i}: {g} vs the CPU's {want}, beyond {bound}")
+                });
             }
         }
     }
     assert_eq!(seen.len(), 18, "each (bits, group size) once");
+    r.finish();
+}
+
+/// The devices' affine kernels differ on purpose-built rows of the golden
+/// input, and each device does what its kernel does: on the CPU the CPU's
+/// formula (ties to even, the group's own range), on the GPU MLX's CUDA
+/// kernel (ties away from zero, all-negative groups quantized over
+/// `[min, 0]`). Elsewhere (random, all-positive, constant rows) the two
+/// formulas agree.
+#[test]
+fn affine_quantize_follows_the_device_kernel() {
+    let w = input("w");
+    let wv = w_values();
+    let row = |i: usize| i * COLS..(i + 1) * COLS;
+    let mut r = Report::new();
+    let mut negative_groups_differing = 0;
+    for bits in AffineBits::ALL {
+        for group_size in GroupSize::ALL {
+            let (b, gs) = (bits.get(), group_size.get() as usize);
+            let mode = QuantMode::Affine { bits, group_size };
+            let what = format!("{mode}");
+            let cpu = Affine::new(&wv, gs, b, Kernel::Cpu);
+            let gpu = Affine::new(&wv, gs, b, Kernel::Gpu);
+            let (cc, gc) = (cpu.codes(), gpu.codes());
+            let differ = |rows: std::ops::Range<usize>| rows.filter(|&i| cc[i] != gc[i]).count();
+            // where the kernels differ, and where they do not
+            r.check(differ(row(3)) > 0, || format!("{what}: tie row"));
+            for i in [0, 2, 4] {
+                r.check(differ(row(i)) == 0, || format!("{what}: row {i} differs"));
+            }
+            let groups = COLS / gs;
+            // All-negative groups: the GPU's top level is 0 (its range
+            // starts at a maximum of 0), the CPU's is within a step of the
+            // group's maximum (< 0). Where the CPU's grid happens to reach
+            // 0 as well (its q0 = -n_bins: low bit widths here), the grids
+            // and so the codes are the same; elsewhere the codes differ.
+            let n = ((1u32 << b) - 1) as f32;
+            for g in groups..2 * groups {
+                let (c, u) = (&cpu.groups[g], &gpu.groups[g]);
+                let same_grid = c.scale == u.scale && c.bias == u.bias;
+                let d = (g * gs..(g + 1) * gs).filter(|&i| cc[i] != gc[i]).count();
+                r.check(same_grid == (d == 0), || {
+                    format!("{what}: group {g}: same grid {same_grid}, {d} codes differ")
+                });
+                negative_groups_differing += usize::from(!same_grid);
+                let vals = &wv[g * gs..(g + 1) * gs];
+                let max = vals.iter().copied().fold(f32::MIN, f32::max);
+                assert!(max < 0.0, "{what}: group {g} is all negative");
+                let top = |a: &Affine| f64::from(n * a.groups[g].scale + a.groups[g].bias);
+                let step = f64::from(cpu.groups[g].scale.abs());
+                r.check((top(&cpu) - f64::from(max)).abs() <= step + 1e-6, || {
+                    format!(
+                        "{what}: group {g}: CPU top level {} vs max {max}",
+                        top(&cpu)
+                    )
+                });
+                r.check(top(&gpu).abs() <= 1e-6, || {
+                    format!("{what}: group {g}: GPU top level {} vs 0", top(&gpu))
+                });
+            }
+            // Ties: the CPU rounds to the even code, the GPU up (away from
+            // zero: every (w - bias) / scale here is ≥ 0).
+            let mut ties = 0;
+            for g in 3 * groups..4 * groups {
+                let (c, u) = (&cpu.groups[g], &gpu.groups[g]);
+                assert_eq!(c.ties, u.ties, "{what}: same ties on both (same range)");
+                for &i in &c.ties {
+                    ties += 1;
+                    let x = wv[g * gs + i];
+                    let t = (x - c.bias) / c.scale;
+                    r.check(
+                        c.codes[i] % 2 == 0 && (c.codes[i] as f32 - t).abs() == 0.5,
+                        || {
+                            format!(
+                                "{what}: CPU code {} of tie {t} is not the even neighbour",
+                                c.codes[i]
+                            )
+                        },
+                    );
+                    r.check(u.codes[i] as f32 == t + 0.5, || {
+                        format!(
+                            "{what}: GPU code {} of tie {t} is not rounded up",
+                            u.codes[i]
+                        )
+                    });
+                }
+            }
+            r.check(ties > 0, || format!("{what}: no exact ties in the tie row"));
+
+            // and this device's quantize is its kernel
+            let q = quantize(&w, mode).unwrap();
+            check_affine_kernel(&mut r, &q, &wv, &what);
+        }
+    }
+    r.check(negative_groups_differing > 0, || {
+        "the all-negative row quantizes alike everywhere".into()
+    });
+    r.finish();
 }
 
 /// The round-trip bound: `|w − ŵ| ≤ |scale| + 1e-6` for every element, on
@@ -140,26 +312,29 @@ fn affine_round_trip_bound() {
     let w = input("w");
     let wv = values(&w);
     let mut checked = 0;
+    let mut r = Report::new();
     for bits in AffineBits::ALL {
         for group_size in GroupSize::ALL {
             let mode = QuantMode::Affine { bits, group_size };
             let q = quantize(&w, mode).unwrap();
             let w_hat = values(&q.dequantize(None).unwrap());
-            let step = per_element(&q.scales, 128, group_size.get() as usize);
+            let step = per_element(&q.scales, COLS, group_size.get() as usize);
             for i in 0..wv.len() {
                 let err = (wv[i] - w_hat[i]).abs();
-                assert!(
-                    err <= step[i].abs() + 1e-6,
-                    "{mode}: element {i}: |{} - {}| = {err} > |scale| = {}",
-                    wv[i],
-                    w_hat[i],
-                    step[i].abs()
-                );
+                r.check(err <= step[i].abs() + 1e-6, || {
+                    format!(
+                        "{mode}: element {i}: |{} - {}| = {err} > |scale| = {}",
+                        wv[i],
+                        w_hat[i],
+                        step[i].abs()
+                    )
+                });
                 checked += 1;
             }
         }
     }
-    assert_eq!(checked, 18 * 5 * 128);
+    assert_eq!(checked, 18 * 5 * COLS);
+    r.finish();
 }
 
 #[test]
@@ -173,35 +348,93 @@ fn default_mode_is_affine_4_bits_group_64() {
         .find(|c| c["bits"] == 4 && c["group_size"] == 64)
         .unwrap();
     let q = quantize(&w, QuantMode::default()).unwrap();
-    assert_golden(
-        &q.dequantize(None).unwrap(),
-        &case["dequantized"],
-        tol::DEQUANTIZE,
-        "default",
-    );
+    let mut r = Report::new();
+    if device::on_cpu() {
+        let deq = q.dequantize(None).unwrap();
+        assert_golden(
+            &mut r,
+            &deq,
+            &case["dequantized"],
+            Family::Dequantize,
+            "default",
+        );
+    } else {
+        check_affine_kernel(&mut r, &q, &w_values(), "default");
+    }
+    r.finish();
 }
 
 #[test]
 fn fp_modes_match_python() {
     let w = input("w");
+    let wv = w_values();
     let cases = golden()["fp"].as_array().unwrap();
     assert_eq!(cases.len(), 4);
+    let mut r = Report::new();
     for case in cases {
         let mode = mode_of(case);
         let what = format!("{mode}");
         let q = quantize(&w, mode).unwrap();
         assert!(q.biases.is_none(), "{what}: no biases");
-        if on_cpu() {
-            assert_golden(&q.weights, &case["weights"], tol::DEQUANTIZE, &what);
-            assert_golden(&q.scales, &case["scales"], tol::DEQUANTIZE, &what);
+        if device::on_cpu() {
+            assert_golden(&mut r, &q.weights, &case["weights"], Family::Exact, &what);
+            assert_golden(&mut r, &q.scales, &case["scales"], Family::Exact, &what);
+        }
+        // The round-trip bound, whatever block scale the device chose
+        // (not for nvfp4 with a global scale, which rescales the blocks).
+        let bound = match mode {
+            QuantMode::Mxfp4 => Some((FpElement::Fp4, 32, true)),
+            QuantMode::Mxfp8 => Some((FpElement::Fp8, 32, true)),
+            QuantMode::Nvfp4 { global_scale: None } => Some((FpElement::Fp4, 16, false)),
+            _ => None,
+        };
+        if let Some((element, gs, e8m0)) = bound {
+            let bad = emulate::fp_bound_violations(&wv, &q, element, gs, e8m0);
+            r.check(bad.is_empty(), || {
+                format!(
+                    "{what}: {} elements beyond the round-trip bound: {:?}",
+                    bad.len(),
+                    &bad[..bad.len().min(4)]
+                )
+            });
         }
         // MLX's default output dtype: bfloat16, or float32 (the global
         // scale's) for nvfp4 with a global scale; checked by assert_golden
         let deq = q.dequantize(None).unwrap();
-        assert_golden(&deq, &case["dequantized"], tol::DEQUANTIZE, &what);
+        if device::on_gpu()
+            && matches!(
+                mode,
+                QuantMode::Nvfp4 {
+                    global_scale: Some(_)
+                }
+            )
+        {
+            // A known difference (docs/gpu.md): MLX's CUDA dequantize keeps
+            // bfloat16 when a global scale is given; the values are compared
+            // in float32 below.
+            r.check(deq.dtype() == Dtype::Bfloat16, || {
+                format!("{what}: GPU default dtype {}, want bfloat16", deq.dtype())
+            });
+        } else {
+            assert_golden(
+                &mut r,
+                &deq,
+                &case["dequantized"],
+                Family::QuantizeFp,
+                &what,
+            );
+        }
         let deq32 = q.dequantize(Some(Dtype::Float32)).unwrap();
-        assert_golden(&deq32, &case["dequantized_f32"], tol::DEQUANTIZE, &what);
+        let what32 = format!("{what} float32");
+        assert_golden(
+            &mut r,
+            &deq32,
+            &case["dequantized_f32"],
+            Family::QuantizeFp,
+            &what32,
+        );
     }
+    r.finish();
 }
 
 #[test]
@@ -233,13 +466,15 @@ fn nvfp4_global_scale_changes_the_result() {
 #[test]
 fn dequantize_output_dtypes_match_python() {
     let w = input("w");
-    let q = quantize(&w, QuantMode::default()).unwrap();
+    let q = quantize_on_cpu(&w, QuantMode::default());
+    let mut r = Report::new();
     for case in golden()["dequantize_dtype"].as_array().unwrap() {
         let name = case["dtype"].as_str().unwrap();
         let dtype = *Dtype::ALL.iter().find(|d| d.name() == name).unwrap();
         let got = q.dequantize(Some(dtype)).unwrap();
-        assert_golden(&got, &case["out"], tol::DEQUANTIZE, name);
+        assert_golden(&mut r, &got, &case["out"], Family::Dequantize, name);
     }
+    r.finish();
 }
 
 #[test]
@@ -249,6 +484,7 @@ fn half_precision_weights_match_python() {
     let cases = golden()["half"].as_array().unwrap();
     // (float16, bfloat16) × (affine, mxfp4)
     assert_eq!(cases.len(), 4);
+    let mut r = Report::new();
     for case in cases {
         let dtype = if case["dtype"] == "float16" {
             Dtype::Float16
@@ -257,24 +493,39 @@ fn half_precision_weights_match_python() {
         };
         let mode = mode_of(case);
         let what = format!("{mode} on {dtype}");
-        let q = quantize(&w.astype(dtype).unwrap(), mode).unwrap();
-        if on_cpu() {
-            assert_golden(&q.weights, &case["weights"], tol::DEQUANTIZE, &what);
-            assert_golden(&q.scales, &case["scales"], tol::DEQUANTIZE, &what);
+        let wd = on_cpu_stream(|| w.astype(dtype)).unwrap();
+        let q = quantize(&wd, mode).unwrap();
+        if device::on_cpu() {
+            assert_golden(&mut r, &q.weights, &case["weights"], Family::Exact, &what);
+            assert_golden(&mut r, &q.scales, &case["scales"], Family::Exact, &what);
             if let Some(b) = &q.biases {
-                assert_golden(b, &case["biases"], tol::DEQUANTIZE, &what);
+                assert_golden(&mut r, b, &case["biases"], Family::Exact, &what);
             }
+            let deq = q.dequantize(None).unwrap();
             assert_golden(
-                &q.dequantize(None).unwrap(),
+                &mut r,
+                &deq,
                 &case["dequantized"],
-                tol::DEQUANTIZE,
+                Family::Dequantize,
                 &what,
             );
+        } else if q.biases.is_some() {
+            check_affine_kernel(&mut r, &q, &device::host_f32(&wd), &what);
+        } else {
+            let bad =
+                emulate::fp_bound_violations(&device::host_f32(&wd), &q, FpElement::Fp4, 32, true);
+            r.check(bad.is_empty(), || {
+                format!("{what}: round-trip bound: {bad:?}")
+            });
         }
         assert_eq!(q.biases.is_some(), case.get("biases").is_some(), "{what}");
-        let y = quantized_matmul(&x.astype(dtype).unwrap(), &q, true).unwrap();
-        assert_golden(&y, &case["qmm"], tol::QMM_HALF, &what);
+        // the quantized matmul, on Python's packed weights
+        let q = quantize_on_cpu(&wd, mode);
+        let xd = on_cpu_stream(|| x.astype(dtype)).unwrap();
+        let y = quantized_matmul(&xd, &q, true).unwrap();
+        assert_golden(&mut r, &y, &case["qmm"], Family::QuantizedMatmulHalf, &what);
     }
+    r.finish();
 }
 
 #[test]
@@ -284,30 +535,35 @@ fn quantized_matmul_matches_python() {
     let xt = input("x_t");
     let cases = golden()["qmm"].as_array().unwrap();
     assert_eq!(cases.len(), 7);
+    let mut r = Report::new();
     for case in cases {
         let mode = mode_of(case);
         let what = format!("{mode}");
-        let q = quantize(&w, mode).unwrap();
+        let q = quantize_on_cpu(&w, mode);
         let y = quantized_matmul(&x, &q, true).unwrap();
-        assert_golden(&y, &case["out"], tol::QMM, &format!("{what} x @ w.T"));
+        let fam = Family::QuantizedMatmul;
+        assert_golden(&mut r, &y, &case["out"], fam, &format!("{what} x @ w.T"));
         let yt = quantized_matmul(&xt, &q, false).unwrap();
-        assert_golden(&yt, &case["out_t"], tol::QMM, &format!("{what} x @ w"));
+        assert_golden(&mut r, &yt, &case["out_t"], fam, &format!("{what} x @ w"));
         // and against the dense product with the dequantized weights
         let reference = values(&array(&case["reference"]));
-        assert_close(
+        r.close(
+            fam,
+            &format!("{what} vs dense"),
             &values(&y),
             &reference,
-            tol::QMM_VS_DENSE,
-            &format!("{what} vs dense"),
+            QMM_VS_DENSE,
         );
         let reference_t = values(&array(&case["reference_t"]));
-        assert_close(
+        r.close(
+            fam,
+            &format!("{what} vs dense (no transpose)"),
             &values(&yt),
             &reference_t,
-            tol::QMM_VS_DENSE,
-            &format!("{what} vs dense (no transpose)"),
+            QMM_VS_DENSE,
         );
     }
+    r.finish();
 }
 
 #[test]
@@ -318,9 +574,10 @@ fn gather_qmm_matches_python() {
     let (rhs, rhs_sorted, lhs) = (input("rhs"), input("rhs_sorted"), input("lhs"));
     let cases = golden()["gather_qmm"].as_array().unwrap();
     assert_eq!(cases.len(), 5);
+    let mut r = Report::new();
     for case in cases {
         let mode = mode_of(case);
-        let q = quantize(&w, mode).unwrap();
+        let q = quantize_on_cpu(&w, mode);
         let variants = [
             (
                 "rhs",
@@ -351,9 +608,11 @@ fn gather_qmm_matches_python() {
         ];
         for (name, x, idx) in variants {
             let y = gather_qmm(x, &q, idx, true).unwrap();
-            assert_golden(&y, &case[name], tol::QMM, &format!("{mode} {name}"));
+            let what = format!("{mode} {name}");
+            assert_golden(&mut r, &y, &case[name], Family::GatherQmm, &what);
         }
     }
+    r.finish();
 }
 
 #[test]
@@ -363,15 +622,47 @@ fn qqmm_matches_python() {
     let gx = scalar_f32(&golden()["qqmm_global_scale_x"]);
     let cases = golden()["qqmm"].as_array().unwrap();
     assert_eq!(cases.len(), 4);
+    let mut r = Report::new();
     for case in cases {
         let mut c = case.clone();
         c["global_scale"] = case["global_scales"].clone();
         let mode = mode_of(&c);
-        let q = quantize(&w, mode).unwrap();
+        let q = quantize_on_cpu(&w, mode);
         let global_x = (case["global_scales"] == true).then_some(gx);
         let y = qqmm(&x, &q, global_x).unwrap();
-        assert_golden(&y, &case["out"], tol::QQMM, &format!("qqmm {mode}"));
+        if device::on_gpu() && global_x.is_some() {
+            // An open MLX difference (docs/gpu.md): with nvfp4 global
+            // scales, MLX 0.32.2's CUDA qqmm is far from both the CPU's
+            // result and x·ŵᵀ. Measured and noted, not compared.
+            let exact = device::on_cpu_stream(|| {
+                let w_hat = q.dequantize(Some(Dtype::Float32))?;
+                ops::matmul(&x, &w_hat.transpose()?)
+            })
+            .unwrap();
+            let (g, e) = (device::host_f64(&y), device::host_f64(&exact));
+            let dev = g
+                .iter()
+                .zip(&e)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            device::stderr_line(&format!(
+                "GPU-NOTE qqmm nvfp4_global_scale max|gpu - x·ŵᵀ|={dev:.3e}"
+            ));
+            r.check(
+                y.shape() == [x.shape()[0], w.shape()[0]] && g.iter().all(|v| v.is_finite()),
+                || format!("qqmm {mode}: shape {:?} or non-finite values", y.shape()),
+            );
+            continue;
+        }
+        assert_golden(
+            &mut r,
+            &y,
+            &case["out"],
+            Family::Qqmm,
+            &format!("qqmm {mode}"),
+        );
     }
+    r.finish();
 }
 
 /// The regression of passing a by-value struct through FFI ("affine"
@@ -813,7 +1104,12 @@ fn errors_match_python() {
         ),
         (
             "qqmm_float64",
-            Box::new(|| qqmm(&Array::zeros(&[1, 64], Dtype::Float64)?, &nv, None)),
+            // (the float64 input made on the CPU stream: on the GPU its
+            // construction alone would be MLX's float64 refusal)
+            Box::new(|| {
+                let x = on_cpu_stream(|| Array::zeros(&[1, 64], Dtype::Float64))?;
+                qqmm(&x, &nv, None)
+            }),
         ),
         (
             "qqmm_mode_mismatch",
@@ -857,23 +1153,25 @@ fn errors_match_python() {
     let stored: BTreeSet<&str> = golden_errors.keys().map(String::as_str).collect();
     assert_eq!(names, stored, "one Rust call per stored MLX error");
     let mut checked = 0;
+    let mut r = Report::new();
     for (name, f) in &cases {
         // MLX's CPU backend lacks these kernels; a GPU may have them
-        if name.ends_with("_cpu") && !on_cpu() {
+        if name.ends_with("_cpu") && on_gpu() {
             continue;
         }
-        assert_mlx_error(f(), &golden_errors[*name], name);
+        assert_mlx_error(&mut r, f(), &golden_errors[*name], name);
         checked += 1;
     }
     let skipped = cases.iter().filter(|(n, _)| n.ends_with("_cpu")).count();
     assert_eq!(
         checked,
-        if on_cpu() {
+        if device::on_cpu() {
             cases.len()
         } else {
             cases.len() - skipped
         }
     );
+    r.finish();
 }
 
 /// The `_on` variants run on the stream they are given (a fresh stream of
@@ -887,28 +1185,48 @@ fn explicit_stream_variants_match_python() {
     let w = input("w");
     let case = &golden()["qmm"][0];
     let mode = mode_of(case);
+    let mut r = Report::new();
+    // quantize_on is this device's kernel (on the CPU: Python's result)
     let q = quantize_on(&w, mode, &s).unwrap();
+    check_affine_kernel(&mut r, &q, &w_values(), "quantize_on");
+    // the ops on packed weights get Python's packed weights
+    let q = quantize_on_cpu(&w, mode);
     let y = quantized_matmul_on(&input("x"), &q, true, &s).unwrap();
-    assert_golden(&y, &case["out"], tol::QMM, "quantized_matmul_on");
+    let fam = Family::QuantizedMatmul;
+    assert_golden(&mut r, &y, &case["out"], fam, "quantized_matmul_on");
     let deq = dequantize_on(&q, None, &s).unwrap();
     let grid = golden()["affine"].as_array().unwrap();
     let want = grid.iter().find(|c| mode_of(c) == mode).unwrap();
-    assert_golden(&deq, &want["dequantized"], tol::DEQUANTIZE, "dequantize_on");
+    let fam = Family::Dequantize;
+    assert_golden(&mut r, &deq, &want["dequantized"], fam, "dequantize_on");
 
     let gcase = &golden()["gather_qmm"][0];
-    let gq = quantize_on(&input("gather_w"), mode_of(gcase), &s).unwrap();
+    let gmode = mode_of(gcase);
+    let gw = input("gather_w");
+    let gq = quantize_on(&gw, gmode, &s).unwrap();
+    if gq.biases.is_some() {
+        check_affine_kernel(&mut r, &gq, &device::host_f32(&gw), "quantize_on gather_w");
+    }
+    let gq = quantize_on_cpu(&gw, gmode);
     let rhs = input("rhs");
     let idx = GatherIndices {
         rhs: Some(&rhs),
         ..Default::default()
     };
     let g = gather_qmm_on(&input("gather_x"), &gq, idx, true, &s).unwrap();
-    assert_golden(&g, &gcase["rhs"], tol::QMM, "gather_qmm_on");
+    assert_golden(
+        &mut r,
+        &g,
+        &gcase["rhs"],
+        Family::GatherQmm,
+        "gather_qmm_on",
+    );
 
     let qcase = &golden()["qqmm"][0];
-    let qq = quantize_on(&w, mode_of(qcase), &s).unwrap();
+    let qq = quantize_on_cpu(&w, mode_of(qcase));
     let z = qqmm_on(&input("qqmm_x"), &qq, None, &s).unwrap();
-    assert_golden(&z, &qcase["out"], tol::QQMM, "qqmm_on");
+    assert_golden(&mut r, &z, &qcase["out"], Family::Qqmm, "qqmm_on");
+    r.finish();
 }
 
 #[test]
@@ -921,4 +1239,86 @@ fn golden_inputs_have_the_documented_shapes() {
     assert!(v[128..256].iter().all(|&x| x < 0.0), "all-negative row");
     assert!(v[256..384].iter().all(|&x| x > 0.0), "all-positive row");
     assert!(v[512..640].iter().all(|&x| x == v[512]), "constant row");
+}
+
+/// `quantized_matmul` against the float product with the dequantized
+/// weights, on the device under test, over every mode and a few shapes
+/// (decode M = 1 to a small batch; N from 4; K from one group): the
+/// product must be `x·ŵᵀ` within float32 rounding on the CPU and within
+/// TF32 on the GPU. The reference is computed on the CPU stream in float32
+/// from the same packed weights.
+#[test]
+fn quantized_matmul_is_x_times_dequantized_w() {
+    let modes = [
+        QuantMode::affine(2, 32).unwrap(),
+        QuantMode::affine(3, 64).unwrap(),
+        QuantMode::affine(4, 32).unwrap(),
+        QuantMode::affine(4, 64).unwrap(),
+        QuantMode::affine(4, 128).unwrap(),
+        QuantMode::affine(5, 64).unwrap(),
+        QuantMode::affine(6, 128).unwrap(),
+        QuantMode::affine(8, 32).unwrap(),
+        QuantMode::affine(8, 64).unwrap(),
+        QuantMode::affine(8, 128).unwrap(),
+        QuantMode::Mxfp4,
+        QuantMode::Mxfp8,
+        QuantMode::Nvfp4 { global_scale: None },
+    ];
+    // (Few shapes: every new one JIT-compiles kernels on the GPU.)
+    let shapes = [(1, 16, 128), (2, 4, 128), (3, 16, 128), (8, 64, 256)];
+    let normal = |shape: &[i32], seed: u64| {
+        on_cpu_stream(|| {
+            let key = mlx_rs::random::key(seed)?;
+            let a = mlx_rs::random::normal(shape, Dtype::Float32, 0.0, 1.0, Some(&key))?;
+            a.eval()?;
+            Ok::<_, Error>(a)
+        })
+        .unwrap()
+    };
+    let tol = if on_gpu() { 1e-2 } else { 1e-5 };
+    let mut mismatches = Vec::new();
+    for (i, mode) in modes.iter().enumerate() {
+        for &(m, n, k) in &shapes {
+            let w = normal(&[n, k], 100 + i as u64);
+            let x = normal(&[m, k], 200 + i as u64);
+            let q = quantize(&w, *mode).unwrap();
+            let y = quantized_matmul(&x, &q, true).unwrap();
+            let want = on_cpu_stream(|| {
+                let w_hat = q.dequantize(Some(Dtype::Float32))?;
+                ops::matmul(&x, &w_hat.transpose()?)
+            })
+            .unwrap();
+            assert_eq!(y.shape(), [m, n], "{mode} {m}×{n}×{k}");
+            let (g, e) = (device::host_f64(&y), device::host_f64(&want));
+            let scale = e.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            let err = g
+                .iter()
+                .zip(&e)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max)
+                / scale;
+            if on_gpu() {
+                device::stderr_line(&format!(
+                    "GPU-DIFF quantized_matmul_vs_dequantized {mode}_{m}x{n}x{k} rel_to_max={err:.3e}"
+                ));
+            }
+            if err > tol || err.is_nan() {
+                mismatches.push((mode.to_string(), m, n, k));
+            }
+        }
+    }
+    // every known GPU mismatch of these shapes, and only those
+    let known: Vec<(String, i32, i32, i32)> = modes
+        .iter()
+        .flat_map(|mode| {
+            shapes
+                .iter()
+                .map(move |&(m, n, k)| (mode.to_string(), m, n, k))
+        })
+        .filter(|(s, m, n, k)| device::known_gpu_qmm_mismatch(s, *m, *n, *k))
+        .collect();
+    assert_eq!(
+        mismatches, known,
+        "configurations where quantized_matmul is not x·ŵᵀ"
+    );
 }

@@ -7,24 +7,17 @@
 //! must also be bit-identical to Python MLX (same key, same Threefry
 //! stream, same transforms). On a GPU the transcendental functions behind
 //! the floating samplers (`erfinv`, `log`) round differently; there
-//! [`tol::GPU`] applies.
+//! [`Family::RandomFloat`]'s tolerance applies (`tests/device`, the suite's
+//! one table).
 
+mod device;
 mod lfr_support;
 
-use lfr_support::{array, array_bits, float, int, opt_ints, parse, run_cases, run_errors, Tol};
+use device::Family;
+use lfr_support::{array, array_bits, float, int, opt_ints, parse, run_cases, run_errors};
 use mlx_rs::ops::Operand;
 use mlx_rs::{random, Array, Device, Dtype, Error, Stream};
 use serde_json::Value;
-
-mod tol {
-    use super::Tol;
-
-    /// Floating samples off the CPU (values of magnitude ≲ 10).
-    pub const GPU: Tol = Tol {
-        atol: 1e-5,
-        rtol: 1e-5,
-    };
-}
 
 fn golden() -> &'static Value {
     static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -163,7 +156,7 @@ fn dispatch(name: &str, x: &[Array], p: &Value) -> mlx_rs::Result<Vec<Array>> {
 
 #[test]
 fn golden_cases_match_python() {
-    let seen = run_cases(golden(), &dispatch, |_| tol::GPU);
+    let seen = run_cases(golden(), &dispatch, |_| Family::RandomFloat);
     // every wrapper of random.h (19 C functions; `seed` through
     // default_state)
     let all = [

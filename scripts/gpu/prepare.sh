@@ -6,6 +6,7 @@
 #
 #   .gpu/payload/              what the GPU machine needs, unpacked
 #     mlx/lib/libmlx.so        the CUDA MLX the binaries were linked against
+#     mlx/include/             the wheel's headers (CCCL, CuTe, CUTLASS for NVRTC)
 #     mlx_cuda_13.libs/        the wheel's bundled BLAS/LAPACK (libmlx's rpath)
 #     bin/                     test binaries (stripped) and example binaries
 #     models/                  the SmolLM2 GGUF, when cached here (--with-model)
@@ -53,6 +54,9 @@ lib=$(xargs -n1 readelf -d < .gpu/tests.txt | sed -n 's/.*R\(UN\)\?PATH.*\[\(.*\
 [ -f "$lib/libmlx.so" ] || { echo "no CUDA libmlx.so in the binaries' rpath ($lib)" >&2; exit 1; }
 mkdir -p .gpu/payload/mlx/lib
 cp "$lib/libmlx.so" .gpu/payload/mlx/lib/
+# The headers MLX's run-time kernel compiler (NVRTC) includes: CCCL, CuTe and
+# CUTLASS (quantized and float matmuls), found at <libmlx prefix>/include.
+cp -r "$lib/../include" .gpu/payload/mlx/
 cp -r "$lib/../../mlx_cuda_13.libs" .gpu/payload/
 if [ $with_model = 1 ]; then
   gguf=${MLX_RS_CACHE_DIR:-$HOME/.cache/mlx-rs}/models/SmolLM2-135M-Instruct.Q4_1.gguf

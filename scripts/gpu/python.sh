@@ -21,12 +21,11 @@ for w in wheels:
 PY
   # core.so finds libmlx.so through $ORIGIN/lib; libmlx.so finds the BLAS and
   # LAPACK it bundles through $ORIGIN/../../mlx_cuda_13.libs; MLX's NVRTC
-  # JIT finds CCCL at <libmlx prefix>/include/cccl.
+  # JIT finds CCCL, CuTe and CUTLASS at <libmlx prefix>/include.
   mkdir -p "$site/mlx/lib" "$site/mlx/include"
   ln -sfn "$root/mlx/lib/libmlx.so" "$site/mlx/lib/libmlx.so"
   ln -sfn "$root/mlx_cuda_13.libs" "$site/mlx_cuda_13.libs"
-  cuda=${CUDA_HOME:-/usr/local/cuda}
-  [ -d "$cuda/include/cccl" ] && ln -sfn "$cuda/include/cccl" "$site/mlx/include/cccl"
+  for d in cccl cute cutlass; do ln -sfn "$root/mlx/include/$d" "$site/mlx/include/$d"; done
   touch "$site/.complete"
 fi
 echo "export PYTHONPATH=$site\${PYTHONPATH:+:\$PYTHONPATH}"

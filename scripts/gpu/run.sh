@@ -3,8 +3,9 @@
 # CUDA 13 runtime of the machine's Python (torch cu130's nvidia-* packages) and
 # MLX's JIT at the CUDA headers, then run every staged test binary with the
 # GPU as MLX's default device (MLX_RS_DEFAULT_DEVICE=gpu).
-# Each binary's whole output is kept in $OUT/<binary>.log (the device tool
-# brings $OUT back), else /tmp/<binary>.log.
+# Each binary's whole output is kept in /tmp/mlx-rs-gpu/logs/<binary>.log,
+# and all of them in $OUT/gpu-logs.tgz when $OUT is set (the device tool
+# brings $OUT back, a few files at most).
 # Usage: scripts/gpu/run.sh [test-binary-name-prefix ...]   (default: all)
 #        scripts/gpu/run.sh --env   (only print the environment to source)
 set -uo pipefail
@@ -19,14 +20,9 @@ fi
 # they were built in; make that path lead to this copy of the tree.
 built_in=$(cat .gpu/built_in 2>/dev/null || true)
 if [ -n "$built_in" ] && [ ! -e "$built_in" ]; then mkdir -p "$(dirname "$built_in")" && ln -s "$PWD" "$built_in"; fi
-# MLX compiles kernels at run time with NVRTC. It looks for CCCL (cuda/std/...)
-# at <libmlx's prefix>/include/cccl, and for the runtime headers under
-# $CUDA_HOME/include; the wheel ships neither, so point the first at the
-# machine's CUDA toolkit (CUDA 13 keeps CCCL in include/cccl).
-cuda=${CUDA_HOME:-/usr/local/cuda}
-if [ -d "$cuda/include/cccl" ] && [ ! -e $root/mlx/include/cccl ]; then
-  mkdir -p $root/mlx/include && ln -s "$cuda/include/cccl" $root/mlx/include/cccl
-fi
+# MLX compiles kernels at run time with NVRTC. It finds CCCL, CuTe and
+# CUTLASS at <libmlx's prefix>/include (staged from the wheel) and the CUDA
+# runtime headers under $CUDA_HOME/include.
 sp=$(python3 -c 'import site; print(site.getsitepackages()[0])')
 export LD_LIBRARY_PATH=$root/mlx/lib:$sp/nvidia/cu13/lib:$sp/nvidia/cudnn/lib:$sp/nvidia/nccl/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
@@ -36,6 +32,7 @@ if [ "${1:-}" = "--env" ]; then
   echo "export LD_LIBRARY_PATH=$LD_LIBRARY_PATH CUDA_HOME=$CUDA_HOME MLX_RS_DEFAULT_DEVICE=gpu MLX_RS_CACHE_DIR=$root"
   exit 0
 fi
+rm -rf $stage/logs && mkdir -p $stage/logs
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 fail=0
 for exe in $root/bin/*; do
@@ -49,8 +46,9 @@ for exe in $root/bin/*; do
     [ $keep = 1 ] || continue
   fi
   echo "=== $name"
-  log=${OUT:-/tmp}/$name.log
+  log=$stage/logs/$name.log
   "$exe" --test-threads=1 > "$log" 2>&1 || fail=1
-  grep -E "^test |test result|panicked|FAILED|left:|right:" "$log" | tail -n 60
+  grep -E "^test |test result|panicked|FAILED|left:|right:|GPU-DIFF.*FAIL" "$log" | tail -n 60
 done
+[ -n "${OUT:-}" ] && tar -C $stage/logs -czf "$OUT/gpu-logs.tgz" .
 exit $fail

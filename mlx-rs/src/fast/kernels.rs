@@ -128,8 +128,9 @@ impl KernelConfig {
     }
 }
 
-/// Generates the owned-config and kernel plumbing for one backend; the
-/// mlx-c API of the two is identical but for names and one flag.
+/// Generates the owned-config and kernel plumbing, the constructors and the
+/// options type for one backend; the mlx-c API of the two is identical but
+/// for names and one constructor option.
 macro_rules! kernel_backend {
     (
         $(#[$doc:meta])*
@@ -141,7 +142,9 @@ macro_rules! kernel_backend {
         tmpl_int = $t_int:ident, tmpl_bool = $t_bool:ident,
         kernel_free = $kernel_free:ident,
         apply = $apply:ident, apply_name = $apply_name:literal, raw = $raw:ident,
-        raw_config = $raw_config:ident
+        raw_config = $raw_config:ident,
+        kernel_new = $kernel_new:ident, new_name = $new_name:literal,
+        options = $Options:ident { $(#[$opt_doc:meta])* $opt:ident: $opt_ty:ty = $opt_default:expr }
     ) => {
         /// An owned mlx-c launch configuration, filled from a [`KernelConfig`].
         struct $Config(mlx_sys::$raw_config);
@@ -240,6 +243,71 @@ macro_rules! kernel_backend {
                 unsafe { mlx_sys::$kernel_free(self.raw) };
             }
         }
+
+        #[doc = concat!("Options of [`", stringify!($Kernel), "::with_options`].")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $Options<'a> {
+            /// Source placed before the kernel (includes, helpers).
+            pub header: &'a str,
+            /// Copy inputs to row-contiguous layout first (default `true`).
+            pub ensure_row_contiguous: bool,
+            $(#[$opt_doc])*
+            pub $opt: $opt_ty,
+        }
+
+        impl Default for $Options<'_> {
+            fn default() -> Self {
+                $Options {
+                    header: "",
+                    ensure_row_contiguous: true,
+                    $opt: $opt_default,
+                }
+            }
+        }
+
+        impl $Kernel {
+            /// A kernel named `name` with the given input and output names and
+            #[doc = concat!("body, with default [`", stringify!($Options), "`].")]
+            ///
+            /// # Errors
+            /// [`Error::InvalidData`](crate::Error::InvalidData) for a string with
+            /// a NUL byte; [`Error::Mlx`](crate::Error::Mlx) if MLX refuses it.
+            #[doc(alias = $new_name)]
+            pub fn new(name: &str, inputs: &[&str], outputs: &[&str], source: &str) -> Result<Self> {
+                $Kernel::with_options(name, inputs, outputs, source, $Options::default())
+            }
+
+            #[doc = concat!("As [`new`](Self::new), with a header and [`", stringify!($Options), "`].")]
+            ///
+            /// # Errors
+            /// As [`new`](Self::new).
+            #[doc(alias = $new_name)]
+            pub fn with_options(
+                name: &str,
+                inputs: &[&str],
+                outputs: &[&str],
+                source: &str,
+                options: $Options<'_>,
+            ) -> Result<Self> {
+                let s = KernelSource::new(name, inputs, outputs, source, options.header)?;
+                // SAFETY: every pointer is a NUL-terminated string alive for the
+                // call and the vectors are live; mlx-c copies all of them.
+                let raw = unsafe {
+                    mlx_sys::$kernel_new(
+                        s.name.as_ptr(),
+                        s.inputs.0,
+                        s.outputs.0,
+                        s.source.as_ptr(),
+                        s.header.as_ptr(),
+                        options.ensure_row_contiguous,
+                        options.$opt,
+                    )
+                };
+                let kernel = $Kernel { raw };
+                check_handle($new_name, kernel.raw.ctx.is_null())?;
+                Ok(kernel)
+            }
+        }
     };
 }
 
@@ -260,7 +328,12 @@ kernel_backend! {
     tmpl_bool = mlx_fast_cuda_kernel_config_add_template_arg_bool,
     kernel_free = mlx_fast_cuda_kernel_free,
     apply = mlx_fast_cuda_kernel_apply, apply_name = "mlx_fast_cuda_kernel_apply", raw = mlx_fast_cuda_kernel,
-    raw_config = mlx_fast_cuda_kernel_config
+    raw_config = mlx_fast_cuda_kernel_config,
+    kernel_new = mlx_fast_cuda_kernel_new, new_name = "mlx_fast_cuda_kernel_new",
+    options = CudaKernelOptions {
+        /// Dynamic shared memory in bytes (default 0).
+        shared_memory: i32 = 0
+    }
 }
 
 kernel_backend! {
@@ -281,7 +354,12 @@ kernel_backend! {
     tmpl_bool = mlx_fast_metal_kernel_config_add_template_arg_bool,
     kernel_free = mlx_fast_metal_kernel_free,
     apply = mlx_fast_metal_kernel_apply, apply_name = "mlx_fast_metal_kernel_apply", raw = mlx_fast_metal_kernel,
-    raw_config = mlx_fast_metal_kernel_config
+    raw_config = mlx_fast_metal_kernel_config,
+    kernel_new = mlx_fast_metal_kernel_new, new_name = "mlx_fast_metal_kernel_new",
+    options = MetalKernelOptions {
+        /// Declare outputs as `device atomic<T>*` (default `false`).
+        atomic_outputs: bool = false
+    }
 }
 
 /// The shared part of both constructors: names and sources as C strings.
@@ -308,135 +386,5 @@ impl KernelSource {
             source: cstring(source)?,
             header: cstring(header)?,
         })
-    }
-}
-
-/// Options of [`CudaKernel::with_options`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CudaKernelOptions<'a> {
-    /// Source placed before the kernel (includes, helpers).
-    pub header: &'a str,
-    /// Copy inputs to row-contiguous layout first (default `true`).
-    pub ensure_row_contiguous: bool,
-    /// Dynamic shared memory in bytes (default 0).
-    pub shared_memory: i32,
-}
-
-impl Default for CudaKernelOptions<'_> {
-    fn default() -> Self {
-        CudaKernelOptions {
-            header: "",
-            ensure_row_contiguous: true,
-            shared_memory: 0,
-        }
-    }
-}
-
-impl CudaKernel {
-    /// A kernel named `name` with the given input and output names and
-    /// body, with default [`CudaKernelOptions`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidData`](crate::Error::InvalidData) for a string with
-    /// a NUL byte; [`Error::Mlx`](crate::Error::Mlx) if MLX refuses it.
-    #[doc(alias = "mlx_fast_cuda_kernel_new")]
-    pub fn new(name: &str, inputs: &[&str], outputs: &[&str], source: &str) -> Result<Self> {
-        CudaKernel::with_options(name, inputs, outputs, source, CudaKernelOptions::default())
-    }
-
-    /// As [`new`](Self::new), with a header and launch options.
-    ///
-    /// # Errors
-    /// As [`new`](Self::new).
-    #[doc(alias = "mlx_fast_cuda_kernel_new")]
-    pub fn with_options(
-        name: &str,
-        inputs: &[&str],
-        outputs: &[&str],
-        source: &str,
-        options: CudaKernelOptions<'_>,
-    ) -> Result<Self> {
-        let s = KernelSource::new(name, inputs, outputs, source, options.header)?;
-        // SAFETY: every pointer is a NUL-terminated string alive for the
-        // call and the vectors are live; mlx-c copies all of them.
-        let raw = unsafe {
-            mlx_sys::mlx_fast_cuda_kernel_new(
-                s.name.as_ptr(),
-                s.inputs.0,
-                s.outputs.0,
-                s.source.as_ptr(),
-                s.header.as_ptr(),
-                options.ensure_row_contiguous,
-                options.shared_memory,
-            )
-        };
-        let kernel = CudaKernel { raw };
-        check_handle("mlx_fast_cuda_kernel_new", kernel.raw.ctx.is_null())?;
-        Ok(kernel)
-    }
-}
-
-/// Options of [`MetalKernel::with_options`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetalKernelOptions<'a> {
-    /// Source placed before the kernel (includes, helpers).
-    pub header: &'a str,
-    /// Copy inputs to row-contiguous layout first (default `true`).
-    pub ensure_row_contiguous: bool,
-    /// Declare outputs as `device atomic<T>*` (default `false`).
-    pub atomic_outputs: bool,
-}
-
-impl Default for MetalKernelOptions<'_> {
-    fn default() -> Self {
-        MetalKernelOptions {
-            header: "",
-            ensure_row_contiguous: true,
-            atomic_outputs: false,
-        }
-    }
-}
-
-impl MetalKernel {
-    /// A kernel named `name` with the given input and output names and
-    /// body, with default [`MetalKernelOptions`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidData`](crate::Error::InvalidData) for a string with
-    /// a NUL byte; [`Error::Mlx`](crate::Error::Mlx) if MLX refuses it.
-    #[doc(alias = "mlx_fast_metal_kernel_new")]
-    pub fn new(name: &str, inputs: &[&str], outputs: &[&str], source: &str) -> Result<Self> {
-        MetalKernel::with_options(name, inputs, outputs, source, MetalKernelOptions::default())
-    }
-
-    /// As [`new`](Self::new), with a header and options.
-    ///
-    /// # Errors
-    /// As [`new`](Self::new).
-    #[doc(alias = "mlx_fast_metal_kernel_new")]
-    pub fn with_options(
-        name: &str,
-        inputs: &[&str],
-        outputs: &[&str],
-        source: &str,
-        options: MetalKernelOptions<'_>,
-    ) -> Result<Self> {
-        let s = KernelSource::new(name, inputs, outputs, source, options.header)?;
-        // SAFETY: every pointer is a NUL-terminated string alive for the
-        // call and the vectors are live; mlx-c copies all of them.
-        let raw = unsafe {
-            mlx_sys::mlx_fast_metal_kernel_new(
-                s.name.as_ptr(),
-                s.inputs.0,
-                s.outputs.0,
-                s.source.as_ptr(),
-                s.header.as_ptr(),
-                options.ensure_row_contiguous,
-                options.atomic_outputs,
-            )
-        };
-        let kernel = MetalKernel { raw };
-        check_handle("mlx_fast_metal_kernel_new", kernel.raw.ctx.is_null())?;
-        Ok(kernel)
     }
 }

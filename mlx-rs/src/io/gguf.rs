@@ -6,11 +6,11 @@
 //! file length, before MLX opens the file.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use super::{cstring, invalid, io_error, path_cstring, string_from_c, with_default_stream};
+use super::reader::open_file;
+use super::{cstring, invalid, path_cstring, string_from_c, with_default_stream};
 use crate::error::{self, check, Error, Result};
 use crate::vec_string::VecString;
 use crate::{Array, Dtype};
@@ -533,8 +533,7 @@ fn parse<R: Read>(r: R, len: u64, origin: &str) -> Result<GgufInfo> {
 /// string, or a tensor whose data lies beyond the end of the file.
 pub fn inspect_gguf(path: impl AsRef<Path>) -> Result<GgufInfo> {
     let path = path.as_ref();
-    let f = File::open(path).map_err(|e| io_error(path, &e))?;
-    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
+    let (f, len) = open_file(path)?;
     parse(
         BufReader::with_capacity(1 << 16, f),
         len,

@@ -157,18 +157,20 @@ impl View for ArrayView {
     }
 }
 
+/// Forwards to the impl for [`ArrayView`], for APIs that take views by
+/// value from a borrowed collection.
 impl View for &ArrayView {
     fn dtype(&self) -> StDtype {
-        self.dtype
+        View::dtype(*self)
     }
     fn shape(&self) -> &[usize] {
-        &self.shape
+        View::shape(*self)
     }
     fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(self.bytes())
+        View::data(*self)
     }
     fn data_len(&self) -> usize {
-        self.array.nbytes()
+        View::data_len(*self)
     }
 }
 

@@ -1,13 +1,13 @@
 //! NumPy `.npy` files through MLX, with the header validated in Rust.
 
-use std::fs::File;
 use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use super::reader::{
-    drop_then_check, Bridge, BytesSource, CReader, CWriter, RandomAccess, StreamSource, WriteSeek,
+    check_file, check_source, load_through_reader, save_through_writer, stream_source, BytesSource,
+    RandomAccess, ReadAt,
 };
-use super::{invalid, io_error, path_cstring, with_default_stream};
+use super::{invalid, path_cstring, with_default_stream};
 use crate::error::{check, Result};
 use crate::{Array, Dtype};
 
@@ -123,11 +123,7 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 }
 
 /// Validates the header of an `.npy` source of `len` bytes.
-fn read_header(
-    mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<()>,
-    len: u64,
-    origin: &str,
-) -> Result<NpyHeader> {
+fn read_header(read_at: &mut ReadAt<'_>, len: u64, origin: &str) -> Result<NpyHeader> {
     let bad = |reason: String| invalid(FORMAT, origin, reason);
     if len < 10 {
         return Err(bad(format!("{len} bytes is too short for a header")));
@@ -206,17 +202,7 @@ fn finish(a: Array, h: &NpyHeader, origin: &str) -> Result<Array> {
 #[doc(alias = "mlx_load")]
 pub fn load_npy(path: impl AsRef<Path>) -> Result<Array> {
     let path = path.as_ref();
-    let origin = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| io_error(path, &e))?;
-    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
-    let h = read_header(
-        |buf, off| {
-            f.seek(std::io::SeekFrom::Start(off))?;
-            f.read_exact(buf)
-        },
-        len,
-        &origin,
-    )?;
+    let h = check_file(path, read_header)?;
     let file = path_cstring(path)?;
     let a = with_default_stream(|s| {
         Array::build("mlx_load", |out| {
@@ -225,34 +211,20 @@ pub fn load_npy(path: impl AsRef<Path>) -> Result<Array> {
             unsafe { mlx_sys::mlx_load(out, file.as_ptr(), s) }
         })
     })??;
-    finish(a, &h, &origin)
+    finish(a, &h, &path.display().to_string())
 }
 
 fn load_from_source(source: Box<dyn RandomAccess>, origin: &str) -> Result<Array> {
-    let h = read_header(
-        |buf, off| {
-            if source.read_at(buf, off) == buf.len() {
-                Ok(())
-            } else {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "short read",
-                ))
-            }
-        },
-        source.len(),
-        origin,
-    )?;
-    let reader = CReader::new(source, origin)?;
-    let a = with_default_stream(|s| {
+    let h = check_source(&*source, origin, read_header)?;
+    let a = load_through_reader(source, origin, |reader, s| {
         Array::build("mlx_load_reader", |out| {
-            // SAFETY: `out` is a fresh handle, `reader` a live reader (the
-            // array shares it), `s` the live default stream.
-            unsafe { mlx_sys::mlx_load_reader(out, reader.as_raw(), s) }
+            // SAFETY: `out` is a fresh handle, `reader` the reader that
+            // `load_through_reader` keeps alive for the call (the array
+            // shares it), `s` the live default stream.
+            unsafe { mlx_sys::mlx_load_reader(out, reader, s) }
         })
-    })?;
-    reader.resume_panic();
-    finish(a?, &h, origin)
+    })??;
+    finish(a, &h, origin)
 }
 
 /// Loads `.npy` bytes held in memory (moved into MLX's reader).
@@ -277,8 +249,7 @@ pub fn load_npy_from_reader<R>(reader: R) -> Result<Array>
 where
     R: Read + Seek + Send + 'static,
 {
-    let source = StreamSource::new(reader).map_err(|e| io_error(Path::new("<reader>"), &e))?;
-    load_from_source(Box::new(source), "<reader>")
+    load_from_source(stream_source(reader)?, "<reader>")
 }
 
 /// Saves an array as `.npy`. As in MLX, `.npy` is appended to a path that
@@ -314,12 +285,11 @@ pub fn save_npy(path: impl AsRef<Path>, array: &Array) -> Result<()> {
 /// A panic of `writer` is re-raised.
 #[doc(alias = "mlx_save_writer")]
 pub fn save_npy_to_writer<W: Write + Seek + Send>(writer: &mut W, array: &Array) -> Result<()> {
-    let sink: &mut (dyn WriteSeek + Send) = writer;
-    let w = CWriter::new(sink, "<writer>")?;
-    // SAFETY: a live writer and array; mlx-c calls the writer's callbacks
-    // before returning.
-    let status = unsafe { mlx_sys::mlx_save_writer(w.as_raw(), array.as_raw()) };
-    drop_then_check(w, "mlx_save_writer", status)
+    save_through_writer(writer, "mlx_save_writer", |w| {
+        // SAFETY: a live writer and array; mlx-c calls the writer's
+        // callbacks before returning.
+        unsafe { mlx_sys::mlx_save_writer(w, array.as_raw()) }
+    })
 }
 
 /// Saves an array as `.npy` bytes.

@@ -21,10 +21,13 @@
 
 use std::any::Any;
 use std::ffi::{c_char, c_int, c_void, CString};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::{io_error, with_default_stream};
 use crate::error::{self, Result};
 
 const SEEK_SET: c_int = 0;
@@ -68,6 +71,21 @@ pub(crate) trait RandomAccess: Send + Sync + 'static {
     /// Reads up to `buf.len()` bytes at `offset`; returns how many were
     /// read (fewer only at the end of the source or on error).
     fn read_at(&self, buf: &mut [u8], offset: u64) -> usize;
+
+    /// Reads exactly `buf.len()` bytes at `offset`.
+    ///
+    /// # Errors
+    /// `UnexpectedEof` when fewer could be read.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        if self.read_at(buf, offset) == buf.len() {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "short read",
+            ))
+        }
+    }
 }
 
 /// In-memory bytes.
@@ -540,4 +558,103 @@ impl Drop for CWriter<'_> {
         // SAFETY: `self.raw` is the live handle made in `new`, freed once.
         unsafe { mlx_sys::mlx_io_writer_free(self.raw) };
     }
+}
+
+// ------------------------------------------- what the file formats share
+
+/// What header checks read through: exactly `buf.len()` bytes at an
+/// offset.
+pub(crate) type ReadAt<'a> = dyn FnMut(&mut [u8], u64) -> std::io::Result<()> + 'a;
+
+/// `path` opened for reading, and its length.
+///
+/// # Errors
+/// [`Error::Io`](crate::Error::Io) if the file cannot be opened or
+/// measured.
+pub(crate) fn open_file(path: &Path) -> Result<(File, u64)> {
+    let f = File::open(path).map_err(|e| io_error(path, &e))?;
+    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
+    Ok((f, len))
+}
+
+/// Runs a format's header check on the file at `path`: `check` gets a
+/// [`ReadAt`] over the file, its length, and the path as messages name it.
+///
+/// # Errors
+/// As [`open_file`], and whatever `check` returns.
+pub(crate) fn check_file<T>(
+    path: &Path,
+    check: impl FnOnce(&mut ReadAt<'_>, u64, &str) -> Result<T>,
+) -> Result<T> {
+    let (mut f, len) = open_file(path)?;
+    let mut read_at = |buf: &mut [u8], off: u64| {
+        f.seek(SeekFrom::Start(off))?;
+        f.read_exact(buf)
+    };
+    check(&mut read_at, len, &path.display().to_string())
+}
+
+/// [`check_file`] for a source, named `origin` in messages.
+///
+/// # Errors
+/// Whatever `check` returns.
+pub(crate) fn check_source<T>(
+    source: &dyn RandomAccess,
+    origin: &str,
+    check: impl FnOnce(&mut ReadAt<'_>, u64, &str) -> Result<T>,
+) -> Result<T> {
+    check(
+        &mut |buf, off| source.read_exact_at(buf, off),
+        source.len(),
+        origin,
+    )
+}
+
+/// A seekable stream as a source (its length measured now), for the
+/// `load_*_from_reader` functions; messages name it `"<reader>"`.
+///
+/// # Errors
+/// [`Error::Io`](crate::Error::Io) if the stream cannot be measured.
+pub(crate) fn stream_source<R>(reader: R) -> Result<Box<dyn RandomAccess>>
+where
+    R: Read + Seek + Send + 'static,
+{
+    let source = StreamSource::new(reader).map_err(|e| io_error(Path::new("<reader>"), &e))?;
+    Ok(Box::new(source))
+}
+
+/// Loads through a new mlx-c reader over `source`: runs `load` with the
+/// reader's raw handle and the default stream, then re-raises a panic that
+/// the source caught in a callback. `load` checks its own status (taking
+/// MLX's message) so that nothing is left behind when the panic unwinds.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if mlx-c cannot make the reader or
+/// report the default stream.
+pub(crate) fn load_through_reader<T>(
+    source: Box<dyn RandomAccess>,
+    origin: &str,
+    load: impl FnOnce(mlx_sys::mlx_io_reader, mlx_sys::mlx_stream) -> T,
+) -> Result<T> {
+    let reader = CReader::new(source, origin)?;
+    let out = with_default_stream(|s| load(reader.as_raw(), s));
+    reader.resume_panic();
+    out
+}
+
+/// Saves through a new mlx-c writer that borrows `writer` for the call:
+/// `save` makes the mlx-c call with the writer's raw handle and returns
+/// its status, which is checked as the op `op` (see [`drop_then_check`]).
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if mlx-c cannot make the writer or
+/// the save fails.
+pub(crate) fn save_through_writer(
+    writer: &mut (dyn WriteSeek + Send),
+    op: &'static str,
+    save: impl FnOnce(mlx_sys::mlx_io_writer) -> i32,
+) -> Result<()> {
+    let w = CWriter::new(writer, "<writer>")?;
+    let status = save(w.as_raw());
+    drop_then_check(w, op, status)
 }

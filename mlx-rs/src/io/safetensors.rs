@@ -1,17 +1,17 @@
 //! safetensors through MLX, with the header validated in Rust first.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::reader::{
-    drop_then_check, Bridge, BytesSource, CReader, CWriter, RandomAccess, StreamSource, WriteSeek,
+    check_file, check_source, load_through_reader, save_through_writer, stream_source, BytesSource,
+    RandomAccess, ReadAt,
 };
-use super::{invalid, io_error, path_cstring, with_default_stream, ArrayMap, StringMap};
+use super::{invalid, path_cstring, with_default_stream, ArrayMap, StringMap};
 use crate::error::{check, Result};
 use crate::{Array, Dtype};
 
@@ -217,11 +217,7 @@ pub(crate) fn parse_header(json: &[u8], file_len: u64, origin: &str) -> Result<S
 }
 
 /// Reads and validates the header of a source of `len` bytes.
-fn read_header(
-    mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<()>,
-    len: u64,
-    origin: &str,
-) -> Result<SafetensorsHeader> {
+fn read_header(read_at: &mut ReadAt<'_>, len: u64, origin: &str) -> Result<SafetensorsHeader> {
     if len < 8 {
         return Err(invalid(
             FORMAT,
@@ -270,18 +266,7 @@ fn read_header(
 /// malformed, names a dtype MLX cannot load, or claims data beyond the end
 /// of the file.
 pub fn inspect_safetensors(path: impl AsRef<Path>) -> Result<SafetensorsHeader> {
-    let path = path.as_ref();
-    let mut f = File::open(path).map_err(|e| io_error(path, &e))?;
-    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
-    let origin = path.display().to_string();
-    read_header(
-        |buf, off| {
-            f.seek(SeekFrom::Start(off))?;
-            f.read_exact(buf)
-        },
-        len,
-        &origin,
-    )
+    check_file(path.as_ref(), read_header)
 }
 
 /// Checks that what MLX loaded is what the header described.
@@ -347,36 +332,18 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Safetensors> {
 
 /// Loads safetensors from a `RandomAccess` source through an mlx-c reader.
 fn load_from_source(source: Box<dyn RandomAccess>, origin: &str) -> Result<Safetensors> {
-    let len = source.len();
-    let header = read_header(
-        |buf, off| {
-            if source.read_at(buf, off) == buf.len() {
-                Ok(())
-            } else {
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "short read",
-                ))
-            }
-        },
-        len,
-        origin,
-    )?;
-    let reader = CReader::new(source, origin)?;
+    let header = check_source(&*source, origin, read_header)?;
     let mut arrays = ArrayMap::new()?;
     let mut meta = StringMap::new()?;
-    let status = with_default_stream(|s| {
+    load_through_reader(source, origin, |reader, s| {
         // SAFETY: the out-params are live maps owned by `arrays` / `meta`,
-        // `reader` a live reader (the arrays share it from here on), `s`
-        // the live default stream.
-        unsafe {
-            mlx_sys::mlx_load_safetensors_reader(&mut arrays.0, &mut meta.0, reader.as_raw(), s)
-        }
-    })?;
-    // Check first (taking MLX's message), then re-raise a callback's panic.
-    let checked = check("mlx_load_safetensors_reader", status);
-    reader.resume_panic();
-    checked?;
+        // `reader` the reader that `load_through_reader` keeps alive for
+        // the call (the arrays share it from here on), `s` the live
+        // default stream.
+        check("mlx_load_safetensors_reader", unsafe {
+            mlx_sys::mlx_load_safetensors_reader(&mut arrays.0, &mut meta.0, reader, s)
+        })
+    })??;
     finish(&header, &arrays, &meta, origin)
 }
 
@@ -411,8 +378,7 @@ pub fn load_safetensors_from_reader<R>(reader: R) -> Result<Safetensors>
 where
     R: Read + Seek + Send + 'static,
 {
-    let source = StreamSource::new(reader).map_err(|e| io_error(Path::new("<reader>"), &e))?;
-    load_from_source(Box::new(source), "<reader>")
+    load_from_source(stream_source(reader)?, "<reader>")
 }
 
 /// Saves `arrays` and `metadata` as a safetensors file.
@@ -475,12 +441,11 @@ where
 {
     let arrays = ArrayMap::from_arrays(arrays)?;
     let meta = StringMap::from_entries(metadata)?;
-    let sink: &mut (dyn WriteSeek + Send) = writer;
-    let w = CWriter::new(sink, "<writer>")?;
-    // SAFETY: live maps and a live writer; mlx-c reads the maps and calls
-    // the writer's callbacks before returning.
-    let status = unsafe { mlx_sys::mlx_save_safetensors_writer(w.as_raw(), arrays.0, meta.0) };
-    drop_then_check(w, "mlx_save_safetensors_writer", status)
+    save_through_writer(writer, "mlx_save_safetensors_writer", |w| {
+        // SAFETY: live maps and a live writer; mlx-c reads the maps and
+        // calls the writer's callbacks before returning.
+        unsafe { mlx_sys::mlx_save_safetensors_writer(w, arrays.0, meta.0) }
+    })
 }
 
 /// Saves safetensors into a new `Vec<u8>`.

@@ -1,7 +1,7 @@
 //! [`Embedding`] and [`QuantizedEmbedding`] lookup tables.
 
 use crate::error::{Error, Result};
-use crate::nn::linear::{matmul_t, no_global_scale};
+use crate::nn::linear::{matmul_t, no_global_scale, unpacked_cols};
 use crate::nn::Module;
 use crate::ops::clip;
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
@@ -173,7 +173,7 @@ impl QuantizedEmbedding {
 
     /// The size of the vectors.
     pub fn dims(&self) -> i32 {
-        self.weight.shape().last().copied().unwrap_or(0) * 32 / self.mode.bits()
+        unpacked_cols(&self.weight, self.mode)
     }
 
     /// The dequantized rows for `ids`, in MLX's default dtype for the mode

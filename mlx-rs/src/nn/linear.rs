@@ -155,7 +155,7 @@ impl QuantizedLinear {
 
     /// The size of the last axis of the input.
     pub fn input_dims(&self) -> i32 {
-        self.weight.shape().last().copied().unwrap_or(0) * 32 / self.mode.bits()
+        unpacked_cols(&self.weight, self.mode)
     }
 
     /// The size of the last axis of the output.
@@ -194,4 +194,10 @@ impl QuantizedLinear {
 /// Used by tied heads: `x @ w.T`.
 pub(crate) fn matmul_t(x: &Array, w: &Array) -> Result<Array> {
     matmul(x, &w.transpose()?)
+}
+
+/// The number of columns of packed weights (`uint32`, `32 / bits` values
+/// to a word) quantized in `mode`.
+pub(crate) fn unpacked_cols(packed: &Array, mode: QuantMode) -> i32 {
+    packed.shape().last().copied().unwrap_or(0) * 32 / mode.bits()
 }

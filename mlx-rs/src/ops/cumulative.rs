@@ -65,30 +65,6 @@ type ScanAxisFn = unsafe extern "C" fn(
     bool,
     mlx_sys::mlx_stream,
 ) -> i32;
-
-fn run_scan(
-    names: [&'static str; 2],
-    fns: (ScanAllFn, ScanAxisFn),
-    a: &Array,
-    axis: Option<i32>,
-    sc: Scan,
-    s: &Stream,
-) -> Result<Array> {
-    let out = match axis {
-        None => Array::build(names[0], |res| {
-            // SAFETY: `fns.0` has exactly this signature; fresh out-param;
-            // `a` and `s` are live handles.
-            unsafe { (fns.0)(res, a.as_raw(), sc.reverse, sc.inclusive, s.as_raw()) }
-        }),
-        Some(axis) => Array::build(names[1], |res| {
-            // SAFETY: as above, for `fns.1`.
-            unsafe { (fns.1)(res, a.as_raw(), axis, sc.reverse, sc.inclusive, s.as_raw()) }
-        }),
-    }?;
-    // MLX's CPU scan kernels divide by zero on empty arrays.
-    empty_safe(a.size() == 0, out, s)
-}
-
 type DtScanAllFn = unsafe extern "C" fn(
     *mut mlx_sys::mlx_array,
     mlx_sys::mlx_array,
@@ -109,53 +85,55 @@ type DtScanAxisFn = unsafe extern "C" fn(
     mlx_sys::mlx_stream,
 ) -> i32;
 
-/// Scans whose mlx-c functions take an optional dtype (called through the
-/// `mlxs_` shims, which take it as value + flag).
-fn dtype_scan(
+/// The mlx-c functions of a scan, over the flattened array and along an
+/// axis.
+#[derive(Clone, Copy)]
+enum ScanFns {
+    /// Plain functions.
+    Plain(ScanAllFn, ScanAxisFn),
+    /// The `mlxs_` shims of functions that take an optional dtype (as
+    /// value + flag).
+    WithDtype(DtScanAllFn, DtScanAxisFn, Option<Dtype>),
+}
+
+/// Runs a scan: `names[0]` over the flattened array (`axis = None`),
+/// `names[1]` along `axis`.
+fn run_scan(
     names: [&'static str; 2],
-    fns: (DtScanAllFn, DtScanAxisFn),
+    fns: ScanFns,
     a: &Array,
     axis: Option<i32>,
     sc: Scan,
-    dtype: Option<Dtype>,
     s: &Stream,
 ) -> Result<Array> {
-    let d = dtype.unwrap_or(Dtype::Float32).as_raw();
-    let has = dtype.is_some();
-    let out = match axis {
-        None => Array::build(names[0], |res| {
-            // SAFETY: `fns.0` is the shim of exactly this signature; fresh
-            // out-param; `a` and `s` are live handles.
-            unsafe {
-                (fns.0)(
-                    res,
-                    a.as_raw(),
-                    sc.reverse,
-                    sc.inclusive,
-                    d,
-                    has,
-                    s.as_raw(),
-                )
+    let (raw, rev, inc, st) = (a.as_raw(), sc.reverse, sc.inclusive, s.as_raw());
+    let name = names[usize::from(axis.is_some())];
+    let out = Array::build(name, |res| {
+        // SAFETY: each function is called with exactly the signature its
+        // type names; `res` is a fresh out-param; `a` and `s` are live
+        // handles.
+        unsafe {
+            match (fns, axis) {
+                (ScanFns::Plain(all, _), None) => all(res, raw, rev, inc, st),
+                (ScanFns::Plain(_, along), Some(ax)) => along(res, raw, ax, rev, inc, st),
+                (ScanFns::WithDtype(all, _, d), None) => {
+                    let (d, has) = dtype_arg(d);
+                    all(res, raw, rev, inc, d, has, st)
+                }
+                (ScanFns::WithDtype(_, along, d), Some(ax)) => {
+                    let (d, has) = dtype_arg(d);
+                    along(res, raw, ax, rev, inc, d, has, st)
+                }
             }
-        }),
-        Some(axis) => Array::build(names[1], |res| {
-            // SAFETY: as above, for `fns.1`.
-            unsafe {
-                (fns.1)(
-                    res,
-                    a.as_raw(),
-                    axis,
-                    sc.reverse,
-                    sc.inclusive,
-                    d,
-                    has,
-                    s.as_raw(),
-                )
-            }
-        }),
-    }?;
+        }
+    })?;
     // MLX's CPU scan kernels divide by zero on empty arrays.
     empty_safe(a.size() == 0, out, s)
+}
+
+/// An optional dtype as the shims take it: a value and a flag.
+fn dtype_arg(d: Option<Dtype>) -> (mlx_sys::mlx_dtype, bool) {
+    (d.unwrap_or(Dtype::Float32).as_raw(), d.is_some())
 }
 
 op! {
@@ -170,7 +148,8 @@ op! {
     ["mlx_cumsum", "mlx_cumsum_axis"]
     pub fn cumsum(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
     on cumsum_on, s => {
-        dtype_scan(["mlx_cumsum", "mlx_cumsum_axis"], (mlx_sys::mlxs_cumsum, mlx_sys::mlxs_cumsum_axis), a, axis, scan, dtype, s)
+        let fns = ScanFns::WithDtype(mlx_sys::mlxs_cumsum, mlx_sys::mlxs_cumsum_axis, dtype);
+        run_scan(["mlx_cumsum", "mlx_cumsum_axis"], fns, a, axis, scan, s)
     }
 
     /// Cumulative product, over the flattened array (`axis = None`) or
@@ -184,7 +163,8 @@ op! {
     ["mlx_cumprod", "mlx_cumprod_axis"]
     pub fn cumprod(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
     on cumprod_on, s => {
-        dtype_scan(["mlx_cumprod", "mlx_cumprod_axis"], (mlx_sys::mlxs_cumprod, mlx_sys::mlxs_cumprod_axis), a, axis, scan, dtype, s)
+        let fns = ScanFns::WithDtype(mlx_sys::mlxs_cumprod, mlx_sys::mlxs_cumprod_axis, dtype);
+        run_scan(["mlx_cumprod", "mlx_cumprod_axis"], fns, a, axis, scan, s)
     }
 
     /// Cumulative maximum over the flattened array (`axis = None`) or along `axis`.
@@ -195,7 +175,8 @@ op! {
     ["mlx_cummax", "mlx_cummax_axis"]
     pub fn cummax(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
     on cummax_on, s => {
-        run_scan(["mlx_cummax", "mlx_cummax_axis"], (mlx_sys::mlx_cummax, mlx_sys::mlx_cummax_axis), a, axis, scan, s)
+        let fns = ScanFns::Plain(mlx_sys::mlx_cummax, mlx_sys::mlx_cummax_axis);
+        run_scan(["mlx_cummax", "mlx_cummax_axis"], fns, a, axis, scan, s)
     }
 
     /// Cumulative minimum over the flattened array (`axis = None`) or along `axis`.
@@ -206,7 +187,8 @@ op! {
     ["mlx_cummin", "mlx_cummin_axis"]
     pub fn cummin(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
     on cummin_on, s => {
-        run_scan(["mlx_cummin", "mlx_cummin_axis"], (mlx_sys::mlx_cummin, mlx_sys::mlx_cummin_axis), a, axis, scan, s)
+        let fns = ScanFns::Plain(mlx_sys::mlx_cummin, mlx_sys::mlx_cummin_axis);
+        run_scan(["mlx_cummin", "mlx_cummin_axis"], fns, a, axis, scan, s)
     }
 
     /// Cumulative `log(sum(exp(a)))`, computed stably, over the flattened array (`axis = None`) or along `axis`.
@@ -217,7 +199,8 @@ op! {
     ["mlx_logcumsumexp", "mlx_logcumsumexp_axis"]
     pub fn logcumsumexp(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
     on logcumsumexp_on, s => {
-        run_scan(["mlx_logcumsumexp", "mlx_logcumsumexp_axis"], (mlx_sys::mlx_logcumsumexp, mlx_sys::mlx_logcumsumexp_axis), a, axis, scan, s)
+        let fns = ScanFns::Plain(mlx_sys::mlx_logcumsumexp, mlx_sys::mlx_logcumsumexp_axis);
+        run_scan(["mlx_logcumsumexp", "mlx_logcumsumexp_axis"], fns, a, axis, scan, s)
     }
 
 }

@@ -29,6 +29,7 @@
 
 use std::os::raw::c_int;
 
+use super::support::{ints_op, op};
 use crate::error::Result;
 use crate::stream::Stream;
 use crate::Array;
@@ -78,6 +79,10 @@ type FftNFn = unsafe extern "C" fn(
     mlx_sys::mlx_stream,
 ) -> c_int;
 
+/// mlx-c's sample frequencies: `(res, n, d, stream)`.
+type FreqFn =
+    unsafe extern "C" fn(*mut mlx_sys::mlx_array, c_int, f64, mlx_sys::mlx_stream) -> c_int;
+
 /// The sizes a transform over `axes` takes by default: the input's lengths,
 /// with `2·(m − 1)` on the last axis for the inverse real transforms (as
 /// MLX does). An axis out of range gets a placeholder size of 1, so that
@@ -112,8 +117,8 @@ fn run1(
     })
 }
 
-/// Runs a multi-axis transform; `default_axes` applies when `axes` is
-/// `None`.
+/// Runs a multi-axis transform; `default_axes` gives the axes when `axes`
+/// is `None` ([`last_two`] or [`all_axes`]).
 #[allow(clippy::too_many_arguments)]
 fn run_n(
     op: &'static str,
@@ -121,12 +126,12 @@ fn run_n(
     a: &Array,
     s: Option<&[i32]>,
     axes: Option<&[i32]>,
-    default_axes: Vec<i32>,
+    default_axes: fn(&Array, Option<&[i32]>) -> Vec<i32>,
     norm: FftNorm,
     inverse_real: bool,
     stream: &Stream,
 ) -> Result<Array> {
-    let axes: Vec<i32> = axes.map_or(default_axes, <[i32]>::to_vec);
+    let axes: Vec<i32> = axes.map_or_else(|| default_axes(a, s), <[i32]>::to_vec);
     let n: Vec<i32> = s.map_or_else(|| default_sizes(a, &axes, inverse_real), <[i32]>::to_vec);
     Array::build(op, |res| {
         // SAFETY: `f` is an mlx-c transform of this exact signature; `res`
@@ -147,6 +152,21 @@ fn run_n(
     })
 }
 
+/// Runs a sample-frequency function.
+fn run_freq(op: &'static str, f: FreqFn, n: i32, d: f64, stream: &Stream) -> Result<Array> {
+    Array::build(op, |res| {
+        // SAFETY: `f` is an mlx-c function of this exact signature; `res`
+        // is a fresh out-param and the stream a live handle.
+        unsafe { f(res, n, d, stream.as_raw()) }
+    })
+}
+
+/// The axes of a two-dimensional transform without explicit axes: the
+/// last two.
+fn last_two(_: &Array, _: Option<&[i32]>) -> Vec<i32> {
+    vec![-2, -1]
+}
+
 /// The axes of an n-dimensional transform without explicit axes: the last
 /// `s.len()` axes when sizes are given, else all axes.
 fn all_axes(a: &Array, s: Option<&[i32]>) -> Vec<i32> {
@@ -159,549 +179,209 @@ fn all_axes(a: &Array, s: Option<&[i32]>) -> Vec<i32> {
     }
 }
 
-/// The one-dimensional discrete Fourier transform of `a` along `axis`, of
-/// length `n` (default: the axis's length).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range, a size below 1 or a 0-d input.
-#[doc(alias = "mlx_fft_fft")]
-pub fn fft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Result<Array> {
-    fft_on(a, n, axis, norm, &Stream::current()?)
-}
+op! {
+    /// The one-dimensional discrete Fourier transform of `a` along `axis`, of
+    /// length `n` (default: the axis's length).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range, a size below 1 or a 0-d input.
+    ["mlx_fft_fft"]
+    pub fn fft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Array;
+    on fft_on, stream => {
+        run1("mlx_fft_fft", mlx_sys::mlx_fft_fft, a, n, axis, norm, false, stream)
+    }
 
-/// [`fft`] on an explicit stream.
-///
-/// # Errors
-/// As [`fft`].
-#[doc(alias = "mlx_fft_fft")]
-pub fn fft_on(
-    a: &Array,
-    n: Option<i32>,
-    axis: i32,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    run1(
-        "mlx_fft_fft",
-        mlx_sys::mlx_fft_fft,
-        a,
-        n,
-        axis,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The inverse of [`fft`] along `axis`, of length `n` (default: the axis's
+    /// length).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range, a size below 1 or a 0-d input.
+    ["mlx_fft_ifft"]
+    pub fn ifft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Array;
+    on ifft_on, stream => {
+        run1("mlx_fft_ifft", mlx_sys::mlx_fft_ifft, a, n, axis, norm, false, stream)
+    }
 
-/// The inverse of [`fft`] along `axis`, of length `n` (default: the axis's
-/// length).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range, a size below 1 or a 0-d input.
-#[doc(alias = "mlx_fft_ifft")]
-pub fn ifft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Result<Array> {
-    ifft_on(a, n, axis, norm, &Stream::current()?)
-}
+    /// The discrete Fourier transform of the real input `a` along `axis`: the
+    /// `n/2 + 1` non-negative frequencies of a length-`n` transform (default `n`:
+    /// the axis's length). A complex input is taken by its real part.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range, a size below 1 or a 0-d input.
+    ["mlx_fft_rfft"]
+    pub fn rfft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Array;
+    on rfft_on, stream => {
+        run1("mlx_fft_rfft", mlx_sys::mlx_fft_rfft, a, n, axis, norm, false, stream)
+    }
 
-/// [`ifft`] on an explicit stream.
-///
-/// # Errors
-/// As [`ifft`].
-#[doc(alias = "mlx_fft_ifft")]
-pub fn ifft_on(
-    a: &Array,
-    n: Option<i32>,
-    axis: i32,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    run1(
-        "mlx_fft_ifft",
-        mlx_sys::mlx_fft_ifft,
-        a,
-        n,
-        axis,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The inverse of [`rfft`]: the real signal of length `n` along `axis`
+    /// (default `2·(m − 1)`, `m` the input's length along `axis`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range, a size below 1 or a 0-d input.
+    ["mlx_fft_irfft"]
+    pub fn irfft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Array;
+    on irfft_on, stream => {
+        run1("mlx_fft_irfft", mlx_sys::mlx_fft_irfft, a, n, axis, norm, true, stream)
+    }
 
-/// The discrete Fourier transform of the real input `a` along `axis`: the
-/// `n/2 + 1` non-negative frequencies of a length-`n` transform (default `n`:
-/// the axis's length). A complex input is taken by its real part.
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range, a size below 1 or a 0-d input.
-#[doc(alias = "mlx_fft_rfft")]
-pub fn rfft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Result<Array> {
-    rfft_on(a, n, axis, norm, &Stream::current()?)
-}
+    /// The two-dimensional discrete Fourier transform over `axes` (default: the
+    /// last two), with sizes `s` (default: the input's lengths).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_fft2"]
+    pub fn fft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on fft2_on, stream => {
+        run_n("mlx_fft_fft2", mlx_sys::mlx_fft_fft2, a, s, axes, last_two, norm, false, stream)
+    }
 
-/// [`rfft`] on an explicit stream.
-///
-/// # Errors
-/// As [`rfft`].
-#[doc(alias = "mlx_fft_rfft")]
-pub fn rfft_on(
-    a: &Array,
-    n: Option<i32>,
-    axis: i32,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    run1(
-        "mlx_fft_rfft",
-        mlx_sys::mlx_fft_rfft,
-        a,
-        n,
-        axis,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The inverse of [`fft2`] over `axes` (default: the last two), with sizes
+    /// `s` (default: the input's lengths).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_ifft2"]
+    pub fn ifft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on ifft2_on, stream => {
+        run_n("mlx_fft_ifft2", mlx_sys::mlx_fft_ifft2, a, s, axes, last_two, norm, false, stream)
+    }
 
-/// The inverse of [`rfft`]: the real signal of length `n` along `axis`
-/// (default `2·(m − 1)`, `m` the input's length along `axis`).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range, a size below 1 or a 0-d input.
-#[doc(alias = "mlx_fft_irfft")]
-pub fn irfft(a: &Array, n: Option<i32>, axis: i32, norm: FftNorm) -> Result<Array> {
-    irfft_on(a, n, axis, norm, &Stream::current()?)
-}
+    /// The two-dimensional transform of a real input over `axes` (default: the
+    /// last two), halved along the last of them as in [`rfft`], with sizes `s`
+    /// (default: the input's lengths).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_rfft2"]
+    pub fn rfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on rfft2_on, stream => {
+        run_n("mlx_fft_rfft2", mlx_sys::mlx_fft_rfft2, a, s, axes, last_two, norm, false, stream)
+    }
 
-/// [`irfft`] on an explicit stream.
-///
-/// # Errors
-/// As [`irfft`].
-#[doc(alias = "mlx_fft_irfft")]
-pub fn irfft_on(
-    a: &Array,
-    n: Option<i32>,
-    axis: i32,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    run1(
-        "mlx_fft_irfft",
-        mlx_sys::mlx_fft_irfft,
-        a,
-        n,
-        axis,
-        norm,
-        true,
-        stream,
-    )
-}
+    /// The inverse of [`rfft2`] over `axes` (default: the last two): a real
+    /// output of sizes `s` (default: the input's lengths, `2·(m − 1)` on the last
+    /// axis).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_irfft2"]
+    pub fn irfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on irfft2_on, stream => {
+        run_n("mlx_fft_irfft2", mlx_sys::mlx_fft_irfft2, a, s, axes, last_two, norm, true, stream)
+    }
 
-/// The two-dimensional discrete Fourier transform over `axes` (default: the
-/// last two), with sizes `s` (default: the input's lengths).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_fft2")]
-pub fn fft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    fft2_on(a, s, axes, norm, &Stream::current()?)
-}
+    /// The n-dimensional discrete Fourier transform over `axes` with sizes `s`.
+    /// Defaults: `axes` the last `s.len()` axes when `s` is given, else all axes;
+    /// `s` the input's lengths.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_fftn"]
+    pub fn fftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on fftn_on, stream => {
+        run_n("mlx_fft_fftn", mlx_sys::mlx_fft_fftn, a, s, axes, all_axes, norm, false, stream)
+    }
 
-/// [`fft2`] on an explicit stream.
-///
-/// # Errors
-/// As [`fft2`].
-#[doc(alias = "mlx_fft_fft2")]
-pub fn fft2_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = vec![-2, -1];
-    run_n(
-        "mlx_fft_fft2",
-        mlx_sys::mlx_fft_fft2,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The inverse of [`fftn`] (same defaults).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_ifftn"]
+    pub fn ifftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on ifftn_on, stream => {
+        run_n("mlx_fft_ifftn", mlx_sys::mlx_fft_ifftn, a, s, axes, all_axes, norm, false, stream)
+    }
 
-/// The inverse of [`fft2`] over `axes` (default: the last two), with sizes
-/// `s` (default: the input's lengths).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_ifft2")]
-pub fn ifft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    ifft2_on(a, s, axes, norm, &Stream::current()?)
-}
+    /// The n-dimensional transform of a real input, halved along the last
+    /// transformed axis as in [`rfft`] (defaults as in [`fftn`]).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_rfftn"]
+    pub fn rfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on rfftn_on, stream => {
+        run_n("mlx_fft_rfftn", mlx_sys::mlx_fft_rfftn, a, s, axes, all_axes, norm, false, stream)
+    }
 
-/// [`ifft2`] on an explicit stream.
-///
-/// # Errors
-/// As [`ifft2`].
-#[doc(alias = "mlx_fft_ifft2")]
-pub fn ifft2_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = vec![-2, -1];
-    run_n(
-        "mlx_fft_ifft2",
-        mlx_sys::mlx_fft_ifft2,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The inverse of [`rfftn`]: a real output of sizes `s` (default: the input's
+    /// lengths, `2·(m − 1)` on the last axis; axes as in [`fftn`]).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range or repeated, sizes and axes of different lengths, a size below 1
+    /// or a 0-d input.
+    ["mlx_fft_irfftn"]
+    pub fn irfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Array;
+    on irfftn_on, stream => {
+        run_n("mlx_fft_irfftn", mlx_sys::mlx_fft_irfftn, a, s, axes, all_axes, norm, true, stream)
+    }
 
-/// The two-dimensional transform of a real input over `axes` (default: the
-/// last two), halved along the last of them as in [`rfft`], with sizes `s`
-/// (default: the input's lengths).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_rfft2")]
-pub fn rfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    rfft2_on(a, s, axes, norm, &Stream::current()?)
-}
+    /// The sample frequencies of a length-`n` [`fft`] with sample spacing `d`:
+    /// `[0, 1, …, ⌈n/2⌉ − 1, −⌊n/2⌋, …, −1] / (d·n)` (`float32`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `n < 1` or
+    /// `d == 0`.
+    ["mlx_fft_fftfreq"]
+    pub fn fftfreq(n: i32, d: f64) -> Array;
+    on fftfreq_on, stream => {
+        run_freq("mlx_fft_fftfreq", mlx_sys::mlx_fft_fftfreq, n, d, stream)
+    }
 
-/// [`rfft2`] on an explicit stream.
-///
-/// # Errors
-/// As [`rfft2`].
-#[doc(alias = "mlx_fft_rfft2")]
-pub fn rfft2_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = vec![-2, -1];
-    run_n(
-        "mlx_fft_rfft2",
-        mlx_sys::mlx_fft_rfft2,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
+    /// The sample frequencies of a length-`n` [`rfft`] with sample spacing `d`:
+    /// `[0, 1, …, ⌊n/2⌋] / (d·n)` (`float32`).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `n < 1` or
+    /// `d == 0`.
+    ["mlx_fft_rfftfreq"]
+    pub fn rfftfreq(n: i32, d: f64) -> Array;
+    on rfftfreq_on, stream => {
+        run_freq("mlx_fft_rfftfreq", mlx_sys::mlx_fft_rfftfreq, n, d, stream)
+    }
 
-/// The inverse of [`rfft2`] over `axes` (default: the last two): a real
-/// output of sizes `s` (default: the input's lengths, `2·(m − 1)` on the last
-/// axis).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_irfft2")]
-pub fn irfft2(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    irfft2_on(a, s, axes, norm, &Stream::current()?)
-}
+    /// Moves the zero-frequency term to the center: rolls each of `axes`
+    /// (default: all) by half its length, as `numpy.fft.fftshift`.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range.
+    ["mlx_fft_fftshift"]
+    pub fn fftshift(a: &Array, axes: Option<&[i32]>) -> Array;
+    on fftshift_on, stream => {
+        let axes = axes.map_or_else(|| all_axes(a, None), <[i32]>::to_vec);
+        ints_op("mlx_fft_fftshift", a, &axes, stream, mlx_sys::mlx_fft_fftshift)
+    }
 
-/// [`irfft2`] on an explicit stream.
-///
-/// # Errors
-/// As [`irfft2`].
-#[doc(alias = "mlx_fft_irfft2")]
-pub fn irfft2_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = vec![-2, -1];
-    run_n(
-        "mlx_fft_irfft2",
-        mlx_sys::mlx_fft_irfft2,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        true,
-        stream,
-    )
-}
-
-/// The n-dimensional discrete Fourier transform over `axes` with sizes `s`.
-/// Defaults: `axes` the last `s.len()` axes when `s` is given, else all axes;
-/// `s` the input's lengths.
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_fftn")]
-pub fn fftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    fftn_on(a, s, axes, norm, &Stream::current()?)
-}
-
-/// [`fftn`] on an explicit stream.
-///
-/// # Errors
-/// As [`fftn`].
-#[doc(alias = "mlx_fft_fftn")]
-pub fn fftn_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = all_axes(a, s);
-    run_n(
-        "mlx_fft_fftn",
-        mlx_sys::mlx_fft_fftn,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
-
-/// The inverse of [`fftn`] (same defaults).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_ifftn")]
-pub fn ifftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    ifftn_on(a, s, axes, norm, &Stream::current()?)
-}
-
-/// [`ifftn`] on an explicit stream.
-///
-/// # Errors
-/// As [`ifftn`].
-#[doc(alias = "mlx_fft_ifftn")]
-pub fn ifftn_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = all_axes(a, s);
-    run_n(
-        "mlx_fft_ifftn",
-        mlx_sys::mlx_fft_ifftn,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
-
-/// The n-dimensional transform of a real input, halved along the last
-/// transformed axis as in [`rfft`] (defaults as in [`fftn`]).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_rfftn")]
-pub fn rfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    rfftn_on(a, s, axes, norm, &Stream::current()?)
-}
-
-/// [`rfftn`] on an explicit stream.
-///
-/// # Errors
-/// As [`rfftn`].
-#[doc(alias = "mlx_fft_rfftn")]
-pub fn rfftn_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = all_axes(a, s);
-    run_n(
-        "mlx_fft_rfftn",
-        mlx_sys::mlx_fft_rfftn,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        false,
-        stream,
-    )
-}
-
-/// The inverse of [`rfftn`]: a real output of sizes `s` (default: the input's
-/// lengths, `2·(m − 1)` on the last axis; axes as in [`fftn`]).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range or repeated, sizes and axes of different lengths, a size below 1
-/// or a 0-d input.
-#[doc(alias = "mlx_fft_irfftn")]
-pub fn irfftn(a: &Array, s: Option<&[i32]>, axes: Option<&[i32]>, norm: FftNorm) -> Result<Array> {
-    irfftn_on(a, s, axes, norm, &Stream::current()?)
-}
-
-/// [`irfftn`] on an explicit stream.
-///
-/// # Errors
-/// As [`irfftn`].
-#[doc(alias = "mlx_fft_irfftn")]
-pub fn irfftn_on(
-    a: &Array,
-    s: Option<&[i32]>,
-    axes: Option<&[i32]>,
-    norm: FftNorm,
-    stream: &Stream,
-) -> Result<Array> {
-    let default_axes = all_axes(a, s);
-    run_n(
-        "mlx_fft_irfftn",
-        mlx_sys::mlx_fft_irfftn,
-        a,
-        s,
-        axes,
-        default_axes,
-        norm,
-        true,
-        stream,
-    )
-}
-
-/// The sample frequencies of a length-`n` [`fft`] with sample spacing `d`:
-/// `[0, 1, …, ⌈n/2⌉ − 1, −⌊n/2⌋, …, −1] / (d·n)` (`float32`).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `n < 1` or
-/// `d == 0`.
-#[doc(alias = "mlx_fft_fftfreq")]
-pub fn fftfreq(n: i32, d: f64) -> Result<Array> {
-    fftfreq_on(n, d, &Stream::current()?)
-}
-
-/// [`fftfreq`] on an explicit stream.
-///
-/// # Errors
-/// As [`fftfreq`].
-#[doc(alias = "mlx_fft_fftfreq")]
-pub fn fftfreq_on(n: i32, d: f64, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_fft_fftfreq", |res| {
-        // SAFETY: `res` is a fresh out-param and the stream a live handle.
-        unsafe { mlx_sys::mlx_fft_fftfreq(res, n, d, stream.as_raw()) }
-    })
-}
-
-/// The sample frequencies of a length-`n` [`rfft`] with sample spacing `d`:
-/// `[0, 1, …, ⌊n/2⌋] / (d·n)` (`float32`).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when `n < 1` or
-/// `d == 0`.
-#[doc(alias = "mlx_fft_rfftfreq")]
-pub fn rfftfreq(n: i32, d: f64) -> Result<Array> {
-    rfftfreq_on(n, d, &Stream::current()?)
-}
-
-/// [`rfftfreq`] on an explicit stream.
-///
-/// # Errors
-/// As [`rfftfreq`].
-#[doc(alias = "mlx_fft_rfftfreq")]
-pub fn rfftfreq_on(n: i32, d: f64, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_fft_rfftfreq", |res| {
-        // SAFETY: `res` is a fresh out-param and the stream a live handle.
-        unsafe { mlx_sys::mlx_fft_rfftfreq(res, n, d, stream.as_raw()) }
-    })
-}
-
-/// Moves the zero-frequency term to the center: rolls each of `axes`
-/// (default: all) by half its length, as `numpy.fft.fftshift`.
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range.
-#[doc(alias = "mlx_fft_fftshift")]
-pub fn fftshift(a: &Array, axes: Option<&[i32]>) -> Result<Array> {
-    fftshift_on(a, axes, &Stream::current()?)
-}
-
-/// [`fftshift`] on an explicit stream.
-///
-/// # Errors
-/// As [`fftshift`].
-#[doc(alias = "mlx_fft_fftshift")]
-pub fn fftshift_on(a: &Array, axes: Option<&[i32]>, stream: &Stream) -> Result<Array> {
-    let axes: Vec<i32> = axes.map_or_else(|| all_axes(a, None), <[i32]>::to_vec);
-    Array::build("mlx_fft_fftshift", |res| {
-        // SAFETY: `res` is a fresh out-param; `a` and the stream are live
-        // handles; `axes` points at `len` ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_fft_fftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw())
-        }
-    })
-}
-
-/// The inverse of [`fftshift`] (they differ for odd lengths) over `axes`
-/// (default: all).
-///
-/// # Errors
-/// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
-/// range.
-#[doc(alias = "mlx_fft_ifftshift")]
-pub fn ifftshift(a: &Array, axes: Option<&[i32]>) -> Result<Array> {
-    ifftshift_on(a, axes, &Stream::current()?)
-}
-
-/// [`ifftshift`] on an explicit stream.
-///
-/// # Errors
-/// As [`ifftshift`].
-#[doc(alias = "mlx_fft_ifftshift")]
-pub fn ifftshift_on(a: &Array, axes: Option<&[i32]>, stream: &Stream) -> Result<Array> {
-    let axes: Vec<i32> = axes.map_or_else(|| all_axes(a, None), <[i32]>::to_vec);
-    Array::build("mlx_fft_ifftshift", |res| {
-        // SAFETY: `res` is a fresh out-param; `a` and the stream are live
-        // handles; `axes` points at `len` ints that outlive the call.
-        unsafe {
-            mlx_sys::mlx_fft_ifftshift(res, a.as_raw(), axes.as_ptr(), axes.len(), stream.as_raw())
-        }
-    })
+    /// The inverse of [`fftshift`] (they differ for odd lengths) over `axes`
+    /// (default: all).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out of
+    /// range.
+    ["mlx_fft_ifftshift"]
+    pub fn ifftshift(a: &Array, axes: Option<&[i32]>) -> Array;
+    on ifftshift_on, stream => {
+        let axes = axes.map_or_else(|| all_axes(a, None), <[i32]>::to_vec);
+        ints_op("mlx_fft_ifftshift", a, &axes, stream, mlx_sys::mlx_fft_ifftshift)
+    }
 }

@@ -29,7 +29,7 @@
 //! ```
 
 use super::support::{check_indices, norm_axis, op, vector};
-use crate::{Array, Dtype, Error, Result};
+use crate::{Array, Dtype, Error, Result, Stream};
 
 /// How an update combines with the values it lands on, for [`scatter`]
 /// and [`slice_update`].
@@ -55,6 +55,20 @@ fn axis_size(a: &Array, axis: i32) -> Option<i64> {
 
 /// Checks each index array against the axis it indexes (axes that do not
 /// exist are left to MLX, which rejects them).
+/// For the axis scatters, which MLX builds with indices of any dtype: its
+/// CPU kernel then refuses float indices when evaluated, while its CUDA
+/// kernel reads them as garbage offsets. Refused here, on every device.
+fn check_integer_indices(op: &'static str, indices: &Array) -> Result<()> {
+    let d = indices.dtype();
+    if d.is_integer() {
+        Ok(())
+    } else {
+        Err(Error::InvalidIndex {
+            reason: format!("{op}: indices must be integers, got {d}"),
+        })
+    }
+}
+
 fn check_all(op: &'static str, a: &Array, indices: &[&Array], axes: &[i32]) -> Result<()> {
     for (idx, &axis) in indices.iter().zip(axes) {
         if let Some(size) = axis_size(a, axis) {
@@ -175,6 +189,129 @@ impl Update {
     }
 }
 
+/// `mlx_take_axis`, without checking the index values.
+///
+/// # Safety
+/// MLX reads wherever the values of `indices` point when the result is
+/// evaluated: the caller must make sure they are in range for `a`'s axis
+/// `axis` (see [`check_indices`]) before the result can be evaluated.
+pub(crate) unsafe fn take_axis_unchecked(
+    a: &Array,
+    indices: &Array,
+    axis: i32,
+    s: &Stream,
+) -> Result<Array> {
+    Array::build("mlx_take_axis", |res| {
+        // SAFETY: fresh out-param; live handles. Building reads no index
+        // values; the caller checks them before evaluation.
+        unsafe { mlx_sys::mlx_take_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
+    })
+}
+
+/// [`gather`]'s mlx-c call (`mlx_gather_single` for one index array),
+/// without checking the index values.
+///
+/// # Safety
+/// As [`take_axis_unchecked`]: index array `i` must be in range for `a`'s
+/// axis `axes[i]` before the result can be evaluated.
+pub(crate) unsafe fn gather_unchecked(
+    a: &Array,
+    indices: &[&Array],
+    axes: &[i32],
+    slice_sizes: &[i32],
+    s: &Stream,
+) -> Result<Array> {
+    if let ([idx], [axis]) = (indices, axes) {
+        Array::build("mlx_gather_single", |res| {
+            // SAFETY: fresh out-param; `slice_sizes` holds its length in
+            // ints; live handles. Building reads no index values; the
+            // caller checks them before evaluation.
+            unsafe {
+                mlx_sys::mlx_gather_single(
+                    res,
+                    a.as_raw(),
+                    idx.as_raw(),
+                    *axis,
+                    slice_sizes.as_ptr(),
+                    slice_sizes.len(),
+                    s.as_raw(),
+                )
+            }
+        })
+    } else {
+        let v = vector(indices.iter().copied());
+        Array::build("mlx_gather", |res| {
+            // SAFETY: fresh out-param; `v` is a live vector; `axes` and
+            // `slice_sizes` hold their lengths in ints; live handles. The
+            // caller checks the index values before evaluation.
+            unsafe {
+                mlx_sys::mlx_gather(
+                    res,
+                    a.as_raw(),
+                    v.0,
+                    axes.as_ptr(),
+                    axes.len(),
+                    slice_sizes.as_ptr(),
+                    slice_sizes.len(),
+                    s.as_raw(),
+                )
+            }
+        })
+    }
+}
+
+/// [`scatter`]'s mlx-c call (the `_single` form for one index array),
+/// without checking the index values.
+///
+/// # Safety
+/// MLX writes wherever the index values point when the result is
+/// evaluated: as [`gather_unchecked`].
+pub(crate) unsafe fn scatter_unchecked(
+    a: &Array,
+    indices: &[&Array],
+    updates: &Array,
+    axes: &[i32],
+    update: Update,
+    s: &Stream,
+) -> Result<Array> {
+    let (names, multi, single) = update.scatter();
+    if let ([idx], [axis]) = (indices, axes) {
+        Array::build(names[1], |res| {
+            // SAFETY: `single` has exactly this signature; fresh out-param;
+            // live handles. The caller checks the index values before
+            // evaluation.
+            unsafe {
+                single(
+                    res,
+                    a.as_raw(),
+                    idx.as_raw(),
+                    updates.as_raw(),
+                    *axis,
+                    s.as_raw(),
+                )
+            }
+        })
+    } else {
+        let v = vector(indices.iter().copied());
+        Array::build(names[0], |res| {
+            // SAFETY: `multi` has exactly this signature; fresh out-param;
+            // `v` is a live vector; `axes` holds its length in ints; live
+            // handles. The caller checks the index values before evaluation.
+            unsafe {
+                multi(
+                    res,
+                    a.as_raw(),
+                    v.0,
+                    updates.as_raw(),
+                    axes.as_ptr(),
+                    axes.len(),
+                    s.as_raw(),
+                )
+            }
+        })
+    }
+}
+
 op! {
     /// The elements at `indices` of the flattened array (`axis = None`),
     /// or the slices at `indices` along `axis`; the result has
@@ -198,11 +335,9 @@ op! {
                 Ok(out)
             }
             Some(axis) => {
-                let out = Array::build("mlx_take_axis", |res| {
-                    // SAFETY: fresh out-param; live handles. Building reads no
-                    // index values; they are checked below, before evaluation.
-                    unsafe { mlx_sys::mlx_take_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
-                })?;
+                // SAFETY: the index values are checked below, before the
+                // result can be evaluated.
+                let out = unsafe { take_axis_unchecked(a, indices, axis, s) }?;
                 check_all("mlx_take_axis", a, &[indices], &[axis])?;
                 Ok(out)
             }
@@ -231,7 +366,8 @@ op! {
     /// inverse of [`take_along_axis`]).
     ///
     /// # Errors
-    /// As [`take_along_axis`].
+    /// As [`take_along_axis`]; [`Error::InvalidIndex`] for non-integer
+    /// indices (which MLX's CUDA kernel would not refuse).
     ["mlx_put_along_axis"]
     pub fn put_along_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
     on put_along_axis_on, s => {
@@ -242,6 +378,7 @@ op! {
                 mlx_sys::mlx_put_along_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
             }
         })?;
+        check_integer_indices("mlx_put_along_axis", indices)?;
         check_all("mlx_put_along_axis", a, &[indices], &[axis])?;
         Ok(out)
     }
@@ -261,6 +398,7 @@ op! {
                 mlx_sys::mlx_scatter_add_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
             }
         })?;
+        check_integer_indices("mlx_scatter_add_axis", indices)?;
         check_all("mlx_scatter_add_axis", a, &[indices], &[axis])?;
         Ok(out)
     }
@@ -277,26 +415,9 @@ op! {
     pub fn gather<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, axes: &[i32], slice_sizes: &[i32]) -> Array;
     on gather_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
-        let out = if let ([idx], [axis]) = (indices.as_slice(), axes) {
-            Array::build("mlx_gather_single", |res| {
-                // SAFETY: fresh out-param; `slice_sizes` holds its length in
-                // ints; live handles. Building reads no index values; they
-                // are checked below, before the result can be evaluated.
-                unsafe {
-                    mlx_sys::mlx_gather_single(res, a.as_raw(), idx.as_raw(), *axis, slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
-                }
-            })?
-        } else {
-            let v = vector(indices.iter().copied());
-            Array::build("mlx_gather", |res| {
-                // SAFETY: fresh out-param; `v` is a live vector; `axes` and
-                // `slice_sizes` hold their lengths in ints; live handles.
-                // Index values are checked below, before evaluation.
-                unsafe {
-                    mlx_sys::mlx_gather(res, a.as_raw(), v.0, axes.as_ptr(), axes.len(), slice_sizes.as_ptr(), slice_sizes.len(), s.as_raw())
-                }
-            })?
-        };
+        // SAFETY: the index values are checked below, before the result can
+        // be evaluated.
+        let out = unsafe { gather_unchecked(a, &indices, axes, slice_sizes, s) }?;
         check_all("mlx_gather", a, &indices, axes)?;
         Ok(out)
     }
@@ -312,25 +433,11 @@ op! {
     pub fn scatter<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, updates: &Array, axes: &[i32], update: Update) -> Array;
     on scatter_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
-        let (names, multi, single) = update.scatter();
-        let out = if let ([idx], [axis]) = (indices.as_slice(), axes) {
-            Array::build(names[1], |res| {
-                // SAFETY: `single` has exactly this signature; fresh
-                // out-param; live handles. Index values are checked below,
-                // before the result can be evaluated.
-                unsafe { single(res, a.as_raw(), idx.as_raw(), updates.as_raw(), *axis, s.as_raw()) }
-            })?
-        } else {
-            let v = vector(indices.iter().copied());
-            Array::build(names[0], |res| {
-                // SAFETY: `multi` has exactly this signature; fresh
-                // out-param; `v` is a live vector; `axes` holds its length
-                // in ints; live handles. Index values are checked below,
-                // before the result can be evaluated.
-                unsafe { multi(res, a.as_raw(), v.0, updates.as_raw(), axes.as_ptr(), axes.len(), s.as_raw()) }
-            })?
-        };
-        check_all(names[0], a, &indices, axes)?;
+        // SAFETY: the index values are checked below, before the result can
+        // be evaluated.
+        let out = unsafe { scatter_unchecked(a, &indices, updates, axes, update, s) }?;
+        let ([name, _], _, _) = update.scatter();
+        check_all(name, a, &indices, axes)?;
         Ok(out)
     }
 

@@ -47,7 +47,7 @@
 
 use crate::device::{Device, DeviceType};
 use crate::error::{check_handle, Error, Result};
-use crate::ops::support::VecOut;
+use crate::ops::support::{op, VecOut};
 use crate::stream::Stream;
 use crate::Array;
 
@@ -270,76 +270,6 @@ pub fn norm_on(
     }
 }
 
-/// The inverse of each square matrix in `a` (`float32` or `float64`).
-///
-/// A singular matrix fails when evaluated ("LU factorization failed").
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or another dtype; [`Error::InvalidShape`] for a matrix
-/// with a zero dimension (see the [module docs](self)).
-#[doc(alias = "mlx_linalg_inv")]
-pub fn inv(a: &Array) -> Result<Array> {
-    inv_on(a, &linalg_stream()?)
-}
-
-/// [`inv`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`inv`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_inv")]
-pub fn inv_on(a: &Array, stream: &Stream) -> Result<Array> {
-    let out = crate::ops::unary("mlx_linalg_inv", a, stream, mlx_sys::mlx_linalg_inv)?;
-    refuse_empty_matrix(a, out)
-}
-
-/// The Moore–Penrose pseudo-inverse of each matrix in `a` (through an SVD;
-/// `float32` or `float64`).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions or
-/// another dtype, or (when evaluated) when the SVD fails, e.g. on NaN.
-#[doc(alias = "mlx_linalg_pinv")]
-pub fn pinv(a: &Array) -> Result<Array> {
-    pinv_on(a, &linalg_stream()?)
-}
-
-/// [`pinv`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`pinv`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_pinv")]
-pub fn pinv_on(a: &Array, stream: &Stream) -> Result<Array> {
-    crate::ops::unary("mlx_linalg_pinv", a, stream, mlx_sys::mlx_linalg_pinv)
-}
-
-/// The determinant of each square matrix in `a` (through an LU
-/// factorization; integer and `float16` inputs are promoted, complex ones
-/// refused).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or a complex input.
-#[doc(alias = "mlx_linalg_det")]
-pub fn det(a: &Array) -> Result<Array> {
-    det_on(a, &linalg_stream()?)
-}
-
-/// [`det`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`det`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_det")]
-pub fn det_on(a: &Array, stream: &Stream) -> Result<Array> {
-    crate::ops::unary("mlx_linalg_det", a, stream, mlx_sys::mlx_linalg_det)
-}
-
 /// Runs an mlx-c function `(res, a, upper, stream)`.
 fn with_upper(
     op: &'static str,
@@ -357,333 +287,6 @@ fn with_upper(
         // SAFETY: `f` is an mlx-c function of this exact signature; `res`
         // is a fresh out-param; `a` and the stream are live handles.
         unsafe { f(res, a.as_raw(), upper, stream.as_raw()) }
-    })
-}
-
-/// The inverse of each triangular matrix in `a`: lower triangular unless
-/// `upper` (the other triangle is ignored).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or a dtype other than `float32`/`float64`;
-/// [`Error::InvalidShape`] for a matrix with a zero dimension.
-#[doc(alias = "mlx_linalg_tri_inv")]
-pub fn tri_inv(a: &Array, upper: bool) -> Result<Array> {
-    tri_inv_on(a, upper, &linalg_stream()?)
-}
-
-/// [`tri_inv`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`tri_inv`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_tri_inv")]
-pub fn tri_inv_on(a: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    let out = with_upper(
-        "mlx_linalg_tri_inv",
-        a,
-        upper,
-        stream,
-        mlx_sys::mlx_linalg_tri_inv,
-    )?;
-    refuse_empty_matrix(a, out)
-}
-
-/// The Cholesky factor of each symmetric positive-definite matrix in `a`:
-/// `L` with `a = L Lᵀ`, or `U` with `a = Uᵀ U` when `upper`. Only the
-/// chosen triangle of `a` is read; MLX does not check definiteness (the
-/// result is then meaningless, not an error).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or a dtype other than `float32`/`float64`.
-#[doc(alias = "mlx_linalg_cholesky")]
-pub fn cholesky(a: &Array, upper: bool) -> Result<Array> {
-    cholesky_on(a, upper, &linalg_stream()?)
-}
-
-/// [`cholesky`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`cholesky`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_cholesky")]
-pub fn cholesky_on(a: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    with_upper(
-        "mlx_linalg_cholesky",
-        a,
-        upper,
-        stream,
-        mlx_sys::mlx_linalg_cholesky,
-    )
-}
-
-/// The inverse of a symmetric positive-definite matrix from its Cholesky
-/// factor `a` (lower unless `upper`).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or a dtype other than `float32`/`float64`;
-/// [`Error::InvalidShape`] for a matrix with a zero dimension.
-#[doc(alias = "mlx_linalg_cholesky_inv")]
-pub fn cholesky_inv(a: &Array, upper: bool) -> Result<Array> {
-    cholesky_inv_on(a, upper, &linalg_stream()?)
-}
-
-/// [`cholesky_inv`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`cholesky_inv`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_cholesky_inv")]
-pub fn cholesky_inv_on(a: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    let out = with_upper(
-        "mlx_linalg_cholesky_inv",
-        a,
-        upper,
-        stream,
-        mlx_sys::mlx_linalg_cholesky_inv,
-    )?;
-    refuse_empty_matrix(a, out)
-}
-
-/// The QR factorization of each matrix in `a` (`M×N`, `K = min(M, N)`):
-/// returns `(Q, R)`, `Q` of shape `M×K` with orthonormal columns and `R`
-/// of shape `K×N`, upper triangular.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions or a
-/// dtype other than `float32`/`float64`.
-#[doc(alias = "mlx_linalg_qr")]
-pub fn qr(a: &Array) -> Result<(Array, Array)> {
-    qr_on(a, &linalg_stream()?)
-}
-
-/// [`qr`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`qr`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_qr")]
-pub fn qr_on(a: &Array, stream: &Stream) -> Result<(Array, Array)> {
-    build_pair("mlx_linalg_qr", |q, r| {
-        // SAFETY: `q` and `r` are fresh out-params; `a` and the stream are
-        // live handles.
-        unsafe { mlx_sys::mlx_linalg_qr(q, r, a.as_raw(), stream.as_raw()) }
-    })
-}
-
-/// The singular value decomposition `a = U · diag(S) · Vᵀ` of each matrix
-/// in `a` (`M×N`): returns `(U, S, Vt)` with `U` of shape `M×M`, `S` the
-/// `min(M, N)` singular values in descending order, and `Vt` of shape
-/// `N×N` (full matrices). `float32`, `float64` or `complex64`.
-///
-/// The signs (phases) of matching columns of `U` and rows of `Vt` are
-/// LAPACK's choice; compare reconstructions, not factors.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions or
-/// another dtype, or (when evaluated) when LAPACK fails, e.g. on NaN.
-#[doc(alias = "mlx_linalg_svd")]
-pub fn svd(a: &Array) -> Result<(Array, Array, Array)> {
-    svd_on(a, &linalg_stream()?)
-}
-
-/// [`svd`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`svd`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_svd")]
-pub fn svd_on(a: &Array, stream: &Stream) -> Result<(Array, Array, Array)> {
-    let v = VecOut::run("mlx_linalg_svd", |res| {
-        // SAFETY: `res` is a live, empty vector out-param; `a` and the
-        // stream are live handles.
-        unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), true, stream.as_raw()) }
-    })?;
-    let [u, s, vt] = take("mlx_linalg_svd", v)?;
-    Ok((u, s, vt))
-}
-
-/// The singular values of each matrix in `a`, in descending order (an
-/// [`svd`] without `U` and `Vt`).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`svd`].
-#[doc(alias = "mlx_linalg_svd")]
-pub fn svdvals(a: &Array) -> Result<Array> {
-    svdvals_on(a, &linalg_stream()?)
-}
-
-/// [`svdvals`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`svd`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_svd")]
-pub fn svdvals_on(a: &Array, stream: &Stream) -> Result<Array> {
-    let v = VecOut::run("mlx_linalg_svd", |res| {
-        // SAFETY: `res` is a live, empty vector out-param; `a` and the
-        // stream are live handles.
-        unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), false, stream.as_raw()) }
-    })?;
-    let [s] = take("mlx_linalg_svd", v)?;
-    Ok(s)
-}
-
-/// The LU factorization with partial pivoting of each matrix in `a`
-/// (`M×N`, `K = min(M, N)`): returns `(P, L, U)` where `P` holds the row
-/// permutation as `uint32` indices (`a = L[P, :] · U`), `L` is `M×K`
-/// unit lower triangular and `U` is `K×N` upper triangular.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions or a
-/// dtype other than `float32`/`float64`; [`Error::InvalidShape`] for a
-/// matrix with a zero dimension.
-#[doc(alias = "mlx_linalg_lu")]
-pub fn lu(a: &Array) -> Result<(Array, Array, Array)> {
-    lu_on(a, &linalg_stream()?)
-}
-
-/// [`lu`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`lu`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_lu")]
-pub fn lu_on(a: &Array, stream: &Stream) -> Result<(Array, Array, Array)> {
-    let v = VecOut::run("mlx_linalg_lu", |res| {
-        // SAFETY: `res` is a live, empty vector out-param; `a` and the
-        // stream are live handles.
-        unsafe { mlx_sys::mlx_linalg_lu(res, a.as_raw(), stream.as_raw()) }
-    })?;
-    let [p, l, u] = take("mlx_linalg_lu", v)?;
-    let p = refuse_empty_matrix(a, p)?;
-    Ok((p, l, u))
-}
-
-/// The compact LU factorization of each matrix in `a`, as LAPACK's
-/// `getrf`: returns `(LU, pivots)`, `L` (unit diagonal implied) and `U`
-/// packed in one matrix, and the `uint32` pivot indices (row `i` was
-/// swapped with row `pivots[i]`).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`lu`].
-#[doc(alias = "mlx_linalg_lu_factor")]
-pub fn lu_factor(a: &Array) -> Result<(Array, Array)> {
-    lu_factor_on(a, &linalg_stream()?)
-}
-
-/// [`lu_factor`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`lu`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_lu_factor")]
-pub fn lu_factor_on(a: &Array, stream: &Stream) -> Result<(Array, Array)> {
-    let (lu, piv) = build_pair("mlx_linalg_lu_factor", |lu, piv| {
-        // SAFETY: `lu` and `piv` are fresh out-params; `a` and the stream
-        // are live handles.
-        unsafe { mlx_sys::mlx_linalg_lu_factor(lu, piv, a.as_raw(), stream.as_raw()) }
-    })?;
-    Ok((refuse_empty_matrix(a, lu)?, piv))
-}
-
-/// Solves `a · x = b` for `x`, `a` square (batched; `b` a vector or a
-/// matrix of right-hand sides).
-///
-/// A singular `a` fails when evaluated.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions in `a`,
-/// a non-square `a`, shapes that do not match or a dtype other than
-/// `float32`/`float64`; [`Error::InvalidShape`] for an `a` with a zero
-/// dimension.
-#[doc(alias = "mlx_linalg_solve")]
-pub fn solve(a: &Array, b: &Array) -> Result<Array> {
-    solve_on(a, b, &linalg_stream()?)
-}
-
-/// [`solve`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`solve`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_solve")]
-pub fn solve_on(a: &Array, b: &Array, stream: &Stream) -> Result<Array> {
-    let out = Array::build("mlx_linalg_solve", |res| {
-        // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
-        // live handles.
-        unsafe { mlx_sys::mlx_linalg_solve(res, a.as_raw(), b.as_raw(), stream.as_raw()) }
-    })?;
-    refuse_empty_matrix(a, out)
-}
-
-/// Solves `a · x = b` for `x` with `a` triangular: lower unless `upper`.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`solve`].
-#[doc(alias = "mlx_linalg_solve_triangular")]
-pub fn solve_triangular(a: &Array, b: &Array, upper: bool) -> Result<Array> {
-    solve_triangular_on(a, b, upper, &linalg_stream()?)
-}
-
-/// [`solve_triangular`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`solve`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_solve_triangular")]
-pub fn solve_triangular_on(a: &Array, b: &Array, upper: bool, stream: &Stream) -> Result<Array> {
-    let out = Array::build("mlx_linalg_solve_triangular", |res| {
-        // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
-        // live handles.
-        unsafe {
-            mlx_sys::mlx_linalg_solve_triangular(
-                res,
-                a.as_raw(),
-                b.as_raw(),
-                upper,
-                stream.as_raw(),
-            )
-        }
-    })?;
-    refuse_empty_matrix(a, out)
-}
-
-/// The cross product of `a` and `b` along `axis` (of size 3; size 2 is
-/// taken as a zero third component). Shapes broadcast.
-///
-/// Runs on [`Stream::current`] (any device).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for an axis out of range, an axis of
-/// size other than 2 or 3, or shapes that do not broadcast.
-#[doc(alias = "mlx_linalg_cross")]
-pub fn cross(a: &Array, b: &Array, axis: i32) -> Result<Array> {
-    cross_on(a, b, axis, &Stream::current()?)
-}
-
-/// [`cross`] on an explicit stream.
-///
-/// # Errors
-/// As [`cross`].
-#[doc(alias = "mlx_linalg_cross")]
-pub fn cross_on(a: &Array, b: &Array, axis: i32, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_linalg_cross", |res| {
-        // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
-        // live handles.
-        unsafe { mlx_sys::mlx_linalg_cross(res, a.as_raw(), b.as_raw(), axis, stream.as_raw()) }
     })
 }
 
@@ -707,144 +310,374 @@ impl Uplo {
     }
 }
 
-/// The eigenvalues and right eigenvectors of each square matrix in `a`:
-/// returns `(w, v)`, both `complex64`, with `a · v[:, i] = w[i] · v[:, i]`.
-/// Eigenvectors are normalized to unit length; their phase is LAPACK's
-/// choice. `float32`, `float64` or `complex64` input.
-///
-/// Evaluates `a` first to refuse NaN and infinity (see the [module
-/// docs](self)).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or another dtype; [`Error::InvalidData`] for a
-/// non-finite entry.
-#[doc(alias = "mlx_linalg_eig")]
-pub fn eig(a: &Array) -> Result<(Array, Array)> {
-    eig_on(a, &linalg_stream()?)
+op! {
+    /// The inverse of each square matrix in `a` (`float32` or `float64`).
+    ///
+    /// A singular matrix fails when evaluated ("LU factorization failed").
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or another dtype; [`Error::InvalidShape`] for a matrix
+    /// with a zero dimension (see the [module docs](self)).
+    ["mlx_linalg_inv"]
+    pub fn inv(a: &Array) -> Array;
+    on cpu inv_on, stream => {
+        let out = crate::ops::unary("mlx_linalg_inv", a, stream, mlx_sys::mlx_linalg_inv)?;
+        refuse_empty_matrix(a, out)
+    }
+
+    /// The Moore–Penrose pseudo-inverse of each matrix in `a` (through an SVD;
+    /// `float32` or `float64`).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions or
+    /// another dtype, or (when evaluated) when the SVD fails, e.g. on NaN.
+    ["mlx_linalg_pinv"]
+    pub fn pinv(a: &Array) -> Array;
+    on cpu pinv_on, stream => {
+        crate::ops::unary("mlx_linalg_pinv", a, stream, mlx_sys::mlx_linalg_pinv)
+    }
+
+    /// The determinant of each square matrix in `a` (through an LU
+    /// factorization; integer and `float16` inputs are promoted, complex ones
+    /// refused).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or a complex input.
+    ["mlx_linalg_det"]
+    pub fn det(a: &Array) -> Array;
+    on cpu det_on, stream => {
+        crate::ops::unary("mlx_linalg_det", a, stream, mlx_sys::mlx_linalg_det)
+    }
+
+    /// The inverse of each triangular matrix in `a`: lower triangular unless
+    /// `upper` (the other triangle is ignored).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or a dtype other than `float32`/`float64`;
+    /// [`Error::InvalidShape`] for a matrix with a zero dimension.
+    ["mlx_linalg_tri_inv"]
+    pub fn tri_inv(a: &Array, upper: bool) -> Array;
+    on cpu tri_inv_on, stream => {
+        let f = mlx_sys::mlx_linalg_tri_inv;
+        let out = with_upper("mlx_linalg_tri_inv", a, upper, stream, f)?;
+        refuse_empty_matrix(a, out)
+    }
+
+    /// The Cholesky factor of each symmetric positive-definite matrix in `a`:
+    /// `L` with `a = L Lᵀ`, or `U` with `a = Uᵀ U` when `upper`. Only the
+    /// chosen triangle of `a` is read; MLX does not check definiteness (the
+    /// result is then meaningless, not an error).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or a dtype other than `float32`/`float64`.
+    ["mlx_linalg_cholesky"]
+    pub fn cholesky(a: &Array, upper: bool) -> Array;
+    on cpu cholesky_on, stream => {
+        let f = mlx_sys::mlx_linalg_cholesky;
+        with_upper("mlx_linalg_cholesky", a, upper, stream, f)
+    }
+
+    /// The inverse of a symmetric positive-definite matrix from its Cholesky
+    /// factor `a` (lower unless `upper`).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or a dtype other than `float32`/`float64`;
+    /// [`Error::InvalidShape`] for a matrix with a zero dimension.
+    ["mlx_linalg_cholesky_inv"]
+    pub fn cholesky_inv(a: &Array, upper: bool) -> Array;
+    on cpu cholesky_inv_on, stream => {
+        let f = mlx_sys::mlx_linalg_cholesky_inv;
+        let out = with_upper("mlx_linalg_cholesky_inv", a, upper, stream, f)?;
+        refuse_empty_matrix(a, out)
+    }
+
+    /// The QR factorization of each matrix in `a` (`M×N`, `K = min(M, N)`):
+    /// returns `(Q, R)`, `Q` of shape `M×K` with orthonormal columns and `R`
+    /// of shape `K×N`, upper triangular.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions or a
+    /// dtype other than `float32`/`float64`.
+    ["mlx_linalg_qr"]
+    pub fn qr(a: &Array) -> (Array, Array);
+    on cpu qr_on, stream => {
+        build_pair("mlx_linalg_qr", |q, r| {
+            // SAFETY: `q` and `r` are fresh out-params; `a` and the stream are
+            // live handles.
+            unsafe { mlx_sys::mlx_linalg_qr(q, r, a.as_raw(), stream.as_raw()) }
+        })
+    }
+
+    /// The singular value decomposition `a = U · diag(S) · Vᵀ` of each matrix
+    /// in `a` (`M×N`): returns `(U, S, Vt)` with `U` of shape `M×M`, `S` the
+    /// `min(M, N)` singular values in descending order, and `Vt` of shape
+    /// `N×N` (full matrices). `float32`, `float64` or `complex64`.
+    ///
+    /// The signs (phases) of matching columns of `U` and rows of `Vt` are
+    /// LAPACK's choice; compare reconstructions, not factors.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions or
+    /// another dtype, or (when evaluated) when LAPACK fails, e.g. on NaN.
+    ["mlx_linalg_svd"]
+    pub fn svd(a: &Array) -> (Array, Array, Array);
+    on cpu svd_on, stream => {
+        let [u, s, vt] = svd_parts(a, true, stream)?;
+        Ok((u, s, vt))
+    }
+
+    /// The singular values of each matrix in `a`, in descending order (an
+    /// [`svd`] without `U` and `Vt`).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`svd`].
+    ["mlx_linalg_svd"]
+    pub fn svdvals(a: &Array) -> Array;
+    on cpu svdvals_on, stream => {
+        let [s] = svd_parts(a, false, stream)?;
+        Ok(s)
+    }
+
+    /// The LU factorization with partial pivoting of each matrix in `a`
+    /// (`M×N`, `K = min(M, N)`): returns `(P, L, U)` where `P` holds the row
+    /// permutation as `uint32` indices (`a = L[P, :] · U`), `L` is `M×K`
+    /// unit lower triangular and `U` is `K×N` upper triangular.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions or a
+    /// dtype other than `float32`/`float64`; [`Error::InvalidShape`] for a
+    /// matrix with a zero dimension.
+    ["mlx_linalg_lu"]
+    pub fn lu(a: &Array) -> (Array, Array, Array);
+    on cpu lu_on, stream => {
+        let v = VecOut::run("mlx_linalg_lu", |res| {
+            // SAFETY: `res` is a live, empty vector out-param; `a` and the
+            // stream are live handles.
+            unsafe { mlx_sys::mlx_linalg_lu(res, a.as_raw(), stream.as_raw()) }
+        })?;
+        let [p, l, u] = take("mlx_linalg_lu", v)?;
+        let p = refuse_empty_matrix(a, p)?;
+        Ok((p, l, u))
+    }
+
+    /// The compact LU factorization of each matrix in `a`, as LAPACK's
+    /// `getrf`: returns `(LU, pivots)`, `L` (unit diagonal implied) and `U`
+    /// packed in one matrix, and the `uint32` pivot indices (row `i` was
+    /// swapped with row `pivots[i]`).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`lu`].
+    ["mlx_linalg_lu_factor"]
+    pub fn lu_factor(a: &Array) -> (Array, Array);
+    on cpu lu_factor_on, stream => {
+        let (lu, piv) = build_pair("mlx_linalg_lu_factor", |lu, piv| {
+            // SAFETY: `lu` and `piv` are fresh out-params; `a` and the stream
+            // are live handles.
+            unsafe { mlx_sys::mlx_linalg_lu_factor(lu, piv, a.as_raw(), stream.as_raw()) }
+        })?;
+        Ok((refuse_empty_matrix(a, lu)?, piv))
+    }
+
+    /// Solves `a · x = b` for `x`, `a` square (batched; `b` a vector or a
+    /// matrix of right-hand sides).
+    ///
+    /// A singular `a` fails when evaluated.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions in `a`,
+    /// a non-square `a`, shapes that do not match or a dtype other than
+    /// `float32`/`float64`; [`Error::InvalidShape`] for an `a` with a zero
+    /// dimension.
+    ["mlx_linalg_solve"]
+    pub fn solve(a: &Array, b: &Array) -> Array;
+    on cpu solve_on, stream => {
+        let f = mlx_sys::mlx_linalg_solve;
+        let out = crate::ops::support::array2_op("mlx_linalg_solve", a, b, stream, f)?;
+        refuse_empty_matrix(a, out)
+    }
+
+    /// Solves `a · x = b` for `x` with `a` triangular: lower unless `upper`.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`solve`].
+    ["mlx_linalg_solve_triangular"]
+    pub fn solve_triangular(a: &Array, b: &Array, upper: bool) -> Array;
+    on cpu solve_triangular_on, stream => {
+        let out = Array::build("mlx_linalg_solve_triangular", |res| {
+            // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
+            // live handles.
+            unsafe {
+                mlx_sys::mlx_linalg_solve_triangular(
+                    res,
+                    a.as_raw(),
+                    b.as_raw(),
+                    upper,
+                    stream.as_raw(),
+                )
+            }
+        })?;
+        refuse_empty_matrix(a, out)
+    }
+
+    /// The eigenvalues and right eigenvectors of each square matrix in `a`:
+    /// returns `(w, v)`, both `complex64`, with `a · v[:, i] = w[i] · v[:, i]`.
+    /// Eigenvectors are normalized to unit length; their phase is LAPACK's
+    /// choice. `float32`, `float64` or `complex64` input.
+    ///
+    /// Evaluates `a` first to refuse NaN and infinity (see the [module
+    /// docs](self)).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or another dtype; [`Error::InvalidData`] for a
+    /// non-finite entry.
+    ["mlx_linalg_eig"]
+    pub fn eig(a: &Array) -> (Array, Array);
+    on cpu eig_on, stream => {
+        let out = build_pair("mlx_linalg_eig", |w, v| {
+            // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
+            // live handles.
+            unsafe { mlx_sys::mlx_linalg_eig(w, v, a.as_raw(), stream.as_raw()) }
+        })?;
+        refuse_non_finite(a, stream)?;
+        Ok(out)
+    }
+
+    /// The eigenvalues of each square matrix in `a` (`complex64`), as
+    /// [`eig`] without the vectors.
+    ///
+    /// Evaluates `a` first to refuse NaN and infinity.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`eig`].
+    ["mlx_linalg_eigvals"]
+    pub fn eigvals(a: &Array) -> Array;
+    on cpu eigvals_on, stream => {
+        let f = mlx_sys::mlx_linalg_eigvals;
+        let out = crate::ops::unary("mlx_linalg_eigvals", a, stream, f)?;
+        refuse_non_finite(a, stream)?;
+        Ok(out)
+    }
+
+    /// The eigenvalues (ascending, real) and orthonormal eigenvectors (columns)
+    /// of each symmetric or Hermitian matrix in `a`, reading the triangle
+    /// `uplo`: returns `(w, v)`. `float32`, `float64` or `complex64` input.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
+    /// non-square matrix or another dtype, or (when evaluated) when LAPACK
+    /// fails to converge, e.g. on NaN.
+    ["mlx_linalg_eigh"]
+    pub fn eigh(a: &Array, uplo: Uplo) -> (Array, Array);
+    on cpu eigh_on, stream => {
+        let uplo = uplo.as_cstr();
+        build_pair("mlx_linalg_eigh", |w, v| {
+            // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
+            // live handles; the UPLO string is NUL-terminated and static.
+            unsafe { mlx_sys::mlx_linalg_eigh(w, v, a.as_raw(), uplo.as_ptr(), stream.as_raw()) }
+        })
+    }
+
+    /// The eigenvalues (ascending, real) of each symmetric or Hermitian matrix
+    /// in `a`, reading the triangle `uplo`.
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`eigh`].
+    ["mlx_linalg_eigvalsh"]
+    pub fn eigvalsh(a: &Array, uplo: Uplo) -> Array;
+    on cpu eigvalsh_on, stream => {
+        let uplo = uplo.as_cstr();
+        Array::build("mlx_linalg_eigvalsh", |res| {
+            // SAFETY: `res` is a fresh out-param; `a` and the stream are live
+            // handles; the UPLO string is NUL-terminated and static.
+            unsafe { mlx_sys::mlx_linalg_eigvalsh(res, a.as_raw(), uplo.as_ptr(), stream.as_raw()) }
+        })
+    }
+
+    /// The sign and the natural logarithm of the absolute value of the
+    /// determinant of each square matrix in `a`: returns `(sign, logabsdet)`
+    /// (`sign` is 0 and `logabsdet` −inf for a singular matrix).
+    ///
+    /// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
+    ///
+    /// # Errors
+    /// As [`det`].
+    ["mlx_linalg_slogdet"]
+    pub fn slogdet(a: &Array) -> (Array, Array);
+    on cpu slogdet_on, stream => {
+        build_pair("mlx_linalg_slogdet", |sign, logdet| {
+            // SAFETY: `sign` and `logdet` are fresh out-params; `a` and the
+            // stream are live handles.
+            unsafe { mlx_sys::mlx_linalg_slogdet(sign, logdet, a.as_raw(), stream.as_raw()) }
+        })
+    }
 }
 
-/// [`eig`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`eig`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_eig")]
-pub fn eig_on(a: &Array, stream: &Stream) -> Result<(Array, Array)> {
-    let out = build_pair("mlx_linalg_eig", |w, v| {
-        // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
-        // live handles.
-        unsafe { mlx_sys::mlx_linalg_eig(w, v, a.as_raw(), stream.as_raw()) }
-    })?;
-    refuse_non_finite(a, stream)?;
-    Ok(out)
+op! {
+    /// The cross product of `a` and `b` along `axis` (of size 3; size 2 is
+    /// taken as a zero third component). Shapes broadcast.
+    ///
+    /// Runs on [`Stream::current`] (any device).
+    ///
+    /// # Errors
+    /// [`Error::Mlx`] with MLX's message for an axis out of range, an axis of
+    /// size other than 2 or 3, or shapes that do not broadcast.
+    ["mlx_linalg_cross"]
+    pub fn cross(a: &Array, b: &Array, axis: i32) -> Array;
+    on cross_on, stream => {
+        Array::build("mlx_linalg_cross", |res| {
+            // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
+            // live handles.
+            unsafe { mlx_sys::mlx_linalg_cross(res, a.as_raw(), b.as_raw(), axis, stream.as_raw()) }
+        })
+    }
 }
 
-/// The eigenvalues of each square matrix in `a` (`complex64`), as
-/// [`eig`] without the vectors.
-///
-/// Evaluates `a` first to refuse NaN and infinity.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`eig`].
-#[doc(alias = "mlx_linalg_eigvals")]
-pub fn eigvals(a: &Array) -> Result<Array> {
-    eigvals_on(a, &linalg_stream()?)
-}
-
-/// [`eigvals`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`eig`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_eigvals")]
-pub fn eigvals_on(a: &Array, stream: &Stream) -> Result<Array> {
-    let out = crate::ops::unary("mlx_linalg_eigvals", a, stream, mlx_sys::mlx_linalg_eigvals)?;
-    refuse_non_finite(a, stream)?;
-    Ok(out)
-}
-
-/// The eigenvalues (ascending, real) and orthonormal eigenvectors (columns)
-/// of each symmetric or Hermitian matrix in `a`, reading the triangle
-/// `uplo`: returns `(w, v)`. `float32`, `float64` or `complex64` input.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// [`Error::Mlx`] with MLX's message for fewer than two dimensions, a
-/// non-square matrix or another dtype, or (when evaluated) when LAPACK
-/// fails to converge, e.g. on NaN.
-#[doc(alias = "mlx_linalg_eigh")]
-pub fn eigh(a: &Array, uplo: Uplo) -> Result<(Array, Array)> {
-    eigh_on(a, uplo, &linalg_stream()?)
-}
-
-/// [`eigh`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`eigh`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_eigh")]
-pub fn eigh_on(a: &Array, uplo: Uplo, stream: &Stream) -> Result<(Array, Array)> {
-    build_pair("mlx_linalg_eigh", |w, v| {
-        // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
-        // live handles; the UPLO string is NUL-terminated and static.
-        unsafe {
-            mlx_sys::mlx_linalg_eigh(w, v, a.as_raw(), uplo.as_cstr().as_ptr(), stream.as_raw())
-        }
-    })
-}
-
-/// The eigenvalues (ascending, real) of each symmetric or Hermitian matrix
-/// in `a`, reading the triangle `uplo`.
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`eigh`].
-#[doc(alias = "mlx_linalg_eigvalsh")]
-pub fn eigvalsh(a: &Array, uplo: Uplo) -> Result<Array> {
-    eigvalsh_on(a, uplo, &linalg_stream()?)
-}
-
-/// [`eigvalsh`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`eigh`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_eigvalsh")]
-pub fn eigvalsh_on(a: &Array, uplo: Uplo, stream: &Stream) -> Result<Array> {
-    Array::build("mlx_linalg_eigvalsh", |res| {
-        // SAFETY: `res` is a fresh out-param; `a` and the stream are live
-        // handles; the UPLO string is NUL-terminated and static.
-        unsafe {
-            mlx_sys::mlx_linalg_eigvalsh(res, a.as_raw(), uplo.as_cstr().as_ptr(), stream.as_raw())
-        }
-    })
-}
-
-/// The sign and the natural logarithm of the absolute value of the
-/// determinant of each square matrix in `a`: returns `(sign, logabsdet)`
-/// (`sign` is 0 and `logabsdet` −inf for a singular matrix).
-///
-/// Runs on [`linalg_stream`] (CPU only in MLX 0.32.2).
-///
-/// # Errors
-/// As [`det`].
-#[doc(alias = "mlx_linalg_slogdet")]
-pub fn slogdet(a: &Array) -> Result<(Array, Array)> {
-    slogdet_on(a, &linalg_stream()?)
-}
-
-/// [`slogdet`] on an explicit stream (a CPU stream).
-///
-/// # Errors
-/// As [`det`]; MLX's error on a GPU stream.
-#[doc(alias = "mlx_linalg_slogdet")]
-pub fn slogdet_on(a: &Array, stream: &Stream) -> Result<(Array, Array)> {
-    build_pair("mlx_linalg_slogdet", |sign, logdet| {
-        // SAFETY: `sign` and `logdet` are fresh out-params; `a` and the
+/// The `N` arrays of an SVD of `a`: `[U, S, Vt]` when `uv`, else `[S]`.
+fn svd_parts<const N: usize>(a: &Array, uv: bool, stream: &Stream) -> Result<[Array; N]> {
+    let v = VecOut::run("mlx_linalg_svd", |res| {
+        // SAFETY: `res` is a live, empty vector out-param; `a` and the
         // stream are live handles.
-        unsafe { mlx_sys::mlx_linalg_slogdet(sign, logdet, a.as_raw(), stream.as_raw()) }
-    })
+        unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), uv, stream.as_raw()) }
+    })?;
+    take("mlx_linalg_svd", v)
 }

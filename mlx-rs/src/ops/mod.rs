@@ -149,6 +149,18 @@ pub enum Operand<'a> {
     Scalar(Scalar),
 }
 
+impl Operand<'_> {
+    /// The array, unless this is a scalar.
+    #[inline]
+    fn array(&self) -> Option<&Array> {
+        match self {
+            Operand::Ref(a) => Some(a),
+            Operand::Owned(a) => Some(a),
+            Operand::Scalar(_) => None,
+        }
+    }
+}
+
 impl<'a> From<&'a Array> for Operand<'a> {
     fn from(a: &'a Array) -> Self {
         Operand::Ref(a)
@@ -332,7 +344,31 @@ pub(crate) fn binary<'a, 'b>(
         mlx_sys::mlx_stream,
     ) -> i32,
 ) -> Result<Array> {
-    let (a, b) = resolve(lhs.into(), rhs.into())?;
+    let (lhs, rhs) = (lhs.into(), rhs.into());
+    if let (Some(a), Some(b)) = (lhs.array(), rhs.array()) {
+        // Two arrays, the common case: no scalar to resolve, and no `Cow`s
+        // moved through memory (this runs for every `a + b`; see the
+        // graph_building rows of docs/benchmarks).
+        return binary_arrays(op, a, b, stream, f);
+    }
+    let (a, b) = resolve(lhs, rhs)?;
+    binary_arrays(op, &a, &b, stream, f)
+}
+
+/// [`binary`] once both operands are arrays.
+#[inline]
+fn binary_arrays(
+    op: &'static str,
+    a: &Array,
+    b: &Array,
+    stream: &Stream,
+    f: unsafe extern "C" fn(
+        *mut mlx_sys::mlx_array,
+        mlx_sys::mlx_array,
+        mlx_sys::mlx_array,
+        mlx_sys::mlx_stream,
+    ) -> i32,
+) -> Result<Array> {
     let out = Array::build(op, |res| {
         // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
         // fresh out-param; both inputs and the stream are live handles.
@@ -340,7 +376,7 @@ pub(crate) fn binary<'a, 'b>(
     })?;
     if matches!(op, "mlx_floor_divide" | "mlx_remainder") {
         // MLX's CPU kernels trap (SIGFPE) on integer division by zero.
-        support::check_int_division(op, &a, &b, &out, stream)?;
+        support::check_int_division(op, a, b, &out, stream)?;
     }
     // Broadcasting can give a result of more bytes than exist (see
     // `Outputs`).

@@ -11,7 +11,9 @@ use crate::{Array, Dtype, Stream};
 /// Defines ops as pairs: `name(args)` on [`Stream::current`] and
 /// `name_on(args, stream)`, both carrying `#[doc(alias)]` for every mlx-c
 /// function they can call (the coverage test reads those names from this
-/// macro's invocations). Every result passes [`Outputs::checked`].
+/// macro's invocations). Every result passes [`Outputs::checked`]. Ops
+/// that MLX runs on the CPU only write `on cpu name_on, s => ...`: their
+/// plain form runs on [`linalg_stream`](crate::ops::linalg::linalg_stream).
 ///
 /// ```text
 /// op! {
@@ -43,6 +45,33 @@ macro_rules! op {
         #[allow(clippy::too_many_arguments)]
         pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> {
             // A closure, so that `return` in a body ends the body only.
+            #[allow(clippy::redundant_closure_call)]
+            let out: $crate::Result<$ret> = (move || $body)();
+            $crate::ops::support::Outputs::checked(out?)
+        }
+    )*};
+    // CPU-only ops (`on cpu name_on, s => ...`): the plain form runs on
+    // `linalg_stream` (the current stream if it is on the CPU, else the
+    // CPU's default stream), and the `_on` form says it wants a CPU stream.
+    ($(
+        $(#[$attr:meta])*
+        [$($cname:literal),+ $(,)?]
+        pub fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty;
+        on cpu $name_on:ident, $s:ident => $body:block
+    )*) => {$(
+        $(#[$attr])*
+        $(#[doc(alias = $cname)])+
+        pub fn $name $(<$($lt),+>)? ($($arg: $ty),*) -> $crate::Result<$ret> {
+            $name_on($($arg,)* &$crate::ops::linalg::linalg_stream()?)
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream (a CPU stream).")]
+        ///
+        /// # Errors
+        #[doc = concat!("As [`", stringify!($name), "`](fn@", stringify!($name), "); MLX's error on a GPU stream.")]
+        $(#[doc(alias = $cname)])+
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> {
             #[allow(clippy::redundant_closure_call)]
             let out: $crate::Result<$ret> = (move || $body)();
             $crate::ops::support::Outputs::checked(out?)
@@ -458,23 +487,57 @@ pub(crate) trait Outputs: Sized {
 
 impl Outputs for Array {
     fn checked(self) -> Result<Self> {
-        let elems = self
-            .shape()
-            .iter()
-            .try_fold(1u128, |n, &d| n.checked_mul(u128::from(d.max(0) as u32)));
-        let bytes = elems.and_then(|n| n.checked_mul(self.dtype().size() as u128));
-        match bytes {
-            Some(b) if b <= isize::MAX as u128 => Ok(self),
-            _ => Err(Error::InvalidShape {
-                shape: self.shape().iter().map(|&d| i64::from(d)).collect(),
-                reason: "the result would have more bytes than any allocation can hold",
-            }),
+        // Every op result passes here, so the common case is cheap: with at
+        // most one dimension (below 2^31) no array can be too large.
+        if self.ndim() <= 1 || fits_in_memory(&self) {
+            Ok(self)
+        } else {
+            Err(too_large(&self))
         }
+    }
+}
+
+/// The error for an array of more than `isize::MAX` bytes.
+#[cold]
+fn too_large(a: &Array) -> Error {
+    Error::InvalidShape {
+        shape: a.shape().iter().map(|&d| i64::from(d)).collect(),
+        reason: "the result would have more bytes than any allocation can hold",
+    }
+}
+
+/// Whether `a` has at most `isize::MAX` bytes.
+fn fits_in_memory(a: &Array) -> bool {
+    /// Wider than any MLX dtype (the widest take 8 bytes).
+    const WIDEST: u64 = 16;
+    let elems = a
+        .shape()
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(u64::from(d.max(0) as u32)));
+    match elems {
+        // Only near the limit is the dtype (an mlx-c call) needed.
+        Some(n) if n <= isize::MAX as u64 / WIDEST => true,
+        Some(n) => n
+            .checked_mul(a.dtype().size() as u64)
+            .is_some_and(|b| b <= isize::MAX as u64),
+        None => false,
     }
 }
 
 impl Outputs for Vec<Array> {
     fn checked(self) -> Result<Self> {
         self.into_iter().map(Outputs::checked).collect()
+    }
+}
+
+impl Outputs for (Array, Array) {
+    fn checked(self) -> Result<Self> {
+        Ok((self.0.checked()?, self.1.checked()?))
+    }
+}
+
+impl Outputs for (Array, Array, Array) {
+    fn checked(self) -> Result<Self> {
+        Ok((self.0.checked()?, self.1.checked()?, self.2.checked()?))
     }
 }

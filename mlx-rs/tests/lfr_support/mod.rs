@@ -12,31 +12,24 @@
 //! Arrays are stored as `{"dtype", "shape", "hex"}`, each element's raw
 //! bits as fixed-width hex (complex64: the pair's 64 bits, real part low),
 //! so they are rebuilt exactly. On the CPU (where the golden data comes
-//! from) results must match bit for bit; on another device within the
-//! tolerance the caller passes.
+//! from) results must match bit for bit; on the GPU within the tolerance
+//! of the op family the caller names (`crate::device`, the suite's one
+//! table), with a `GPU-DIFF` line each. Every failure of a table is
+//! reported at its end.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
-use mlx_rs::{bf16, f16, Array, Complex32, DeviceType, Dtype, Error, Stream};
+use mlx_rs::{Array, Dtype, Error};
 use serde_json::Value;
+
+pub use crate::device::on_cpu;
+use crate::device::{host_bits, Family, Report, Tol};
 
 /// A test file's dispatcher: calls the Rust function `name` with the
 /// table's inputs and parameters.
 pub type Dispatch = dyn Fn(&str, &[Array], &Value) -> mlx_rs::Result<Vec<Array>>;
-
-/// Absolute and relative tolerance, used only off the CPU.
-#[derive(Debug, Clone, Copy)]
-pub struct Tol {
-    pub atol: f64,
-    pub rtol: f64,
-}
-
-/// Whether the tests run on the CPU (the device of the current stream).
-pub fn on_cpu() -> bool {
-    Stream::current().unwrap().device().unwrap().kind() == DeviceType::Cpu
-}
 
 pub fn parse(text: &str) -> Value {
     let v: Value = serde_json::from_str(text).expect("golden file parses");
@@ -100,12 +93,16 @@ pub fn array(v: &Value) -> Array {
         Dtype::Int16 => Array::from_iter_shaped(it.map(|x| x as u16 as i16), &s),
         Dtype::Int32 => Array::from_iter_shaped(it.map(|x| x as u32 as i32), &s),
         Dtype::Int64 => Array::from_iter_shaped(it.map(|x| x as i64), &s),
-        Dtype::Float16 => Array::from_iter_shaped(it.map(|x| f16::from_bits(x as u16)), &s),
-        Dtype::Bfloat16 => Array::from_iter_shaped(it.map(|x| bf16::from_bits(x as u16)), &s),
+        Dtype::Float16 => Array::from_iter_shaped(it.map(|x| mlx_rs::f16::from_bits(x as u16)), &s),
+        Dtype::Bfloat16 => {
+            Array::from_iter_shaped(it.map(|x| mlx_rs::bf16::from_bits(x as u16)), &s)
+        }
         Dtype::Float32 => Array::from_iter_shaped(it.map(|x| f32::from_bits(x as u32)), &s),
         Dtype::Float64 => Array::from_iter_shaped(it.map(f64::from_bits), &s),
         Dtype::Complex64 => Array::from_iter_shaped(
-            it.map(|x| Complex32::new(f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))),
+            it.map(|x| {
+                mlx_rs::Complex32::new(f32::from_bits(x as u32), f32::from_bits((x >> 32) as u32))
+            }),
             &s,
         ),
         other => panic!("no decoder for {other}"),
@@ -113,30 +110,10 @@ pub fn array(v: &Value) -> Array {
     .unwrap()
 }
 
-/// The raw bits of `a`'s elements, as the generator stores them.
+/// The raw bits of `a`'s elements, as the generator stores them (read on
+/// the host).
 pub fn array_bits(a: &Array) -> Vec<u64> {
-    fn map<T: mlx_rs::ArrayElement>(a: &Array, f: impl Fn(T) -> u64) -> Vec<u64> {
-        a.to_vec::<T>().unwrap().into_iter().map(f).collect()
-    }
-    match a.dtype() {
-        Dtype::Bool => map(a, |x: bool| u64::from(x)),
-        Dtype::Uint8 => map(a, |x: u8| u64::from(x)),
-        Dtype::Uint16 => map(a, |x: u16| u64::from(x)),
-        Dtype::Uint32 => map(a, |x: u32| u64::from(x)),
-        Dtype::Uint64 => map(a, |x: u64| x),
-        Dtype::Int8 => map(a, |x: i8| u64::from(x as u8)),
-        Dtype::Int16 => map(a, |x: i16| u64::from(x as u16)),
-        Dtype::Int32 => map(a, |x: i32| u64::from(x as u32)),
-        Dtype::Int64 => map(a, |x: i64| x as u64),
-        Dtype::Float16 => map(a, |x: f16| u64::from(x.to_bits())),
-        Dtype::Bfloat16 => map(a, |x: bf16| u64::from(x.to_bits())),
-        Dtype::Float32 => map(a, |x: f32| u64::from(x.to_bits())),
-        Dtype::Float64 => map(a, |x: f64| x.to_bits()),
-        Dtype::Complex64 => map(a, |x: Complex32| {
-            u64::from(x.re.to_bits()) | (u64::from(x.im.to_bits()) << 32)
-        }),
-        other => panic!("no bit reader for {other}"),
-    }
+    host_bits(a)
 }
 
 /// The stored bits as `f64` values (complex: real and imaginary parts
@@ -144,8 +121,8 @@ pub fn array_bits(a: &Array) -> Vec<u64> {
 fn bits_to_values(d: Dtype, b: &[u64]) -> Vec<f64> {
     b.iter()
         .flat_map(|&x| match d {
-            Dtype::Float16 => vec![f64::from(f16::from_bits(x as u16))],
-            Dtype::Bfloat16 => vec![f64::from(bf16::from_bits(x as u16))],
+            Dtype::Float16 => vec![f64::from(mlx_rs::f16::from_bits(x as u16))],
+            Dtype::Bfloat16 => vec![f64::from(mlx_rs::bf16::from_bits(x as u16))],
             Dtype::Float32 => vec![f64::from(f32::from_bits(x as u32))],
             Dtype::Float64 => vec![f64::from_bits(x)],
             Dtype::Complex64 => vec![
@@ -157,48 +134,44 @@ fn bits_to_values(d: Dtype, b: &[u64]) -> Vec<f64> {
         .collect()
 }
 
-/// Asserts `got` has the stored dtype and shape, and the stored values:
-/// bit for bit on the CPU (and for non-float dtypes), within `tol`
-/// elsewhere.
-pub fn assert_golden(got: &Array, want: &Value, tol: Tol, what: &str) {
-    got.eval()
-        .unwrap_or_else(|e| panic!("{what}: evaluation failed: {e}"));
+/// Checks that `got` has the stored dtype and shape, and the stored
+/// values: bit for bit on the CPU (and for non-float dtypes), within
+/// `family`'s tolerance on the GPU. Failures go to `r`.
+pub fn assert_golden(r: &mut Report, got: &Array, want: &Value, family: Family, what: &str) {
+    if let Err(e) = got.eval() {
+        r.fail(format!("{what}: evaluation failed: {e}"));
+        return;
+    }
     let wd = dtype(want["dtype"].as_str().unwrap());
-    assert_eq!(got.dtype(), wd, "{what}: dtype");
-    assert_eq!(got.shape(), &shape(&want["shape"])[..], "{what}: shape");
+    if !r.check(got.dtype() == wd, || {
+        format!("{what}: dtype {}, want {wd}", got.dtype())
+    }) || !r.check(got.shape() == &shape(&want["shape"])[..], || {
+        format!("{what}: shape {:?}, want {}", got.shape(), want["shape"])
+    }) {
+        return;
+    }
     let w = bits(want);
     let g = array_bits(got);
-    assert_eq!(g.len(), w.len(), "{what}: element count");
+    if !r.check(g.len() == w.len(), || format!("{what}: element count")) {
+        return;
+    }
     if on_cpu() || !(wd.is_floating() || wd == Dtype::Complex64) {
         let bad: Vec<usize> = (0..w.len()).filter(|&i| g[i] != w[i]).collect();
         if let Some(&i) = bad.first() {
             let gv = bits_to_values(wd, &g[i..=i]);
             let wv = bits_to_values(wd, &w[i..=i]);
-            panic!(
+            r.fail(format!(
                 "{what}: {} of {} elements differ from Python MLX; first at {i}: \
                  got {gv:?} ({:#x}), want {wv:?} ({:#x})",
                 bad.len(),
                 w.len(),
                 g[i],
                 w[i]
-            );
+            ));
         }
     } else {
-        assert_close(&bits_to_values(wd, &g), &bits_to_values(wd, &w), tol, what);
-    }
-}
-
-/// Elementwise `|got − want| ≤ atol + rtol·|want|` (equal infinities and
-/// NaNs pass).
-pub fn assert_close(got: &[f64], want: &[f64], tol: Tol, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok =
-            g == w || (g.is_nan() && w.is_nan()) || (g - w).abs() <= tol.atol + tol.rtol * w.abs();
-        assert!(
-            ok,
-            "{what}: element {i}: got {g}, want {w} (tolerance {tol:?})"
-        );
+        let (gv, wv) = (bits_to_values(wd, &g), bits_to_values(wd, &w));
+        r.close_as(wd, family, what, &gv, &wv, Tol::EXACT);
     }
 }
 
@@ -245,58 +218,86 @@ fn uses_f64(doc: &Value, case: &Value) -> bool {
 /// on the CPU's default stream (where MLX supports `float64`).
 fn on_a_stream_for<R>(doc: &Value, case: &Value, f: impl FnOnce() -> R) -> R {
     if !on_cpu() && uses_f64(doc, case) {
-        let cpu = Stream::default_for(mlx_rs::Device::cpu()).unwrap();
-        mlx_rs::with_stream(&cpu, f)
+        crate::device::on_cpu_stream(f)
     } else {
         f()
     }
 }
 
 /// Runs every golden case through `dispatch`, comparing each output with
-/// Python's; `tol` gives the tolerance for a function off the CPU. Entries
-/// with `float64` run on the CPU stream whatever the device. Returns the
-/// number of cases per function.
+/// Python's; `family` names the op family of a function (its tolerance on
+/// the GPU). Entries with `float64` run on the CPU stream whatever the
+/// device. Reports every failure at the end; returns the number of cases
+/// per function.
 pub fn run_cases(
     doc: &Value,
     dispatch: &Dispatch,
-    tol: impl Fn(&str) -> Tol,
+    family: impl Fn(&str) -> Family,
 ) -> BTreeMap<String, usize> {
     let inputs = inputs(doc);
     let mut seen = BTreeMap::new();
+    let mut r = Report::new();
     for case in doc["cases"].as_array().unwrap() {
         let name = case["fn"].as_str().unwrap();
         let what = describe(case);
         on_a_stream_for(doc, case, || {
-            let outs = dispatch(name, &case_inputs(&inputs, case), &case["p"])
-                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let outs = match dispatch(name, &case_inputs(&inputs, case), &case["p"]) {
+                Ok(outs) => outs,
+                Err(e) => return r.fail(format!("{what}: {e}")),
+            };
             let want = case["out"].as_array().unwrap();
-            assert_eq!(outs.len(), want.len(), "{what}: number of outputs");
+            if !r.check(outs.len() == want.len(), || {
+                format!("{what}: number of outputs")
+            }) {
+                return;
+            }
             for (i, (g, w)) in outs.iter().zip(want).enumerate() {
-                assert_golden(g, w, tol(name), &format!("{what} output {i}"));
+                assert_golden(&mut r, g, w, family(name), &format!("{what} output {i}"));
             }
         });
         *seen.entry(name.to_owned()).or_insert(0) += 1;
     }
+    r.finish();
     seen
 }
 
 /// Asserts that `got` fails as Python MLX did: with MLX's exact message,
 /// when the op is called (`"build"`) or when its outputs are evaluated
 /// (`"eval"`).
+#[track_caller]
 pub fn assert_mlx_error(got: mlx_rs::Result<Vec<Array>>, want: &Value, what: &str) {
+    if let Some(problem) = mlx_error_problem(got, want, what) {
+        panic!("{problem}");
+    }
+}
+
+/// What is wrong with `got` as the failure `want` describes, if anything.
+fn mlx_error_problem(got: mlx_rs::Result<Vec<Array>>, want: &Value, what: &str) -> Option<String> {
     let message = want["message"].as_str().unwrap();
     let err = match (want["phase"].as_str().unwrap(), got) {
         ("build", Err(e)) => e,
-        ("build", Ok(a)) => panic!("{what}: expected an error when building, got {a:?}"),
-        ("eval", Ok(a)) => mlx_rs::eval(&a).expect_err(what),
+        ("build", Ok(a)) => {
+            return Some(format!(
+                "{what}: expected an error when building, got {a:?}"
+            ))
+        }
+        ("eval", Ok(a)) => match mlx_rs::eval(&a) {
+            Err(e) => e,
+            Ok(()) => return Some(format!("{what}: expected an error when evaluating")),
+        },
         ("eval", Err(e)) => {
-            panic!("{what}: expected an error when evaluating, got {e:?} when building")
+            return Some(format!(
+                "{what}: expected an error when evaluating, got {e:?} when building"
+            ))
         }
         (p, _) => panic!("unknown phase {p}"),
     };
     match err {
-        Error::Mlx { message: m, .. } => assert_eq!(m, message, "{what}"),
-        other => panic!("{what}: expected MLX's error {message:?}, got {other:?}"),
+        Error::Mlx { message: m, .. } if m == message => None,
+        Error::Mlx { message: m, .. } => Some(format!("{what}: {m:?}, Python {message:?}")),
+        other => Some(format!(
+            "{what}: expected MLX's error {message:?}, got {other:?}"
+        )),
     }
 }
 
@@ -306,13 +307,17 @@ pub fn assert_mlx_error(got: mlx_rs::Result<Vec<Array>>, want: &Value, what: &st
 pub fn run_errors(doc: &Value, dispatch: &Dispatch) -> usize {
     let inputs = inputs(doc);
     let errors = doc["errors"].as_array().unwrap();
+    let mut r = Report::new();
     for case in errors {
         let name = case["fn"].as_str().unwrap();
         let what = describe(case);
         on_a_stream_for(doc, case, || {
             let got = dispatch(name, &case_inputs(&inputs, case), &case["p"]);
-            assert_mlx_error(got, case, &what);
+            if let Some(problem) = mlx_error_problem(got, case, &what) {
+                r.fail(problem);
+            }
         });
     }
+    r.finish();
     errors.len()
 }

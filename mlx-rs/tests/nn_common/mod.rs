@@ -1,13 +1,17 @@
-//! Shared by the `nn_*` tests: the golden file, hex decoding, and the
-//! deterministic weights of `scripts/golden/nn.py`.
+//! Shared by the `nn_*` tests: the golden file, hex decoding, the
+//! deterministic weights of `scripts/golden/nn.py`, and comparisons: within
+//! the tolerance each test states on the CPU, within its op family's on the
+//! GPU (`crate::device`, the suite's one table).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use mlx_rs::nn::Module;
-use mlx_rs::{Array, Dtype};
+use mlx_rs::Array;
 use serde_json::Value;
+
+use crate::device::{Family, Report, Tol};
 
 pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -51,21 +55,18 @@ pub fn decode(v: &Value) -> Array {
     Array::from_slice(&vals, &shape).unwrap()
 }
 
-/// Largest `|a - b|` (both cast to f32); panics on shape mismatch.
-pub fn max_abs_diff(a: &Array, b: &Array) -> f32 {
-    assert_eq!(a.shape(), b.shape());
-    let a = a.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
-    let b = b.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap();
-    a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-pub fn assert_close(got: &Array, want: &Array, tol: f32, what: &str) {
-    let d = max_abs_diff(got, want);
-    eprintln!("{what}: max |diff| = {d}");
-    assert!(d <= tol, "{what}: max |diff| = {d} > {tol}");
+/// Checks `got` against `want` (read on the host): max |diff| ≤ `cpu` on
+/// the CPU; on the GPU within `family`'s tolerance (or `cpu`, if looser),
+/// with a `GPU-DIFF` line. Failures go to `r`.
+pub fn assert_close(
+    r: &mut Report,
+    got: &Array,
+    want: &Array,
+    family: Family,
+    cpu: f32,
+    what: &str,
+) {
+    r.close_arrays(family, what, got, want, Tol::new(f64::from(cpu), 0.0));
 }
 
 const M32: u64 = 0xFFFF_FFFF;

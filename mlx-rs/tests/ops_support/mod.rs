@@ -1,6 +1,7 @@
 //! Shared by `ops_golden.rs` and `ops_errors.rs`: reads
 //! `golden/ops_cases.json` (written by `scripts/golden/ops.py` with Python
-//! MLX 0.32.2) and turns its arrays back into `Array`s.
+//! MLX 0.32.2) and turns its arrays back into `Array`s, on the CPU stream
+//! whatever the default device (`crate::device::on_cpu_stream`).
 
 #![allow(dead_code)]
 
@@ -32,8 +33,14 @@ pub fn num(v: &Value) -> f64 {
 }
 
 /// The array a JSON `{dtype, shape, values}` describes (values are exact:
-/// every input is a float32, integer or bool value).
+/// every input is a float32, integer or bool value), built as the generator
+/// did (float64, then `astype`) on the CPU stream: harness work, identical
+/// on every device (no float64 array on the GPU).
 pub fn decode(v: &Value) -> Array {
+    crate::device::on_cpu_stream(|| decode_here(v))
+}
+
+fn decode_here(v: &Value) -> Array {
     let d = dtype(v["dtype"].as_str().unwrap());
     let shape: Vec<i32> = v["shape"]
         .as_array()

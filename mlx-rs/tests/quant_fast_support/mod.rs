@@ -7,38 +7,26 @@
 //!
 //! Every test runs on the current stream (the default device's). On the
 //! CPU (where the golden data comes from) results must be bit-identical to
-//! Python MLX; on another device a comparison uses the tolerance its caller
-//! passes (each test file keeps them in one `tol` module).
+//! Python MLX; on the GPU a comparison uses the tolerance of its op family
+//! (`crate::device::Family`, the suite's one table) and prints a
+//! `GPU-DIFF` line. Failures are collected in a `crate::device::Report`
+//! and reported together at the end of each test.
 
 #![allow(dead_code)]
 
-use mlx_rs::{bf16, f16, Array, Device, DeviceType, Dtype, Error, Stream};
+pub mod emulate;
+
+use mlx_rs::{bf16, f16, Array, Dtype, Error, Stream};
 use serde_json::Value;
+
+use crate::device::{self, Family, Report, Tol};
 
 /// A named call that must fail as Python MLX did.
 pub type ErrorCase<'a> = (&'static str, Box<dyn Fn() -> mlx_rs::Result<Array> + 'a>);
 
-/// Absolute and relative tolerance, used only off the CPU.
-#[derive(Debug, Clone, Copy)]
-pub struct Tol {
-    pub atol: f64,
-    pub rtol: f64,
-}
-
-/// Whether the tests run on the CPU: the device of the current stream
-/// (the default device's, unless a `with_stream` scope says otherwise).
-pub fn on_cpu() -> bool {
-    current_device().kind() == DeviceType::Cpu
-}
-
-/// The device the tests run on.
-pub fn current_device() -> Device {
-    Stream::current().unwrap().device().unwrap()
-}
-
 /// A fresh stream on the device the tests run on (for the `_on` variants).
 pub fn fresh_stream() -> Stream {
-    Stream::new(current_device()).unwrap()
+    Stream::new(device::current_device()).unwrap()
 }
 
 pub fn parse(text: &str) -> Value {
@@ -141,9 +129,9 @@ pub fn array_bits(a: &Array) -> Vec<u64> {
     }
 }
 
-/// `a`'s elements as `f64` (any float dtype).
+/// `a`'s elements as `f64`, read on the host (no MLX op: device-independent).
 pub fn values(a: &Array) -> Vec<f64> {
-    a.astype(Dtype::Float64).unwrap().to_vec::<f64>().unwrap()
+    device::host_f64(a)
 }
 
 fn bits_to_f64(dtype: &str, b: u64) -> f64 {
@@ -155,66 +143,71 @@ fn bits_to_f64(dtype: &str, b: u64) -> f64 {
     }
 }
 
-/// Asserts `got` has the stored dtype and shape, and the stored values:
-/// bit for bit on the CPU, within `tol` elsewhere (floats; other dtypes
-/// exactly).
-pub fn assert_golden(got: &Array, want: &Value, tol: Tol, what: &str) {
+/// Checks that `got` has the stored dtype and shape, and the stored
+/// values: bit for bit on the CPU (and for non-float dtypes everywhere),
+/// within `family`'s tolerance on the GPU. Failures go to `report`.
+pub fn assert_golden(report: &mut Report, got: &Array, want: &Value, family: Family, what: &str) {
     let wd = want["dtype"].as_str().unwrap();
-    assert_eq!(got.dtype().name(), wd, "{what}: dtype");
-    assert_eq!(got.shape(), &shape(want)[..], "{what}: shape");
+    if !report.check(got.dtype().name() == wd, || {
+        format!("{what}: dtype {}, want {wd}", got.dtype())
+    }) || !report.check(got.shape() == &shape(want)[..], || {
+        format!("{what}: shape {:?}, want {:?}", got.shape(), shape(want))
+    }) {
+        return;
+    }
     let w = bits(want);
     let is_float = matches!(wd, "float32" | "float16" | "bfloat16");
-    if on_cpu() || !is_float {
+    if device::on_cpu() || !is_float {
         let g = array_bits(got);
         let bad: Vec<usize> = (0..w.len()).filter(|&i| g[i] != w[i]).collect();
-        assert!(
-            bad.is_empty(),
-            "{what}: {} of {} elements differ from Python MLX; first at {}: got {} ({:#x}), want {} ({:#x})",
-            bad.len(),
-            w.len(),
-            bad[0],
-            bits_to_f64(wd, g[bad[0]]),
-            g[bad[0]],
-            bits_to_f64(wd, w[bad[0]]),
-            w[bad[0]],
-        );
+        if let Some(&i) = bad.first() {
+            report.fail(format!(
+                "{what}: {} of {} elements differ from Python MLX; first at {i}: got {} ({:#x}), want {} ({:#x})",
+                bad.len(),
+                w.len(),
+                bits_to_f64(wd, g[i]),
+                g[i],
+                bits_to_f64(wd, w[i]),
+                w[i],
+            ));
+        }
     } else {
-        let g = values(got);
         let w: Vec<f64> = w.iter().map(|&b| bits_to_f64(wd, b)).collect();
-        assert_close(&g, &w, tol, what);
+        report.close_as(got.dtype(), family, what, &values(got), &w, Tol::EXACT);
     }
 }
 
-/// Elementwise `|got − want| ≤ atol + rtol·|want|` (equal infinities and
-/// NaNs pass).
-pub fn assert_close(got: &[f64], want: &[f64], tol: Tol, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok =
-            g == w || (g.is_nan() && w.is_nan()) || (g - w).abs() <= tol.atol + tol.rtol * w.abs();
-        assert!(
-            ok,
-            "{what}: element {i}: got {g}, want {w} (tolerance {tol:?})"
-        );
-    }
-}
-
-/// Asserts that `got` fails as Python MLX did: with MLX's exact message,
+/// Checks that `got` fails as Python MLX did: with MLX's exact message,
 /// when the op is called (`"build"`) or when its result is evaluated
-/// (`"eval"`).
-pub fn assert_mlx_error(got: mlx_rs::Result<Array>, want: &Value, what: &str) {
+/// (`"eval"`). Failures go to `report`.
+pub fn assert_mlx_error(report: &mut Report, got: mlx_rs::Result<Array>, want: &Value, what: &str) {
     let message = want["message"].as_str().unwrap();
     let err = match (want["phase"].as_str().unwrap(), got) {
         ("build", Err(e)) => e,
-        ("build", Ok(a)) => panic!("{what}: expected an error when building, got {a:?}"),
-        ("eval", Ok(a)) => a.eval().expect_err(what),
+        ("build", Ok(a)) => {
+            return report.fail(format!(
+                "{what}: expected an error when building, got {a:?}"
+            ))
+        }
+        ("eval", Ok(a)) => match a.eval() {
+            Err(e) => e,
+            Ok(()) => return report.fail(format!("{what}: expected an error when evaluating")),
+        },
         ("eval", Err(e)) => {
-            panic!("{what}: expected an error when evaluating, got {e:?} when building")
+            return report.fail(format!(
+                "{what}: expected an error when evaluating, got {e:?} when building"
+            ))
         }
         (p, _) => panic!("unknown phase {p}"),
     };
     match err {
-        Error::Mlx { message: m, .. } => assert_eq!(m, message, "{what}"),
-        other => panic!("{what}: expected MLX's error {message:?}, got {other:?}"),
+        Error::Mlx { message: m, .. } => {
+            report.check(m == message, || {
+                format!("{what}: {m:?}, Python {message:?}")
+            });
+        }
+        other => report.fail(format!(
+            "{what}: expected MLX's error {message:?}, got {other:?}"
+        )),
     }
 }
