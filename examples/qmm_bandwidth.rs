@@ -18,15 +18,10 @@
 
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use mlx_rs::quantization::{quantize, quantized_matmul, QuantMode};
-use mlx_rs::{random, Array, Device, Dtype};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Gpu,
-}
+use mlx_rs::{random, Array, Dtype};
+use mlx_workspace::device::DeviceArg;
 
 /// Bandwidth of 4-bit quantized_matmul at M = 1 vs a device copy.
 #[derive(Debug, Parser)]
@@ -68,18 +63,7 @@ fn time_evals(reps: usize, make: impl Fn() -> mlx_rs::Result<Vec<Array>>) -> mlx
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let device = match args.device {
-        DeviceArg::Cpu => Device::cpu(),
-        DeviceArg::Gpu => Device::gpu(),
-    };
-    if !device.is_available()? {
-        return Err(format!(
-            "device {:?} is not available in this MLX build",
-            args.device
-        )
-        .into());
-    }
-    device.set_as_default()?;
+    let device = args.device.make_default()?;
     let dtype = match args.dtype.as_deref() {
         None if args.device == DeviceArg::Cpu => Dtype::Float32,
         None => Dtype::Bfloat16,

@@ -20,7 +20,7 @@ use mlx_lm::convert::{convert_gguf, ConvertOptions};
 use mlx_lm::generate::{generate, GenerateOptions, Sampler};
 use mlx_lm::{models, Llama, Message, Tokenizer};
 use mlx_rs::quantization::QuantMode;
-use mlx_rs::Device;
+use mlx_workspace::device::DeviceArg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Mode {
@@ -28,12 +28,6 @@ enum Mode {
     Mxfp4,
     Mxfp8,
     Nvfp4,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Gpu,
 }
 
 /// Quantize a GGUF Llama model with mlx-rs and chat with it.
@@ -129,18 +123,7 @@ fn converted_as(dir: &Path, mode: &QuantMode) -> bool {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let device = match args.device {
-        DeviceArg::Cpu => Device::cpu(),
-        DeviceArg::Gpu => Device::gpu(),
-    };
-    if !device.is_available()? {
-        return Err(format!(
-            "device {:?} is not available in this MLX build",
-            args.device
-        )
-        .into());
-    }
-    device.set_as_default()?;
+    args.device.make_default()?;
     let mode = quant_mode(args)?;
 
     // 1. The model: a GGUF file (converted here) or an mlx-lm directory.

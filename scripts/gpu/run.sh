@@ -41,6 +41,9 @@ for exe in $root/bin/*; do
   # Source-tree checks that need cargo or this machine's build folders:
   # trybuild (runs cargo) and the op-coverage scan (reads mlx-sys's OUT_DIR).
   case "$name" in ui-*|coverage-*) echo "=== $name: skipped (needs cargo / the build tree)"; continue ;; esac
+  # The proc-macro crate's own unit tests link the toolchain's libstd.so,
+  # which the machine lacks (no Rust toolchain); they test token parsing only.
+  case "$name" in mlx_macros-*) echo "=== $name: skipped (proc-macro unit tests need the toolchain's libstd.so)"; continue ;; esac
   if [ $# -gt 0 ]; then
     keep=0; for p in "$@"; do [[ $name == "$p"* ]] && keep=1; done
     [ $keep = 1 ] || continue
