@@ -631,26 +631,45 @@ fn qqmm_matches_python() {
         let global_x = (case["global_scales"] == true).then_some(gx);
         let y = qqmm(&x, &q, global_x).unwrap();
         if device::on_gpu() && global_x.is_some() {
-            // An open MLX difference (docs/gpu.md): with nvfp4 global
-            // scales, MLX 0.32.2's CUDA qqmm is far from both the CPU's
-            // result and x·ŵᵀ. Measured and noted, not compared.
-            let exact = device::on_cpu_stream(|| {
+            // A known difference (docs/gpu.md): MLX's CPU qqmm ignores both
+            // global scales (docs/quantization.md), and Python's golden
+            // value is the CPU's; the CUDA kernel applies them. So on the
+            // GPU the reference is x̂·ŵᵀ, x̂ being x quantized to nvfp4
+            // with its global scale and dequantized: within 5% of the
+            // largest output (a level of 4-bit x more or less where the
+            // devices round differently), where ignoring the scales would
+            // be off by a factor of about 3.
+            let want = device::on_cpu_stream(|| {
+                let xq = quantize(
+                    &x,
+                    QuantMode::Nvfp4 {
+                        global_scale: Some(gx),
+                    },
+                )?;
+                let x_hat = xq.dequantize(Some(Dtype::Float32))?;
                 let w_hat = q.dequantize(Some(Dtype::Float32))?;
-                ops::matmul(&x, &w_hat.transpose()?)
+                ops::matmul(&x_hat, &w_hat.transpose()?)
             })
             .unwrap();
-            let (g, e) = (device::host_f64(&y), device::host_f64(&exact));
-            let dev = g
+            let (g, e) = (device::host_f64(&y), device::host_f64(&want));
+            let scale = e.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            let err = g
                 .iter()
                 .zip(&e)
                 .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+                .fold(0.0, f64::max)
+                / scale;
             device::stderr_line(&format!(
-                "GPU-NOTE qqmm nvfp4_global_scale max|gpu - x·ŵᵀ|={dev:.3e}"
+                "GPU-NOTE qqmm nvfp4_global_scale max|gpu - x̂·ŵᵀ|/max|x̂·ŵᵀ|={err:.3e}"
             ));
             r.check(
-                y.shape() == [x.shape()[0], w.shape()[0]] && g.iter().all(|v| v.is_finite()),
-                || format!("qqmm {mode}: shape {:?} or non-finite values", y.shape()),
+                y.shape() == [x.shape()[0], w.shape()[0]] && err <= 0.05,
+                || {
+                    format!(
+                        "qqmm {mode}: shape {:?}, {err:.3} of max |x̂·ŵᵀ| away from x̂·ŵᵀ",
+                        y.shape()
+                    )
+                },
             );
             continue;
         }

@@ -50,8 +50,13 @@ while read -r exe; do strip --strip-debug -o ".gpu/payload/bin/$(basename "$exe"
 
 # The CUDA MLX the binaries were linked against (its folder is their rpath).
 lib=$(xargs -n1 readelf -d < .gpu/tests.txt | sed -n 's/.*R\(UN\)\?PATH.*\[\(.*\)\]/\2/p' \
-  | tr ':' '\n' | grep 'mlx-cuda-13' | head -n1)
-[ -f "$lib/libmlx.so" ] || { echo "no CUDA libmlx.so in the binaries' rpath ($lib)" >&2; exit 1; }
+  | tr ':' '\n' | grep 'mlx-cuda-13' | head -n1 || true)
+# (Only the workspace package's binaries carry an rpath; for a selection
+# without them, the CUDA MLX that mlx-sys unpacked into the cache.)
+if [ ! -f "${lib:-/nonexistent}/libmlx.so" ]; then
+  lib=$(ls -d "${MLX_RS_CACHE_DIR:-$HOME/.cache/mlx-rs}"/mlx/mlx-cuda-13-*/mlx/lib 2>/dev/null | head -n1)
+fi
+[ -f "$lib/libmlx.so" ] || { echo "no CUDA libmlx.so in the binaries' rpath or the cache ($lib)" >&2; exit 1; }
 mkdir -p .gpu/payload/mlx/lib
 cp "$lib/libmlx.so" .gpu/payload/mlx/lib/
 # The headers MLX's run-time kernel compiler (NVRTC) includes: CCCL, CuTe and
