@@ -536,3 +536,34 @@ fn integer_division_still_works() {
     // Through the operator too.
     assert!((&a % 0).is_err());
 }
+
+/// Both axis scatters refuse float indices before evaluation (on every
+/// device: MLX's CUDA kernel would scatter to garbage offsets), and take
+/// integer ones.
+#[test]
+fn axis_scatters_refuse_float_indices() {
+    let a = Array::zeros(&[2, 3], Dtype::Float32).unwrap();
+    let v = Array::ones(&[2, 1], Dtype::Float32).unwrap();
+    let float_idx = Array::from_slice(&[0.0f32, 2.0], &[2, 1]).unwrap();
+    let int_idx = Array::from_slice(&[0i32, 2], &[2, 1]).unwrap();
+    for (name, r) in [
+        ("put_along_axis", ops::put_along_axis(&a, &float_idx, &v, 1)),
+        (
+            "scatter_add_axis",
+            ops::scatter_add_axis(&a, &float_idx, &v, 1),
+        ),
+    ] {
+        match r {
+            Err(Error::InvalidIndex { reason }) => assert_eq!(
+                reason,
+                format!("mlx_{name}: indices must be integers, got float32"),
+            ),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let put = ops::put_along_axis(&a, &int_idx, &v, 1).unwrap();
+    let add = ops::scatter_add_axis(&a, &int_idx, &v, 1).unwrap();
+    let want = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    assert_eq!(put.to_vec::<f32>().unwrap(), want);
+    assert_eq!(add.to_vec::<f32>().unwrap(), want);
+}

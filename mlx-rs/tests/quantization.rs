@@ -651,14 +651,7 @@ fn qqmm_matches_python() {
                 ops::matmul(&x_hat, &w_hat.transpose()?)
             })
             .unwrap();
-            let (g, e) = (device::host_f64(&y), device::host_f64(&want));
-            let scale = e.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            let err = g
-                .iter()
-                .zip(&e)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max)
-                / scale;
+            let err = device::rel_to_max(&device::host_f64(&y), &device::host_f64(&want));
             device::stderr_line(&format!(
                 "GPU-NOTE qqmm nvfp4_global_scale max|gpu - x̂·ŵᵀ|/max|x̂·ŵᵀ|={err:.3e}"
             ));
@@ -1308,14 +1301,7 @@ fn quantized_matmul_is_x_times_dequantized_w() {
             })
             .unwrap();
             assert_eq!(y.shape(), [m, n], "{mode} {m}×{n}×{k}");
-            let (g, e) = (device::host_f64(&y), device::host_f64(&want));
-            let scale = e.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            let err = g
-                .iter()
-                .zip(&e)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max)
-                / scale;
+            let err = device::rel_to_max(&device::host_f64(&y), &device::host_f64(&want));
             if on_gpu() {
                 device::stderr_line(&format!(
                     "GPU-DIFF quantized_matmul_vs_dequantized {mode}_{m}x{n}x{k} rel_to_max={err:.3e}"

@@ -4,19 +4,19 @@ use crate::error::{Error, Result};
 use crate::nn::linear::{matmul_t, no_global_scale, unpacked_cols};
 use crate::nn::Module;
 use crate::ops::clip;
+use crate::ops::indexing::take_axis_unchecked;
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
 use crate::{Array, Dtype, Stream};
 
-/// Rows `ids` of `table` (axis 0) with `ids` clamped into `[0, rows)` on the
-/// device: nothing is evaluated, and no id can read outside the table.
-fn take_rows_clamped(table: &Array, ids: &Array) -> Result<Array> {
+/// `ids` clamped into `[0, rows)` on the device: nothing is evaluated, and
+/// no id of the result can read outside a table of `rows` rows.
+fn clamp_ids(ids: &Array, rows: i32) -> Result<Array> {
     let d = ids.dtype();
     if !d.is_integer() {
         return Err(Error::InvalidIndex {
             reason: format!("embedding ids must be integers, got {d}"),
         });
     }
-    let rows = table.shape().first().copied().unwrap_or(0);
     if rows == 0 {
         return Err(Error::InvalidIndex {
             reason: "embedding table has no rows".into(),
@@ -24,13 +24,20 @@ fn take_rows_clamped(table: &Array, ids: &Array) -> Result<Array> {
     }
     let lo = Array::scalar(0i32)?.astype(d)?;
     let hi = Array::scalar(rows - 1)?.astype(d)?;
-    let ids = clip(ids, Some(&lo), Some(&hi))?;
-    let s = Stream::current()?;
-    Array::build("mlx_take_axis", |res| {
-        // SAFETY: fresh out-param; live handles. Every id was clamped into
-        // `[0, rows)` above, so the gather stays inside `table`.
-        unsafe { mlx_sys::mlx_take_axis(res, table.as_raw(), ids.as_raw(), 0, s.as_raw()) }
-    })
+    clip(ids, Some(&lo), Some(&hi))
+}
+
+/// Rows `ids` of `table` (axis 0), for ids from [`clamp_ids`] with
+/// `table`'s number of rows.
+fn take_clamped_rows(table: &Array, clamped: &Array) -> Result<Array> {
+    // SAFETY: `clamped` came from `clamp_ids` with this table's number of
+    // rows, so every id is in range for axis 0.
+    unsafe { take_axis_unchecked(table, clamped, 0, &Stream::current()?) }
+}
+
+/// The number of rows of a table (its first axis).
+fn rows(table: &Array) -> i32 {
+    table.shape().first().copied().unwrap_or(0)
 }
 
 /// A lookup table `[num_embeddings, dims]`: token ids to vectors.
@@ -95,6 +102,8 @@ impl Embedding {
     /// assert!(matches!(e.forward(&ids), Err(Error::InvalidIndex { .. })));
     /// let floats = Array::from_slice(&[1.0f32], &[1])?;
     /// assert!(matches!(e.forward_clamped(&floats), Err(Error::InvalidIndex { .. })));
+    /// let empty = Embedding { weight: Array::from_slice::<f32>(&[], &[0, 2])? };
+    /// assert!(matches!(empty.forward_clamped(&ids), Err(Error::InvalidIndex { .. })));
     /// # Ok::<(), mlx_rs::Error>(())
     /// ```
     ///
@@ -104,7 +113,7 @@ impl Embedding {
     #[doc(alias = "mlx_take_axis")]
     #[doc(alias = "mlx_clip")]
     pub fn forward_clamped(&self, ids: &Array) -> Result<Array> {
-        take_rows_clamped(&self.weight, ids)
+        take_clamped_rows(&self.weight, &clamp_ids(ids, rows(&self.weight))?)
     }
 
     /// The table as an output head: `x @ weightᵀ`.
@@ -196,18 +205,51 @@ impl QuantizedEmbedding {
     /// [`forward`](Self::forward) with ids clamped into the table instead
     /// of checked; see [`Embedding::forward_clamped`].
     ///
+    /// ```
+    /// use mlx_rs::nn::Embedding;
+    /// use mlx_rs::quantization::QuantMode;
+    /// use mlx_rs::{Array, Dtype, Error};
+    /// let table = Array::ones(&[4, 64], Dtype::Float32)?;
+    /// let mut q = Embedding { weight: table }.to_quantized(QuantMode::default())?;
+    /// let ids = Array::from_slice(&[3u32, 9], &[2])?;
+    /// assert_eq!(q.forward_clamped(&ids)?.shape(), [2, 64]);
+    /// q.scales = Array::ones(&[2, 1], Dtype::Float32)?; // fewer rows than the weights
+    /// assert!(matches!(q.forward_clamped(&ids), Err(Error::InvalidQuantization { .. })));
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
     /// # Errors
-    /// As [`Embedding::forward_clamped`].
+    /// As [`Embedding::forward_clamped`];
+    /// [`Error::InvalidQuantization`](crate::Error::InvalidQuantization)
+    /// when the scales or biases do not have a row per row of the weights.
     #[doc(alias = "mlx_take_axis")]
     #[doc(alias = "mlx_clip")]
     pub fn forward_clamped(&self, ids: &Array) -> Result<Array> {
+        // weights, scales and biases have a row per id: clamp once (the
+        // tables must agree on their rows for that to keep every gather
+        // inside its table)
+        let n = rows(&self.weight);
+        for (name, t) in [
+            ("scales", Some(&self.scales)),
+            ("biases", self.biases.as_ref()),
+        ] {
+            if let Some(t) = t.filter(|t| rows(t) != n) {
+                return Err(Error::InvalidQuantization {
+                    reason: format!(
+                        "quantized embedding: {name} have {} rows, weights {n}",
+                        rows(t)
+                    ),
+                });
+            }
+        }
+        let ids = clamp_ids(ids, n)?;
         let rows = Quantized {
-            weights: take_rows_clamped(&self.weight, ids)?,
-            scales: take_rows_clamped(&self.scales, ids)?,
+            weights: take_clamped_rows(&self.weight, &ids)?,
+            scales: take_clamped_rows(&self.scales, &ids)?,
             biases: self
                 .biases
                 .as_ref()
-                .map(|b| take_rows_clamped(b, ids))
+                .map(|b| take_clamped_rows(b, &ids))
                 .transpose()?,
             mode: self.mode,
         };

@@ -331,18 +331,21 @@ pub(crate) fn unary(
     support::Outputs::checked(out)
 }
 
+/// An mlx-c op of two arrays: `(out, a, b, stream) -> status`.
+pub(crate) type BinaryFn = unsafe extern "C" fn(
+    *mut mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_array,
+    mlx_sys::mlx_stream,
+) -> i32;
+
 /// Runs a two-input op on `stream`, after applying the weak-scalar rules.
 pub(crate) fn binary<'a, 'b>(
     op: &'static str,
     lhs: impl Into<Operand<'a>>,
     rhs: impl Into<Operand<'b>>,
     stream: &Stream,
-    f: unsafe extern "C" fn(
-        *mut mlx_sys::mlx_array,
-        mlx_sys::mlx_array,
-        mlx_sys::mlx_array,
-        mlx_sys::mlx_stream,
-    ) -> i32,
+    f: BinaryFn,
 ) -> Result<Array> {
     let (lhs, rhs) = (lhs.into(), rhs.into());
     if let (Some(a), Some(b)) = (lhs.array(), rhs.array()) {
@@ -362,12 +365,7 @@ fn binary_arrays(
     a: &Array,
     b: &Array,
     stream: &Stream,
-    f: unsafe extern "C" fn(
-        *mut mlx_sys::mlx_array,
-        mlx_sys::mlx_array,
-        mlx_sys::mlx_array,
-        mlx_sys::mlx_stream,
-    ) -> i32,
+    f: BinaryFn,
 ) -> Result<Array> {
     let out = Array::build(op, |res| {
         // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a

@@ -636,16 +636,22 @@ pub fn known_gpu_qmm_mismatch(mode: &str, m: i32, n: i32, k: i32) -> bool {
     on_gpu() && GPU_QMM_MISMATCHES.contains(&(mode, m, n, k))
 }
 
-/// For a known MLX GPU mismatch: asserts that `got` is still far from
-/// `want` (so the day MLX fixes it, the test says so) and notes it.
-pub fn assert_known_mismatch(r: &mut Report, got: &[f64], want: &[f64], what: &str) {
+/// `max |got − want| / max |want|`: the largest error relative to the
+/// largest value (NaN for an all-zero `want`).
+pub fn rel_to_max(got: &[f64], want: &[f64]) -> f64 {
     let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     let err = got
         .iter()
         .zip(want)
         .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max)
-        / scale;
+        .fold(0.0, f64::max);
+    err / scale
+}
+
+/// For a known MLX GPU mismatch: asserts that `got` is still far from
+/// `want` (so the day MLX fixes it, the test says so) and notes it.
+pub fn assert_known_mismatch(r: &mut Report, got: &[f64], want: &[f64], what: &str) {
+    let err = rel_to_max(got, want);
     stderr_line(&format!(
         "GPU-NOTE known_qmm_mismatch {} rel_to_max={err:.3e}",
         field(what)
