@@ -1,9 +1,8 @@
 //! [`Array`]: MLX's lazy, reference-counted n-dimensional array.
 
-use std::ffi::CStr;
-
 use crate::dtype::Dtype;
-use crate::error::{self, check, check_handle, Result};
+use crate::error::Result;
+use crate::raw::{self, Owned};
 use crate::stream::Stream;
 
 mod construct;
@@ -44,9 +43,8 @@ mod read;
 /// fn needs_send<T: Send>(_: T) {}
 /// needs_send(mlx_rs::Array::scalar(1.0f32).unwrap());
 /// ```
-pub struct Array {
-    raw: mlx_sys::mlx_array,
-}
+#[repr(transparent)]
+pub struct Array(Owned<mlx_sys::mlx_array>);
 
 impl Array {
     /// Wraps a raw handle, taking ownership of it.
@@ -55,56 +53,80 @@ impl Array {
     /// `raw` must be a live, non-empty `mlx_array` that nothing else frees
     /// (the returned `Array` frees it on drop), created on this thread.
     pub unsafe fn from_raw(raw: mlx_sys::mlx_array) -> Self {
-        error::init();
-        Array { raw }
+        // SAFETY: the caller's contract is `Owned::from_raw`'s.
+        Array(unsafe { Owned::from_raw(raw) })
     }
 
     /// The raw handle, still owned by `self`; valid while `self` lives.
     pub fn as_raw(&self) -> mlx_sys::mlx_array {
-        self.raw
+        self.0.get()
     }
 
     /// Gives up ownership of the raw handle; the caller must free it with
     /// `mlx_array_free`.
     pub fn into_raw(self) -> mlx_sys::mlx_array {
-        let raw = self.raw;
-        std::mem::forget(self);
-        raw
+        self.0.into_raw()
+    }
+
+    /// The owned handle, borrowed: what the raw layer's runners take.
+    #[inline]
+    pub(crate) fn handle(&self) -> &Owned<mlx_sys::mlx_array> {
+        &self.0
     }
 
     /// Runs an mlx-c function that writes one array through an out-param,
-    /// checks its status, and returns the array.
-    ///
-    /// This is the one place where ops turn an `mlx_array` out-param into
-    /// an `Array`; `f` receives a pointer to a fresh, empty handle.
+    /// checks its status, and returns the array (see [`raw::out`]).
+    #[inline]
     pub(crate) fn build(
         op: &'static str,
         f: impl FnOnce(*mut mlx_sys::mlx_array) -> i32,
     ) -> Result<Array> {
-        error::init();
-        // SAFETY: mlx_array_new returns an empty handle (null ctx); `f`
-        // fills it in place. Whatever it ends up holding is owned by `out`,
-        // whose drop frees it (mlx_array_free ignores an empty handle).
-        let mut raw = unsafe { mlx_sys::mlx_array_new() };
-        let status = f(&mut raw);
-        let out = Array { raw };
-        // One check for both ways to fail: a status, or an empty result
-        // (`check` takes any pending message either way).
-        let status = if status == 0 && out.raw.ctx.is_null() {
-            1
-        } else {
-            status
-        };
-        check(op, status)?;
-        Ok(out)
+        raw::out(op, f).map(Array)
+    }
+
+    /// Runs an mlx-c function that writes a vector of arrays through an
+    /// out-param and returns the arrays.
+    pub(crate) fn build_vec(
+        op: &'static str,
+        f: impl FnOnce(*mut mlx_sys::mlx_vector_array) -> i32,
+    ) -> Result<Vec<Array>> {
+        let v = raw::out(op, f)?;
+        Array::vec_from(op, &v)
+    }
+
+    /// The arrays of a live `mlx_vector_array` (each a new reference).
+    pub(crate) fn vec_from(
+        op: &'static str,
+        v: &Owned<mlx_sys::mlx_vector_array>,
+    ) -> Result<Vec<Array>> {
+        // SAFETY: `v` is a live vector.
+        let n = unsafe { mlx_sys::mlx_vector_array_size(v.get()) };
+        (0..n)
+            .map(|i| {
+                Array::build(op, |res| {
+                    // SAFETY: `i < n`; the vector is live; `res` is a fresh
+                    // out-param that receives a new reference.
+                    unsafe { mlx_sys::mlx_vector_array_get(res, v.get(), i) }
+                })
+            })
+            .collect()
+    }
+
+    /// Runs an mlx-c function that writes two arrays through out-params.
+    pub(crate) fn build_pair(
+        op: &'static str,
+        f: impl FnOnce(*mut mlx_sys::mlx_array, *mut mlx_sys::mlx_array) -> i32,
+    ) -> Result<(Array, Array)> {
+        raw::out2(op, f).map(|(a, b)| (Array(a), Array(b)))
     }
 
     /// Takes an array that an mlx-c constructor returned (as a value),
     /// failing if it reported an error or returned an empty handle.
-    pub(crate) fn from_constructor(op: &'static str, raw: mlx_sys::mlx_array) -> Result<Array> {
-        let out = Array { raw };
-        check_handle(op, out.raw.ctx.is_null())?;
-        Ok(out)
+    pub(crate) fn from_constructor(
+        op: &'static str,
+        f: impl FnOnce() -> mlx_sys::mlx_array,
+    ) -> Result<Array> {
+        raw::returned(op, f).map(Array)
     }
 
     /// The dimensions of the array.
@@ -112,13 +134,13 @@ impl Array {
     #[doc(alias = "mlx_array_ndim")]
     pub fn shape(&self) -> &[i32] {
         let n = self.ndim();
-        // SAFETY: `self.raw` is live. mlx_array_shape points into the shape
+        // SAFETY: `self` is live. mlx_array_shape points into the shape
         // vector of the array's descriptor, which `self` keeps alive and
         // which MLX never resizes or reassigns after construction (eval
         // changes data, strides and status, not the shape); it holds `ndim`
         // ints. A null pointer (never for a live array) gives an empty slice.
         unsafe {
-            let p = mlx_sys::mlx_array_shape(self.raw);
+            let p = mlx_sys::mlx_array_shape(self.as_raw());
             if p.is_null() || n == 0 {
                 &[]
             } else {
@@ -143,39 +165,40 @@ impl Array {
     /// Number of dimensions.
     #[doc(alias = "mlx_array_ndim")]
     pub fn ndim(&self) -> usize {
-        // SAFETY: `self.raw` is a live array handle.
-        unsafe { mlx_sys::mlx_array_ndim(self.raw) }
+        // SAFETY: `self` is a live array handle.
+        unsafe { mlx_sys::mlx_array_ndim(self.as_raw()) }
     }
 
     /// Number of elements.
     #[doc(alias = "mlx_array_size")]
     pub fn size(&self) -> usize {
-        // SAFETY: `self.raw` is a live array handle.
-        unsafe { mlx_sys::mlx_array_size(self.raw) }
+        // SAFETY: `self` is a live array handle.
+        unsafe { mlx_sys::mlx_array_size(self.as_raw()) }
     }
 
     /// Number of bytes of the elements (`size * itemsize`).
     #[doc(alias = "mlx_array_nbytes")]
     pub fn nbytes(&self) -> usize {
-        // SAFETY: `self.raw` is a live array handle.
-        unsafe { mlx_sys::mlx_array_nbytes(self.raw) }
+        // SAFETY: `self` is a live array handle.
+        unsafe { mlx_sys::mlx_array_nbytes(self.as_raw()) }
     }
 
     /// Size of one element in bytes.
     #[doc(alias = "mlx_array_itemsize")]
     pub fn itemsize(&self) -> usize {
-        // SAFETY: `self.raw` is a live array handle.
-        unsafe { mlx_sys::mlx_array_itemsize(self.raw) }
+        // SAFETY: `self` is a live array handle.
+        unsafe { mlx_sys::mlx_array_itemsize(self.as_raw()) }
     }
 
     /// The element type.
     #[doc(alias = "mlx_array_dtype")]
     pub fn dtype(&self) -> Dtype {
-        // SAFETY: `self.raw` is a live array handle.
-        let code = unsafe { mlx_sys::mlx_array_dtype(self.raw) };
+        // SAFETY: `self` is a live array handle.
+        let code = unsafe { mlx_sys::mlx_array_dtype(self.as_raw()) };
         // mlx-c's mlx_dtype_to_c maps every MLX dtype onto the 14 codes
-        // Dtype covers, so this never falls back.
-        Dtype::from_raw(code).unwrap_or(Dtype::Bool)
+        // Dtype covers; a code outside them would be an mlx-c this crate
+        // was not built for, which the build pins out.
+        Dtype::from_raw(code).expect("mlx-c returned a dtype code outside mlx_dtype")
     }
 
     /// The strides of the array in elements (one per dimension).
@@ -188,11 +211,11 @@ impl Array {
     #[doc(alias = "mlx_array_strides")]
     pub fn strides(&self) -> Vec<i64> {
         let n = self.ndim();
-        // SAFETY: `self.raw` is live; mlx_array_strides points at `ndim`
+        // SAFETY: `self` is live; mlx_array_strides points at `ndim`
         // int64 strides (declared size_t by mlx-c, same width), copied out
         // at once because evaluation may replace the vector.
         unsafe {
-            let p = mlx_sys::mlx_array_strides(self.raw);
+            let p = mlx_sys::mlx_array_strides(self.as_raw());
             if p.is_null() || n == 0 {
                 Vec::new()
             } else {
@@ -210,10 +233,9 @@ impl Array {
     /// [`Error::Mlx`](crate::Error::Mlx) if the computation fails.
     #[doc(alias = "mlx_array_eval")]
     pub fn eval(&self) -> Result<()> {
-        error::init();
-        // SAFETY: `self.raw` is a live array handle.
-        check("mlx_array_eval", unsafe {
-            mlx_sys::mlx_array_eval(self.raw)
+        // SAFETY: `self` is a live array handle.
+        raw::call("mlx_array_eval", || unsafe {
+            mlx_sys::mlx_array_eval(self.as_raw())
         })
     }
 
@@ -233,9 +255,9 @@ impl Array {
     #[doc(alias = "_mlx_array_is_available")]
     pub fn is_available(&self) -> Result<bool> {
         let mut res = false;
-        // SAFETY: `self.raw` is live and `res` a valid out-param.
-        check("_mlx_array_is_available", unsafe {
-            mlx_sys::_mlx_array_is_available(&mut res, self.raw)
+        // SAFETY: `self` is live and `res` a valid out-param.
+        raw::call("_mlx_array_is_available", || unsafe {
+            mlx_sys::_mlx_array_is_available(&mut res, self.as_raw())
         })?;
         Ok(res)
     }
@@ -257,8 +279,15 @@ impl Array {
     pub fn astype_on(&self, dtype: Dtype, stream: &Stream) -> Result<Array> {
         Array::build("mlx_astype", |res| {
             // SAFETY: `res` is a fresh out-param; input and stream are live.
-            unsafe { mlx_sys::mlx_astype(res, self.raw, dtype.as_raw(), stream.as_raw()) }
+            unsafe { mlx_sys::mlx_astype(res, self.as_raw(), dtype.as_raw(), stream.as_raw()) }
         })
+    }
+}
+
+impl From<Owned<mlx_sys::mlx_array>> for Array {
+    /// An array owning a handle the raw layer produced.
+    fn from(h: Owned<mlx_sys::mlx_array>) -> Self {
+        Array(h)
     }
 }
 
@@ -267,48 +296,34 @@ impl Clone for Array {
     /// copies no data (cheap).
     #[doc(alias = "mlx_array_set")]
     fn clone(&self) -> Self {
-        // SAFETY: `self.raw` is live and non-empty; mlx_array_set copies the
-        // `mlx::core::array` (a shared_ptr) into the fresh handle.
-        let (status, raw) = unsafe {
-            let mut raw = mlx_sys::mlx_array_new();
-            let status = mlx_sys::mlx_array_set(&mut raw, self.raw);
-            (status, raw)
-        };
-        if status != 0 || raw.ctx.is_null() {
+        // SAFETY: `res` is a fresh out-param and `self` a live array;
+        // mlx_array_set copies the `mlx::core::array` (a shared_ptr) into it.
+        match raw::out("mlx_array_set", |res| unsafe {
+            mlx_sys::mlx_array_set(res, self.as_raw())
+        }) {
+            Ok(h) => Array(h),
             // mlx_array_set only fails if `new` fails, i.e. out of memory,
             // which Rust's own allocations also treat as fatal.
-            std::process::abort();
+            Err(_) => std::process::abort(),
         }
-        Array { raw }
     }
 }
 
-impl Drop for Array {
-    #[doc(alias = "mlx_array_free")]
-    fn drop(&mut self) {
-        // SAFETY: `self` owns the handle, freed exactly once here; freeing
-        // only drops a shared_ptr and cannot fail for a valid handle.
-        unsafe { mlx_sys::mlx_array_free(self.raw) };
-    }
-}
-
-/// Builds an `mlx_vector_array` holding `arrays` (freed by the guard).
-pub(crate) struct RawVector(pub(crate) mlx_sys::mlx_vector_array);
-
-impl RawVector {
-    pub(crate) fn new<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Self {
-        let raws: Vec<mlx_sys::mlx_array> = arrays.into_iter().map(|a| a.raw).collect();
-        // SAFETY: `raws` holds `len` live handles; mlx-c copies each array
-        // (bumping its reference count) into the new vector.
-        RawVector(unsafe { mlx_sys::mlx_vector_array_new_data(raws.as_ptr(), raws.len()) })
-    }
-}
-
-impl Drop for RawVector {
-    fn drop(&mut self) {
-        // SAFETY: the vector is owned here and freed exactly once.
-        unsafe { mlx_sys::mlx_vector_array_free(self.0) };
-    }
+/// An `mlx_vector_array` holding `arrays` (each shared, not copied), for
+/// mlx-c to read.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if mlx-c cannot build the vector.
+#[doc(alias = "mlx_vector_array_new_data")]
+pub(crate) fn vector<'a>(
+    arrays: impl IntoIterator<Item = &'a Array>,
+) -> Result<Owned<mlx_sys::mlx_vector_array>> {
+    let raws: Vec<mlx_sys::mlx_array> = arrays.into_iter().map(Array::as_raw).collect();
+    // SAFETY: `raws` holds `len` live handles; mlx-c copies each array
+    // (bumping its reference count) into the new vector.
+    raw::returned("mlx_vector_array_new_data", || unsafe {
+        mlx_sys::mlx_vector_array_new_data(raws.as_ptr(), raws.len())
+    })
 }
 
 /// Evaluates several arrays at once (sharing their common subgraphs),
@@ -327,10 +342,9 @@ impl Drop for RawVector {
 /// [`Error::Mlx`](crate::Error::Mlx) if a computation fails.
 #[doc(alias = "mlx_eval")]
 pub fn eval<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Result<()> {
-    error::init();
-    let v = RawVector::new(arrays);
-    // SAFETY: `v.0` is a live vector of live arrays.
-    check("mlx_eval", unsafe { mlx_sys::mlx_eval(v.0) })
+    let v = vector(arrays)?;
+    // SAFETY: `v` is a live vector of live arrays.
+    raw::call("mlx_eval", || unsafe { mlx_sys::mlx_eval(v.get()) })
 }
 
 /// Starts evaluating several arrays without waiting for them.
@@ -339,25 +353,9 @@ pub fn eval<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Result<()> {
 /// [`Error::Mlx`](crate::Error::Mlx) if scheduling fails.
 #[doc(alias = "mlx_async_eval")]
 pub fn async_eval<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Result<()> {
-    error::init();
-    let v = RawVector::new(arrays);
-    // SAFETY: `v.0` is a live vector of live arrays.
-    check("mlx_async_eval", unsafe { mlx_sys::mlx_async_eval(v.0) })
-}
-
-/// Copies an `mlx_string`'s text out.
-///
-/// # Safety
-/// `s` must be a live `mlx_string` handle.
-pub(crate) unsafe fn string_from_raw(s: mlx_sys::mlx_string) -> String {
-    // SAFETY: the caller guarantees `s` is live; mlx_string_data returns a
-    // NUL-terminated buffer owned by it (or null when empty).
-    unsafe {
-        let p = mlx_sys::mlx_string_data(s);
-        if p.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(p).to_string_lossy().into_owned()
-        }
-    }
+    let v = vector(arrays)?;
+    // SAFETY: `v` is a live vector of live arrays.
+    raw::call("mlx_async_eval", || unsafe {
+        mlx_sys::mlx_async_eval(v.get())
+    })
 }

@@ -4,17 +4,24 @@
 //! status (or an empty handle), and, before returning, it calls a
 //! process-global error handler with the message, synchronously, on the
 //! calling thread. Its default handler prints the message and calls
-//! `exit(-1)`. This module installs a handler (once per process, before the
-//! first mlx-c call of this crate) that stores the message in a thread-local
-//! slot, and [`check`] turns a status into a [`Result`], taking *and
-//! clearing* that slot so that a stale message can never be attached to a
-//! later failure.
+//! `exit(-1)`. This module holds a handler that stores the message in a
+//! thread-local slot ([`install_handler`], called once per process by the
+//! raw layer's one entry into mlx-c, `raw::enter`), and [`check`] turns a
+//! status into a [`Result`], taking *and clearing* that slot so that a stale
+//! message can never be attached to a later failure.
+//!
+//! This is the ground floor: it names only the plain value types that its
+//! variants carry ([`Dtype`], [`Device`](crate::Device),
+//! [`WeightsReport`](crate::io::WeightsReport)), none of which depends on
+//! anything above it.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
-use std::sync::Once;
+use std::sync::Arc;
 
-use crate::Dtype;
+use crate::device::Device;
+use crate::dtype::Dtype;
+use crate::io::WeightsReport;
 
 /// The result type of every fallible function in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -81,7 +88,7 @@ pub enum Error {
     /// The device does not exist in this build or on this machine (e.g. the
     /// GPU of a CPU-only build); checked before MLX is asked to use it.
     #[error("{0} is not available")]
-    DeviceUnavailable(crate::Device),
+    DeviceUnavailable(Device),
 
     /// A borrowed view of the data was requested before the array was
     /// evaluated (call [`Array::eval`](crate::Array::eval) first).
@@ -112,13 +119,14 @@ pub enum Error {
         reason: &'static str,
     },
 
-    /// MLX returned a dtype code this crate does not know.
-    #[error("unknown MLX dtype code {0}")]
-    UnknownDtype(u32),
-
-    /// An index expression is invalid for the array it is applied to.
-    #[error("invalid index: {reason}")]
+    /// An index expression or index array is invalid for the array it is
+    /// applied to.
+    #[error("{op}: invalid index: {reason}")]
     InvalidIndex {
+        /// The op that refused it: the mlx-c function that was not called
+        /// (e.g. `"mlx_take"`), `"index"` for an index expression, or the
+        /// layer that checked it (`"Embedding"`).
+        op: &'static str,
         /// What is wrong with it.
         reason: String,
     },
@@ -148,14 +156,15 @@ pub enum Error {
 
     /// The operating system failed to open, read or write a file (see
     /// [`io`](crate::io)).
-    #[error("{path}: {message}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: String,
         /// The kind of the `std::io::Error`.
         kind: std::io::ErrorKind,
-        /// The `std::io::Error`, printed.
-        message: String,
+        /// The `std::io::Error` itself.
+        #[source]
+        source: IoSource,
     },
 
     /// A weights file (safetensors, GGUF, `.npy`) is malformed or uses
@@ -175,7 +184,7 @@ pub enum Error {
     /// lists every problem (see
     /// [`io::load_weights_into`](crate::io::load_weights_into)).
     #[error("{0}")]
-    WeightsMismatch(Box<crate::io::WeightsReport>),
+    WeightsMismatch(Box<WeightsReport>),
 
     /// A dtype has no counterpart on the other side of a conversion (a
     /// `safetensors` FP8 dtype, an MLX dtype a file format cannot hold).
@@ -186,6 +195,55 @@ pub enum Error {
         /// What could not take it.
         context: &'static str,
     },
+}
+
+/// The `std::io::Error` of [`Error::Io`], shared so that [`Error`] stays
+/// `Clone`; two compare equal when their kinds and messages do.
+#[derive(Debug, Clone)]
+pub struct IoSource(Arc<std::io::Error>);
+
+impl IoSource {
+    /// The `std::io::Error`.
+    pub fn get(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl From<std::io::Error> for IoSource {
+    fn from(e: std::io::Error) -> Self {
+        IoSource(Arc::new(e))
+    }
+}
+
+impl std::fmt::Display for IoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoSource {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for IoSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoSource {}
+
+impl Error {
+    /// [`Error::Io`] for `path`.
+    pub(crate) fn io(path: impl std::fmt::Display, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_string(),
+            kind: source.kind(),
+            source: source.into(),
+        }
+    }
 }
 
 thread_local! {
@@ -224,23 +282,16 @@ unsafe extern "C" fn record_error(msg: *const c_char, _data: *mut c_void) {
     set_message(text);
 }
 
-/// Installs this crate's error handler, once per process.
+/// Installs this crate's error handler in mlx-c.
 ///
-/// Every function of this crate that calls mlx-c calls this first (through
-/// [`check`], the constructors of handles, or explicitly), so the handler is
-/// in place before MLX can report anything.
-#[inline]
-pub(crate) fn init() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        // SAFETY: `record_error` is a plain function that only writes a
-        // thread-local and never unwinds; no data pointer or destructor is
-        // handed over, so mlx-c keeps nothing it could free.
-        unsafe { mlx_sys::mlx_set_error_handler(Some(record_error), std::ptr::null_mut(), None) };
-        // `MLX_RS_DEFAULT_DEVICE=cpu|gpu` picks MLX's default device for the
-        // whole process, before any work (how the suite runs per device).
-        crate::device::apply_env_default();
-    });
+/// Called exactly once per process, by `raw::enter` (under a `Once`), the
+/// one entry into mlx-c that every call of this crate passes through, so
+/// the handler is in place before MLX can report anything.
+pub(crate) fn install_handler() {
+    // SAFETY: `record_error` is a plain function that only writes a
+    // thread-local and never unwinds; no data pointer or destructor is
+    // handed over, so mlx-c keeps nothing it could free.
+    unsafe { mlx_sys::mlx_set_error_handler(Some(record_error), std::ptr::null_mut(), None) };
 }
 
 /// Whether this thread has a message that nobody took yet.
@@ -346,7 +397,7 @@ mod tests {
 
     #[test]
     fn status_without_message_is_an_error() {
-        init();
+        crate::raw::enter(|| ());
         let _ = take_message();
         let err = check("mlx_test_op", 1).unwrap_err();
         match err {

@@ -265,6 +265,7 @@ tuple!(A, B, C, D, E, F, G, H);
 
 fn invalid(reason: impl Into<String>) -> Error {
     Error::InvalidIndex {
+        op: "index",
         reason: reason.into(),
     }
 }

@@ -55,8 +55,8 @@ pub mod nn;
 pub mod ops;
 pub mod quantization;
 pub mod random;
+mod raw;
 mod stream;
-mod vec_string;
 
 pub use array::{async_eval, eval, Array};
 pub use device::{Device, DeviceType, DEFAULT_DEVICE_ENV};

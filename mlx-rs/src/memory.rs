@@ -8,14 +8,14 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use crate::error::{self, check, Result};
+use crate::error::Result;
+use crate::raw;
 
 fn read(op: &'static str, f: unsafe extern "C" fn(*mut usize) -> i32) -> Result<usize> {
-    error::init();
     let mut v = 0usize;
     // SAFETY: `f` is an mlx-c getter taking one `size_t*` out-param, and
     // `v` is a valid one.
-    check(op, unsafe { f(&mut v) })?;
+    raw::call(op, || unsafe { f(&mut v) })?;
     Ok(v)
 }
 
@@ -24,11 +24,10 @@ fn set(
     f: unsafe extern "C" fn(*mut usize, usize) -> i32,
     limit: usize,
 ) -> Result<usize> {
-    error::init();
     let mut prev = 0usize;
     // SAFETY: `f` is an mlx-c setter writing the previous value to its
     // `size_t*` out-param, and `prev` is a valid one.
-    check(op, unsafe { f(&mut prev, limit) })?;
+    raw::call(op, || unsafe { f(&mut prev, limit) })?;
     Ok(prev)
 }
 
@@ -75,9 +74,8 @@ pub fn memory_limit() -> Result<usize> {
 /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
 #[doc(alias = "mlx_reset_peak_memory")]
 pub fn reset_peak_memory() -> Result<()> {
-    error::init();
     // SAFETY: takes no arguments.
-    check("mlx_reset_peak_memory", unsafe {
+    raw::call("mlx_reset_peak_memory", || unsafe {
         mlx_sys::mlx_reset_peak_memory()
     })
 }
@@ -108,7 +106,6 @@ pub fn set_cache_limit(limit: usize) -> Result<usize> {
 /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
 #[doc(alias = "mlx_clear_cache")]
 pub fn clear_cache() -> Result<()> {
-    error::init();
     // SAFETY: takes no arguments.
-    check("mlx_clear_cache", unsafe { mlx_sys::mlx_clear_cache() })
+    raw::call("mlx_clear_cache", || unsafe { mlx_sys::mlx_clear_cache() })
 }

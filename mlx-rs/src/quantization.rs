@@ -674,7 +674,7 @@ pub mod raw {
 
     use super::GatherIndices;
     use crate::error::{Error, Result};
-    use crate::ops::support::{op, opt, VecOut};
+    use crate::ops::support::{op, opt};
     use crate::{Array, Dtype};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's
@@ -729,7 +729,7 @@ pub mod raw {
         on quantize_on, stream => {
             let mode = params.mode_c()?;
             let (g, has_g, b, has_b) = params.ints();
-            VecOut::run("mlx_quantize", |res| {
+            Array::build_vec("mlx_quantize", |res| {
                 // SAFETY: `res` is a fresh vector out-param; `w`, the optional
                 // global scale (or the empty handle mlx-c reads as absent) and
                 // the stream are live handles; `mode` is a NUL-terminated

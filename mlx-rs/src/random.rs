@@ -45,10 +45,10 @@
 
 use std::borrow::Cow;
 
-use crate::error::{check, Error, Result};
-use crate::ops::linalg::build_pair;
+use crate::error::{Error, Result};
 use crate::ops::support::{op, opt};
 use crate::ops::{Operand, Scalar};
+use crate::raw;
 use crate::{Array, Dtype, Stream};
 
 /// An operand as an array; scalars become `int32`/`float32` (`int64` for
@@ -67,9 +67,10 @@ fn operand_array<'a>(o: impl Into<Operand<'a>>) -> Result<Cow<'a, Array>> {
 /// [`Error::Mlx`] if MLX reports a failure (it does not in 0.32.2).
 #[doc(alias = "mlx_random_seed")]
 pub fn seed(seed: u64) -> Result<()> {
-    crate::error::init();
     // SAFETY: plain value argument; MLX reseeds its thread-local key state.
-    check("mlx_random_seed", unsafe { mlx_sys::mlx_random_seed(seed) })
+    raw::call("mlx_random_seed", || unsafe {
+        mlx_sys::mlx_random_seed(seed)
+    })
 }
 
 /// A key (`uint32`, shape `[2]`) from a seed, as `mx.random.key(seed)`.
@@ -213,7 +214,7 @@ op! {
     ["mlx_random_split"]
     pub fn split(key: &Array) -> (Array, Array);
     on split_on, stream => {
-        build_pair("mlx_random_split", |a, b| {
+        Array::build_pair("mlx_random_split", |a, b| {
             // SAFETY: `a` and `b` are fresh out-params; the key and the stream
             // are live handles.
             unsafe { mlx_sys::mlx_random_split(a, b, key.as_raw(), stream.as_raw()) }

@@ -26,10 +26,10 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::device::{self, Device, RawDevice};
-use crate::error::{self, check, check_handle, Result};
+use crate::device::{self, Device};
+use crate::error::{Error, Result};
+use crate::raw::{self, Owned};
 
 /// An MLX stream.
 ///
@@ -57,39 +57,15 @@ pub struct Stream {
     handle: Rc<Handle>,
 }
 
-/// An owned `mlx_stream`, freed on drop; shared by the clones of a
-/// [`Stream`].
-struct Handle(mlx_sys::mlx_stream);
-
-impl Drop for Handle {
-    #[doc(alias = "mlx_stream_free")]
-    fn drop(&mut self) {
-        // SAFETY: the handle is owned here (no `Stream` hands it out for
-        // freeing while shared) and freed exactly once, when the last clone
-        // goes.
-        unsafe { mlx_sys::mlx_stream_free(self.0) };
-    }
-}
-
-/// Bumped by every change of MLX's default device made through this crate;
-/// a cached default stream is valid only for the generation it was looked up
-/// in (see the module docs).
-static DEFAULTS_GENERATION: AtomicU64 = AtomicU64::new(0);
-
-/// Invalidates every thread's cached default stream. Called after MLX's
-/// default device was (or may have been) changed.
-pub(crate) fn defaults_changed() {
-    // Release: a thread that sees the new generation (Acquire) and asks MLX
-    // again also sees the new default device.
-    DEFAULTS_GENERATION.fetch_add(1, Ordering::Release);
-}
+/// The owned `mlx_stream` shared by the clones of a [`Stream`].
+type Handle = Owned<mlx_sys::mlx_stream>;
 
 /// What [`Stream::current`] reads, per thread.
 struct Current {
     /// The stream installed by the innermost `with_stream`.
     scoped: Option<Stream>,
     /// This thread's default stream of MLX's default device, and the
-    /// [`DEFAULTS_GENERATION`] it was looked up in.
+    /// generation of the default device it was looked up in.
     default: Option<(u64, Stream)>,
 }
 
@@ -110,16 +86,27 @@ impl Stream {
     /// the returned `Stream` frees it when it and its clones are dropped. It
     /// must belong to this thread (see the type's docs).
     pub unsafe fn from_raw(raw: mlx_sys::mlx_stream) -> Self {
-        error::init();
+        // SAFETY: the caller's contract is `Owned::from_raw`'s.
+        Stream::from_owned(unsafe { Owned::from_raw(raw) })
+    }
+
+    /// A stream owning `handle`.
+    fn from_owned(handle: Handle) -> Self {
         Stream {
-            handle: Rc::new(Handle(raw)),
+            handle: Rc::new(handle),
         }
+    }
+
+    /// The owned handle, borrowed: what the raw layer's runners take.
+    #[inline]
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
     }
 
     /// The raw handle, still owned by `self` (and shared with its clones);
     /// valid while `self` lives.
     pub fn as_raw(&self) -> mlx_sys::mlx_stream {
-        self.handle.0
+        self.handle.get()
     }
 
     /// Gives up ownership of a raw handle; the caller must free it with
@@ -128,38 +115,22 @@ impl Stream {
     #[doc(alias = "mlx_stream_set")]
     pub fn into_raw(self) -> mlx_sys::mlx_stream {
         match Rc::try_unwrap(self.handle) {
-            Ok(handle) => {
-                let raw = handle.0;
-                std::mem::forget(handle);
-                raw
-            }
+            Ok(handle) => handle.into_raw(),
             Err(shared) => {
                 // SAFETY: mlx_stream_set copies the small `Stream` value (an
-                // index and a device) into a fresh handle that the caller
-                // then owns; `shared.0` is live.
-                let (status, raw) = unsafe {
-                    let mut raw = mlx_sys::mlx_stream_new();
-                    let status = mlx_sys::mlx_stream_set(&mut raw, shared.0);
-                    (status, raw)
-                };
-                if status != 0 || raw.ctx.is_null() {
+                // index and a device) into the fresh out-param; `shared` is
+                // live.
+                let copy = raw::out("mlx_stream_set", |res| unsafe {
+                    mlx_sys::mlx_stream_set(res, shared.get())
+                });
+                match copy {
+                    Ok(h) => h.into_raw(),
                     // mlx_stream_set only fails if allocating the copy
                     // fails, which Rust's own allocations treat as fatal.
-                    std::process::abort();
+                    Err(_) => std::process::abort(),
                 }
-                raw
             }
         }
-    }
-
-    /// Takes ownership of a handle that an mlx-c constructor returned,
-    /// failing if the constructor reported an error or returned no stream.
-    fn from_constructor(op: &'static str, raw: mlx_sys::mlx_stream) -> Result<Self> {
-        let empty = raw.ctx.is_null();
-        // SAFETY: `raw` came from an mlx-c stream constructor; we own it.
-        let stream = unsafe { Stream::from_raw(raw) };
-        check_handle(op, empty)?;
-        Ok(stream)
     }
 
     /// A new stream on `device`.
@@ -170,14 +141,16 @@ impl Stream {
     /// MLX fails to make the stream.
     #[doc(alias = "mlx_stream_new_device")]
     pub fn new(device: Device) -> Result<Self> {
-        let dev = device.to_raw();
+        let dev = device.to_raw()?;
         if !device.is_available()? {
-            return Err(crate::Error::DeviceUnavailable(device));
+            return Err(Error::DeviceUnavailable(device));
         }
-        // SAFETY: `dev` is a live device handle; the result is a fresh
-        // handle that `from_constructor` takes ownership of.
-        let raw = unsafe { mlx_sys::mlx_stream_new_device(dev.0) };
-        Stream::from_constructor("mlx_stream_new_device", raw)
+        // SAFETY: `dev` is a live device handle; the fresh stream it returns
+        // is owned at once by the guard.
+        raw::returned("mlx_stream_new_device", || unsafe {
+            mlx_sys::mlx_stream_new_device(dev.get())
+        })
+        .map(Stream::from_owned)
     }
 
     /// This thread's default stream on `device` (MLX's, ignoring
@@ -188,20 +161,16 @@ impl Stream {
     /// is not available).
     #[doc(alias = "mlx_get_default_stream")]
     pub fn default_for(device: Device) -> Result<Self> {
-        Stream::default_for_raw(&device.to_raw())
+        Stream::default_for_raw(&device.to_raw()?)
     }
 
     /// [`default_for`](Self::default_for) on a device handle.
-    fn default_for_raw(dev: &RawDevice) -> Result<Self> {
-        // SAFETY: mlx_stream_new returns an empty handle that mlx-c fills in
-        // place; `Stream` then owns whatever it holds. `dev` is live.
-        let (status, stream) = unsafe {
-            let mut raw = mlx_sys::mlx_stream_new();
-            let status = mlx_sys::mlx_get_default_stream(&mut raw, dev.0);
-            (status, Stream::from_raw(raw))
-        };
-        check("mlx_get_default_stream", status)?;
-        Ok(stream)
+    fn default_for_raw(dev: &Owned<mlx_sys::mlx_device>) -> Result<Self> {
+        // SAFETY: `res` is a fresh out-param; `dev` is live.
+        raw::out("mlx_get_default_stream", |res| unsafe {
+            mlx_sys::mlx_get_default_stream(res, dev.get())
+        })
+        .map(Stream::from_owned)
     }
 
     /// The stream operations run on when none is given: the one installed by
@@ -221,16 +190,15 @@ impl Stream {
         // This runs for every op given no stream: a scoped or cached stream
         // costs a thread-local read and a reference count (see the module
         // docs and the graph_building rows of docs/benchmarks). A stream in
-        // `CURRENT` was made after `error::init`, so only a miss needs it.
+        // `CURRENT` was made through the raw layer's entry, so only a miss
+        // reaches mlx-c.
         let found = CURRENT.try_with(|c| {
             let c = c.borrow();
             if let Some(s) = &c.scoped {
                 return Some(s.clone());
             }
             match &c.default {
-                Some((generation, s))
-                    if *generation == DEFAULTS_GENERATION.load(Ordering::Acquire) =>
-                {
+                Some((generation, s)) if *generation == device::defaults_generation() => {
                     Some(s.clone())
                 }
                 _ => None,
@@ -246,10 +214,9 @@ impl Stream {
     /// caches it (when this thread's locals are still alive).
     #[cold]
     fn refresh_default() -> Result<Self> {
-        error::init();
         // Read before asking MLX: a change in between leaves an old tag, and
         // the next call asks again.
-        let generation = DEFAULTS_GENERATION.load(Ordering::Acquire);
+        let generation = device::defaults_generation();
         // Straight from MLX's default device handle, without a round trip
         // through `Device` (kind, index, a new handle).
         let stream = Stream::default_for_raw(&device::default_raw()?)?;
@@ -269,14 +236,11 @@ impl Stream {
     /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails to report it.
     #[doc(alias = "mlx_stream_get_device")]
     pub fn device(&self) -> Result<Device> {
-        // SAFETY: an empty handle that mlx-c fills in; RawDevice frees it.
-        let (status, dev) = unsafe {
-            let mut dev = mlx_sys::mlx_device_new();
-            let status = mlx_sys::mlx_stream_get_device(&mut dev, self.as_raw());
-            (status, crate::device::RawDevice(dev))
-        };
-        check("mlx_stream_get_device", status)?;
-        Device::from_raw_handle(dev.0)
+        // SAFETY: `res` is a fresh device out-param; `self` is live.
+        let dev = raw::out("mlx_stream_get_device", |res| unsafe {
+            mlx_sys::mlx_stream_get_device(res, self.as_raw())
+        })?;
+        Device::from_raw_handle(&dev)
     }
 
     /// The stream's index among MLX's streams.
@@ -286,8 +250,8 @@ impl Stream {
     #[doc(alias = "mlx_stream_get_index")]
     pub fn index(&self) -> Result<i32> {
         let mut index = 0;
-        // SAFETY: `self.as_raw()` is live and `index` is a valid out-param.
-        check("mlx_stream_get_index", unsafe {
+        // SAFETY: `self` is live and `index` is a valid out-param.
+        raw::call("mlx_stream_get_index", || unsafe {
             mlx_sys::mlx_stream_get_index(&mut index, self.as_raw())
         })?;
         Ok(index)
@@ -299,8 +263,8 @@ impl Stream {
     /// [`Error::Mlx`](crate::Error::Mlx) if queued work failed.
     #[doc(alias = "mlx_synchronize")]
     pub fn synchronize(&self) -> Result<()> {
-        // SAFETY: `self.as_raw()` is a live stream handle.
-        check("mlx_synchronize", unsafe {
+        // SAFETY: `self` is a live stream handle.
+        raw::call("mlx_synchronize", || unsafe {
             mlx_sys::mlx_synchronize(self.as_raw())
         })
     }
@@ -329,15 +293,10 @@ impl fmt::Display for Stream {
     /// MLX's description, e.g. `Stream(Device(cpu, 0), 0)`.
     #[doc(alias = "mlx_stream_tostring")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: `self.as_raw()` is live; `s` is a fresh string handle
-        // filled in by mlx-c, read while alive and freed right after.
-        let text = unsafe {
-            let mut s = mlx_sys::mlx_string_new();
-            let status = mlx_sys::mlx_stream_tostring(&mut s, self.as_raw());
-            let text = crate::array::string_from_raw(s);
-            mlx_sys::mlx_string_free(s);
-            check("mlx_stream_tostring", status).map(|()| text)
-        };
+        // SAFETY: `self` is live; `s` is a fresh string out-param.
+        let text = raw::string_out("mlx_stream_tostring", |s| unsafe {
+            mlx_sys::mlx_stream_tostring(s, self.as_raw())
+        });
         match text {
             Ok(t) => f.write_str(&t),
             Err(e) => write!(f, "<stream: {e}>"),
@@ -369,7 +328,6 @@ pub fn with_stream<R>(stream: &Stream, f: impl FnOnce() -> R) -> R {
             drop(mine);
         }
     }
-    error::init();
     let prev = CURRENT.with(|c| c.borrow_mut().scoped.replace(stream.clone()));
     let _restore = Restore(prev);
     f()
@@ -487,7 +445,7 @@ mod tests {
                 check(expected);
                 // Looked up again after the switch (nothing else changes
                 // the default device in this process).
-                let generation = DEFAULTS_GENERATION.load(Ordering::Acquire);
+                let generation = device::defaults_generation();
                 assert_eq!(cached_generation(), Some(generation));
                 done.send(()).unwrap();
             }

@@ -412,7 +412,7 @@ fn bad_inputs_are_errors_with_mlx_messages() {
         // them on garbage): mlx-rs refuses them itself, on every device.
         if REFUSED_BEFORE_MLX.contains(&name) {
             match res {
-                Err(Error::InvalidIndex { reason }) => println!("{name}: {reason}"),
+                Err(Error::InvalidIndex { op, reason }) => println!("{name}: {op}: {reason}"),
                 other => failures.push(format!("{name}: {other:?}, not Error::InvalidIndex")),
             }
             continue;
@@ -554,10 +554,10 @@ fn axis_scatters_refuse_float_indices() {
         ),
     ] {
         match r {
-            Err(Error::InvalidIndex { reason }) => assert_eq!(
-                reason,
-                format!("mlx_{name}: indices must be integers, got float32"),
-            ),
+            Err(Error::InvalidIndex { op, reason }) => {
+                assert_eq!(op, format!("mlx_{name}"));
+                assert_eq!(reason, "indices must be integers, got float32");
+            }
             other => panic!("{name}: {other:?}"),
         }
     }

@@ -1,7 +1,7 @@
 //! Making arrays: from Rust data, and MLX's constructors.
 
 use crate::dtype::{ArrayElement, Dtype};
-use crate::error::{self, Error, Result};
+use crate::error::{Error, Result};
 use crate::stream::Stream;
 use crate::Array;
 
@@ -49,7 +49,6 @@ impl Array {
             shape: shape.iter().map(|&d| i64::from(d)).collect(),
             reason: "too many dimensions",
         })?;
-        error::init();
         // An empty slice may dangle; MLX reads nothing from it then, but
         // give it a real address anyway.
         let dummy = [0u64; 2];
@@ -61,9 +60,9 @@ impl Array {
         // SAFETY: `ptr` points at `expected` elements laid out as
         // `T::DTYPE` (ArrayElement's contract), `shape` at `ndim` ints; MLX
         // copies both before returning.
-        let raw =
-            unsafe { mlx_sys::mlx_array_new_data(ptr, shape.as_ptr(), ndim, T::DTYPE.as_raw()) };
-        Array::from_constructor("mlx_array_new_data", raw)
+        Array::from_constructor("mlx_array_new_data", || unsafe {
+            mlx_sys::mlx_array_new_data(ptr, shape.as_ptr(), ndim, T::DTYPE.as_raw())
+        })
     }
 
     /// An array of `shape` filled from an iterator (row-major).

@@ -2,22 +2,15 @@
 
 use std::fmt;
 
-use crate::error::check;
-use crate::Array;
+use crate::{raw, Array};
 
 impl Array {
     /// MLX's text for the array (evaluates it).
     fn mlx_text(&self) -> crate::Result<String> {
-        crate::error::init();
-        // SAFETY: `self.raw` is live; `s` is a fresh string handle that
-        // mlx-c fills, read while alive and freed right after.
-        unsafe {
-            let mut s = mlx_sys::mlx_string_new();
-            let status = mlx_sys::mlx_array_tostring(&mut s, self.as_raw());
-            let text = super::string_from_raw(s);
-            mlx_sys::mlx_string_free(s);
-            check("mlx_array_tostring", status).map(|()| text)
-        }
+        // SAFETY: `self` is live; `s` is a fresh string out-param.
+        raw::string_out("mlx_array_tostring", |s| unsafe {
+            mlx_sys::mlx_array_tostring(s, self.as_raw())
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::dtype::ArrayElement;
 use crate::error::{check, Error, Result};
+use crate::raw;
 use crate::Array;
 
 impl Array {
@@ -20,7 +21,7 @@ impl Array {
     /// Pointer to the first element of the evaluated buffer (offset
     /// included), or null when there is none (an empty array).
     fn data_ptr(&self) -> Result<*const u8> {
-        // SAFETY: `self.raw` is live and evaluated (callers eval first), so
+        // SAFETY: `self` is live and evaluated (callers eval first), so
         // its buffer exists; `data<uint8_t>` is a plain reinterpretation of
         // the buffer pointer plus the view's byte offset, whatever the dtype.
         let p = unsafe { mlx_sys::mlx_array_data_uint8(self.as_raw()) };
@@ -141,8 +142,8 @@ impl Array {
             return Err(Error::NotEvaluated);
         }
         let mut contiguous = false;
-        // SAFETY: `self.raw` is live and `contiguous` a valid out-param.
-        check("_mlx_array_is_row_contiguous", unsafe {
+        // SAFETY: `self` is live and `contiguous` a valid out-param.
+        raw::call("_mlx_array_is_row_contiguous", || unsafe {
             mlx_sys::_mlx_array_is_row_contiguous(&mut contiguous, self.as_raw())
         })?;
         // MLX's flag ignores size-1 dimensions, as do the strides we check:

@@ -39,10 +39,9 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use crate::error::{self, check, check_handle, Result};
-use crate::io::cstring;
-use crate::ops::support::{vector, VecOut};
-use crate::vec_string::VecString;
+use crate::array::vector;
+use crate::error::Result;
+use crate::raw::{self, cstring, strings_in, Owned};
 use crate::{Array, Dtype, Stream};
 
 /// A template argument of a kernel: becomes `template <...>` parameter
@@ -135,73 +134,61 @@ macro_rules! kernel_backend {
     (
         $(#[$doc:meta])*
         $Kernel:ident, $Config:ident,
-        config_new = $config_new:ident, config_free = $config_free:ident,
+        config_name = $config_name:literal,
         add_output = $add_output:ident, set_grid = $set_grid:ident,
         set_thread_group = $set_tg:ident, set_init_value = $set_init:ident,
         set_verbose = $set_verbose:ident, tmpl_dtype = $t_dtype:ident,
         tmpl_int = $t_int:ident, tmpl_bool = $t_bool:ident,
-        kernel_free = $kernel_free:ident,
         apply = $apply:ident, apply_name = $apply_name:literal, raw = $raw:ident,
         raw_config = $raw_config:ident,
         kernel_new = $kernel_new:ident, new_name = $new_name:literal,
         options = $Options:ident { $(#[$opt_doc:meta])* $opt:ident: $opt_ty:ty = $opt_default:expr }
     ) => {
         /// An owned mlx-c launch configuration, filled from a [`KernelConfig`].
-        struct $Config(mlx_sys::$raw_config);
+        struct $Config(Owned<mlx_sys::$raw_config>);
 
         impl $Config {
             fn from_config(c: &KernelConfig) -> Result<Self> {
-                error::init();
-                // SAFETY: a plain constructor; the guard frees it.
-                let cfg = $Config(unsafe { mlx_sys::$config_new() });
-                check_handle(stringify!($config_new), cfg.0.ctx.is_null())?;
+                let cfg = raw::fresh::<mlx_sys::$raw_config>($config_name)?;
                 for (shape, dtype) in &c.outputs {
                     // SAFETY: `cfg.0` is live; `shape` points at `len` ints
                     // that mlx-c copies.
-                    check(stringify!($add_output), unsafe {
-                        mlx_sys::$add_output(cfg.0, shape.as_ptr(), shape.len(), dtype.as_raw())
+                    raw::call(stringify!($add_output), || unsafe {
+                        mlx_sys::$add_output(cfg.get(), shape.as_ptr(), shape.len(), dtype.as_raw())
                     })?;
                 }
                 let (g, t) = (c.grid, c.thread_group);
-                // SAFETY: `cfg.0` is a live config and the arguments are
+                // SAFETY: `cfg` is a live config and the arguments are
                 // plain scalars (the same holds for the setters below).
-                check(stringify!($set_grid), unsafe { mlx_sys::$set_grid(cfg.0, g.0, g.1, g.2) })?;
+                raw::call(stringify!($set_grid), || unsafe { mlx_sys::$set_grid(cfg.get(), g.0, g.1, g.2) })?;
                 // SAFETY: as above.
-                check(stringify!($set_tg), unsafe { mlx_sys::$set_tg(cfg.0, t.0, t.1, t.2) })?;
+                raw::call(stringify!($set_tg), || unsafe { mlx_sys::$set_tg(cfg.get(), t.0, t.1, t.2) })?;
                 if let Some(v) = c.init_value {
                     // SAFETY: as above.
-                    check(stringify!($set_init), unsafe { mlx_sys::$set_init(cfg.0, v) })?;
+                    raw::call(stringify!($set_init), || unsafe { mlx_sys::$set_init(cfg.get(), v) })?;
                 }
                 // SAFETY: as above.
-                check(stringify!($set_verbose), unsafe { mlx_sys::$set_verbose(cfg.0, c.verbose) })?;
+                raw::call(stringify!($set_verbose), || unsafe { mlx_sys::$set_verbose(cfg.get(), c.verbose) })?;
                 for (name, arg) in &c.template {
                     let name = cstring(name)?;
-                    // SAFETY: `cfg.0` is live; `name` is NUL-terminated and
+                    // SAFETY: `cfg` is live; `name` is NUL-terminated and
                     // alive for the call (mlx-c copies it).
-                    let status = unsafe {
+                    raw::call("kernel template argument", || unsafe {
                         match *arg {
-                            TemplateArg::Dtype(d) => mlx_sys::$t_dtype(cfg.0, name.as_ptr(), d.as_raw()),
-                            TemplateArg::Int(i) => mlx_sys::$t_int(cfg.0, name.as_ptr(), i),
-                            TemplateArg::Bool(b) => mlx_sys::$t_bool(cfg.0, name.as_ptr(), b),
+                            TemplateArg::Dtype(d) => mlx_sys::$t_dtype(cfg.get(), name.as_ptr(), d.as_raw()),
+                            TemplateArg::Int(i) => mlx_sys::$t_int(cfg.get(), name.as_ptr(), i),
+                            TemplateArg::Bool(b) => mlx_sys::$t_bool(cfg.get(), name.as_ptr(), b),
                         }
-                    };
-                    check("kernel template argument", status)?;
+                    })?;
                 }
-                Ok(cfg)
-            }
-        }
-
-        impl Drop for $Config {
-            fn drop(&mut self) {
-                // SAFETY: owned here, freed once.
-                unsafe { mlx_sys::$config_free(self.0) };
+                Ok($Config(cfg))
             }
         }
 
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $Kernel {
-            raw: mlx_sys::$raw,
+            raw: Owned<mlx_sys::$raw>,
         }
 
         impl $Kernel {
@@ -228,19 +215,12 @@ macro_rules! kernel_backend {
                 stream: &Stream,
             ) -> Result<Vec<Array>> {
                 let cfg = $Config::from_config(config)?;
-                let ins = vector(inputs.iter().copied());
-                VecOut::run($apply_name, |res| {
+                let ins = vector(inputs.iter().copied())?;
+                Array::build_vec($apply_name, |res| {
                     // SAFETY: `res` is a fresh out-vector; the kernel, the
                     // input vector, the config and the stream are live.
-                    unsafe { mlx_sys::$apply(res, self.raw, ins.0, cfg.0, stream.as_raw()) }
+                    unsafe { mlx_sys::$apply(res, self.raw.get(), ins.get(), cfg.0.get(), stream.as_raw()) }
                 })
-            }
-        }
-
-        impl Drop for $Kernel {
-            fn drop(&mut self) {
-                // SAFETY: owned here, freed once.
-                unsafe { mlx_sys::$kernel_free(self.raw) };
             }
         }
 
@@ -292,20 +272,18 @@ macro_rules! kernel_backend {
                 let s = KernelSource::new(name, inputs, outputs, source, options.header)?;
                 // SAFETY: every pointer is a NUL-terminated string alive for the
                 // call and the vectors are live; mlx-c copies all of them.
-                let raw = unsafe {
+                let raw = raw::returned($new_name, || unsafe {
                     mlx_sys::$kernel_new(
                         s.name.as_ptr(),
-                        s.inputs.0,
-                        s.outputs.0,
+                        s.inputs.get(),
+                        s.outputs.get(),
                         s.source.as_ptr(),
                         s.header.as_ptr(),
                         options.ensure_row_contiguous,
                         options.$opt,
                     )
-                };
-                let kernel = $Kernel { raw };
-                check_handle($new_name, kernel.raw.ctx.is_null())?;
-                Ok(kernel)
+                })?;
+                Ok($Kernel { raw })
             }
         }
     };
@@ -317,7 +295,7 @@ kernel_backend! {
     /// The body is CUDA C++; inputs are `const T*`, outputs `T*`, and
     /// `cooperative_groups` is available for thread indices.
     CudaKernel, CudaConfig,
-    config_new = mlx_fast_cuda_kernel_config_new, config_free = mlx_fast_cuda_kernel_config_free,
+    config_name = "mlx_fast_cuda_kernel_config_new",
     add_output = mlx_fast_cuda_kernel_config_add_output_arg,
     set_grid = mlx_fast_cuda_kernel_config_set_grid,
     set_thread_group = mlx_fast_cuda_kernel_config_set_thread_group,
@@ -326,7 +304,6 @@ kernel_backend! {
     tmpl_dtype = mlx_fast_cuda_kernel_config_add_template_arg_dtype,
     tmpl_int = mlx_fast_cuda_kernel_config_add_template_arg_int,
     tmpl_bool = mlx_fast_cuda_kernel_config_add_template_arg_bool,
-    kernel_free = mlx_fast_cuda_kernel_free,
     apply = mlx_fast_cuda_kernel_apply, apply_name = "mlx_fast_cuda_kernel_apply", raw = mlx_fast_cuda_kernel,
     raw_config = mlx_fast_cuda_kernel_config,
     kernel_new = mlx_fast_cuda_kernel_new, new_name = "mlx_fast_cuda_kernel_new",
@@ -343,7 +320,7 @@ kernel_backend! {
     /// other Metal attributes are available. Not exercised on the machines
     /// this crate is tested on (no Apple hardware there).
     MetalKernel, MetalConfig,
-    config_new = mlx_fast_metal_kernel_config_new, config_free = mlx_fast_metal_kernel_config_free,
+    config_name = "mlx_fast_metal_kernel_config_new",
     add_output = mlx_fast_metal_kernel_config_add_output_arg,
     set_grid = mlx_fast_metal_kernel_config_set_grid,
     set_thread_group = mlx_fast_metal_kernel_config_set_thread_group,
@@ -352,7 +329,6 @@ kernel_backend! {
     tmpl_dtype = mlx_fast_metal_kernel_config_add_template_arg_dtype,
     tmpl_int = mlx_fast_metal_kernel_config_add_template_arg_int,
     tmpl_bool = mlx_fast_metal_kernel_config_add_template_arg_bool,
-    kernel_free = mlx_fast_metal_kernel_free,
     apply = mlx_fast_metal_kernel_apply, apply_name = "mlx_fast_metal_kernel_apply", raw = mlx_fast_metal_kernel,
     raw_config = mlx_fast_metal_kernel_config,
     kernel_new = mlx_fast_metal_kernel_new, new_name = "mlx_fast_metal_kernel_new",
@@ -365,8 +341,8 @@ kernel_backend! {
 /// The shared part of both constructors: names and sources as C strings.
 struct KernelSource {
     name: std::ffi::CString,
-    inputs: VecString,
-    outputs: VecString,
+    inputs: Owned<mlx_sys::mlx_vector_string>,
+    outputs: Owned<mlx_sys::mlx_vector_string>,
     source: std::ffi::CString,
     header: std::ffi::CString,
 }
@@ -381,8 +357,8 @@ impl KernelSource {
     ) -> Result<Self> {
         Ok(KernelSource {
             name: cstring(name)?,
-            inputs: VecString::from_strs(inputs)?,
-            outputs: VecString::from_strs(outputs)?,
+            inputs: strings_in(inputs)?,
+            outputs: strings_in(outputs)?,
             source: cstring(source)?,
             header: cstring(header)?,
         })

@@ -10,9 +10,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::reader::open_file;
-use super::{cstring, invalid, path_cstring, string_from_c, with_default_stream};
+use super::{invalid, with_default_stream};
 use crate::error::{self, check, Error, Result};
-use crate::vec_string::VecString;
+use crate::raw::{self, cstring, path_cstring, strings_in, strings_out, Owned};
 use crate::{Array, Dtype};
 
 const FORMAT: &str = "gguf";
@@ -594,62 +594,52 @@ pub struct Gguf {
 }
 
 /// An owned `mlx_io_gguf`.
-struct GgufHandle(mlx_sys::mlx_io_gguf);
-
-impl Drop for GgufHandle {
-    fn drop(&mut self) {
-        // SAFETY: the handle is owned by `self` and freed once.
-        unsafe { mlx_sys::mlx_io_gguf_free(self.0) };
-    }
-}
+type GgufHandle = Owned<mlx_sys::mlx_io_gguf>;
 
 /// Fetches metadata `key` from a loaded GGUF: `None` when MLX did not
 /// keep it.
 fn get_metadata(g: &GgufHandle, key: &str) -> Result<Option<GgufValue>> {
     let k = cstring(key)?;
-    // SAFETY: a fresh empty array handle for the out-param.
-    let mut arr = unsafe { mlx_sys::mlx_array_new() };
-    // SAFETY: live handle, valid C string and out-param.
-    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_array(&mut arr, g.0, k.as_ptr()) };
-    if st == 0 {
-        // SAFETY: on success `arr` holds a live array that we now own.
-        return Ok(Some(GgufValue::Array(unsafe { Array::from_raw(arr) })));
+    // mlx-c's getters answer 0 (found), 2 (no such key, or another type)
+    // or 1 (failure); each is tried in turn on a fresh out-param.
+    let mut arr = Owned::<mlx_sys::mlx_array>::new();
+    // SAFETY: live handle, valid C string and a fresh out-param.
+    let st =
+        unsafe { mlx_sys::mlx_io_gguf_get_metadata_array(arr.as_mut_ptr(), g.get(), k.as_ptr()) };
+    if st == 0 && !arr.is_empty() {
+        // SAFETY: on success `arr` holds a live array, handed over whole.
+        return Ok(Some(GgufValue::Array(unsafe {
+            Array::from_raw(arr.into_raw())
+        })));
     }
-    // SAFETY: not filled: free the empty handle.
-    unsafe { mlx_sys::mlx_array_free(arr) };
     if st == 1 {
         check("mlx_io_gguf_get_metadata_array", st)?;
     }
-    // SAFETY: a fresh empty string for the out-param.
-    let mut s = unsafe { mlx_sys::mlx_string_new() };
-    // SAFETY: live handle, valid C string and out-param.
-    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_string(&mut s, g.0, k.as_ptr()) };
-    let value = if st == 0 {
-        // SAFETY: `s` holds the string; its data is alive until freed below.
+    let mut s = Owned::<mlx_sys::mlx_string>::new();
+    // SAFETY: live handle, valid C string and a fresh out-param.
+    let st =
+        unsafe { mlx_sys::mlx_io_gguf_get_metadata_string(s.as_mut_ptr(), g.get(), k.as_ptr()) };
+    if st == 0 {
+        // SAFETY: `s` holds the string; its data is alive while `s` is.
         let v = unsafe {
-            string_from_c(
-                mlx_sys::mlx_string_data(s),
+            raw::string_from_c(
+                mlx_sys::mlx_string_data(s.get()),
                 "a GGUF string is not valid UTF-8",
             )
         };
-        Some(v.map(GgufValue::String))
-    } else {
-        None
-    };
-    // SAFETY: owned, freed once.
-    unsafe { mlx_sys::mlx_string_free(s) };
-    if let Some(v) = value {
-        return v.map(Some);
+        return v.map(|v| Some(GgufValue::String(v)));
     }
     if st == 1 {
         check("mlx_io_gguf_get_metadata_string", st)?;
     }
-    let mut v = VecString::new();
-    // SAFETY: live handle, valid C string; `v.0` a live vector assigned in
+    let mut v = Owned::<mlx_sys::mlx_vector_string>::new();
+    // SAFETY: live handle, valid C string; `v` a live vector assigned in
     // place.
-    let st = unsafe { mlx_sys::mlx_io_gguf_get_metadata_vector_string(&mut v.0, g.0, k.as_ptr()) };
+    let st = unsafe {
+        mlx_sys::mlx_io_gguf_get_metadata_vector_string(v.as_mut_ptr(), g.get(), k.as_ptr())
+    };
     match st {
-        0 => Ok(Some(GgufValue::Strings(v.to_vec()?))),
+        0 => Ok(Some(GgufValue::Strings(strings_out(&v)?))),
         1 => check("mlx_io_gguf_get_metadata_vector_string", st).map(|()| None),
         _ => {
             let _ = error::take_message();
@@ -679,33 +669,28 @@ pub fn load_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
         .read(true)
         .append(true)
         .open(path)
-        .map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            kind: e.kind(),
-            message: format!("MLX's GGUF reader opens files read-write and could not: {e}"),
+        .map_err(|e| {
+            let why = format!("MLX's GGUF reader opens files read-write and could not: {e}");
+            Error::io(path.display(), std::io::Error::new(e.kind(), why))
         })?;
     let file = path_cstring(path)?;
-    error::init();
-    // SAFETY: a plain constructor with no inputs.
-    let mut g = GgufHandle(unsafe { mlx_sys::mlx_io_gguf_new() });
-    error::check_handle("mlx_io_gguf_new", g.0.ctx.is_null())?;
-    let status = with_default_stream(|s| {
-        // SAFETY: `g.0` is a live handle that mlx-c assigns in place (and
-        // `g` frees); `file` a valid C string; `s` the live default stream.
-        unsafe { mlx_sys::mlx_load_gguf(&mut g.0, file.as_ptr(), s) }
-    })?;
-    check("mlx_load_gguf", status)?;
-    let mut keys = VecString::new();
-    // SAFETY: live handle; `keys.0` a live vector assigned in place.
-    check("mlx_io_gguf_get_keys", unsafe {
-        mlx_sys::mlx_io_gguf_get_keys(&mut keys.0, g.0)
+    let g: GgufHandle = with_default_stream(|s| {
+        // SAFETY: `res` is a fresh handle that mlx-c assigns in place; `file`
+        // a valid C string; `s` the live default stream.
+        raw::out("mlx_load_gguf", |res| unsafe {
+            mlx_sys::mlx_load_gguf(res, file.as_ptr(), s)
+        })
+    })??;
+    // SAFETY: live handle; `res` a fresh vector assigned in place.
+    let keys = raw::out("mlx_io_gguf_get_keys", |res| unsafe {
+        mlx_sys::mlx_io_gguf_get_keys(res, g.get())
     })?;
     let mut arrays = HashMap::new();
-    for key in keys.to_vec()? {
+    for key in strings_out(&keys)? {
         let k = cstring(&key)?;
         let a = Array::build("mlx_io_gguf_get_array", |out| {
             // SAFETY: live handle, valid C string, `out` a fresh handle.
-            unsafe { mlx_sys::mlx_io_gguf_get_array(out, g.0, k.as_ptr()) }
+            unsafe { mlx_sys::mlx_io_gguf_get_array(out, g.get(), k.as_ptr()) }
         })?;
         arrays.insert(key, a);
     }
@@ -784,15 +769,12 @@ where
     MK: AsRef<str>,
 {
     let file = path_cstring(path.as_ref())?;
-    error::init();
-    // SAFETY: a plain constructor with no inputs.
-    let g = GgufHandle(unsafe { mlx_sys::mlx_io_gguf_new() });
-    error::check_handle("mlx_io_gguf_new", g.0.ctx.is_null())?;
+    let g: GgufHandle = raw::fresh("mlx_io_gguf_new")?;
     for (k, a) in arrays {
         let key = cstring(k.as_ref())?;
         // SAFETY: live handles, valid C string; MLX shares the array.
-        check("mlx_io_gguf_set_array", unsafe {
-            mlx_sys::mlx_io_gguf_set_array(g.0, key.as_ptr(), a.as_raw())
+        raw::call("mlx_io_gguf_set_array", || unsafe {
+            mlx_sys::mlx_io_gguf_set_array(g.get(), key.as_ptr(), a.as_raw())
         })?;
     }
     for (k, v) in metadata {
@@ -800,35 +782,28 @@ where
         match v {
             GgufValue::Array(a) => {
                 // SAFETY: live handles, valid C string.
-                check("mlx_io_gguf_set_metadata_array", unsafe {
-                    mlx_sys::mlx_io_gguf_set_metadata_array(g.0, key.as_ptr(), a.as_raw())
+                raw::call("mlx_io_gguf_set_metadata_array", || unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_array(g.get(), key.as_ptr(), a.as_raw())
                 })?
             }
             GgufValue::String(s) => {
                 let s = cstring(s)?;
                 // SAFETY: live handle, valid C strings (copied by mlx-c).
-                check("mlx_io_gguf_set_metadata_string", unsafe {
-                    mlx_sys::mlx_io_gguf_set_metadata_string(g.0, key.as_ptr(), s.as_ptr())
+                raw::call("mlx_io_gguf_set_metadata_string", || unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_string(g.get(), key.as_ptr(), s.as_ptr())
                 })?
             }
             GgufValue::Strings(list) => {
-                let vs = VecString::new();
-                for s in list {
-                    let s = cstring(s)?;
-                    // SAFETY: live vector, valid C string (copied).
-                    check("mlx_vector_string_append_value", unsafe {
-                        mlx_sys::mlx_vector_string_append_value(vs.0, s.as_ptr())
-                    })?;
-                }
+                let vs = strings_in(list)?;
                 // SAFETY: live handles, valid C string; the vector is copied.
-                check("mlx_io_gguf_set_metadata_vector_string", unsafe {
-                    mlx_sys::mlx_io_gguf_set_metadata_vector_string(g.0, key.as_ptr(), vs.0)
+                raw::call("mlx_io_gguf_set_metadata_vector_string", || unsafe {
+                    mlx_sys::mlx_io_gguf_set_metadata_vector_string(g.get(), key.as_ptr(), vs.get())
                 })?
             }
         }
     }
     // SAFETY: live handle and valid C string.
-    check("mlx_save_gguf", unsafe {
-        mlx_sys::mlx_save_gguf(file.as_ptr(), g.0)
+    raw::call("mlx_save_gguf", || unsafe {
+        mlx_sys::mlx_save_gguf(file.as_ptr(), g.get())
     })
 }

@@ -20,7 +20,8 @@ use std::collections::HashMap;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype as StDtype, SafeTensors, View};
 
-use crate::error::{self, check, Error, Result};
+use crate::error::{Error, Result};
+use crate::raw;
 use crate::{Array, Dtype};
 
 /// The `safetensors` dtype of an MLX dtype (every MLX dtype has one).
@@ -178,7 +179,7 @@ impl View for &ArrayView {
 fn is_row_contiguous(a: &Array) -> Result<bool> {
     let mut flag = false;
     // SAFETY: `a` is live and `flag` a valid out-param.
-    check("_mlx_array_is_row_contiguous", unsafe {
+    raw::call("_mlx_array_is_row_contiguous", || unsafe {
         mlx_sys::_mlx_array_is_row_contiguous(&mut flag, a.as_raw())
     })?;
     let mut expect = 1i64;
@@ -204,7 +205,6 @@ fn shape_i32(shape: &[usize]) -> Result<Vec<i32>> {
 /// A copy of `bytes` as an array (an aligned copy first when `bytes` is
 /// not aligned for `dtype`, since mlx-c reads it as typed elements).
 fn array_from_bytes(bytes: &[u8], shape: &[i32], dtype: Dtype) -> Result<Array> {
-    error::init();
     let aligned_copy;
     let ptr: *const u8 = if (bytes.as_ptr() as usize) % dtype.size() == 0 && !bytes.is_empty() {
         bytes.as_ptr()
@@ -217,15 +217,14 @@ fn array_from_bytes(bytes: &[u8], shape: &[i32], dtype: Dtype) -> Result<Array> 
     // SAFETY: `ptr` points at `bytes.len()` bytes (= elements × itemsize,
     // checked by the callers), aligned for `dtype`, alive for the call;
     // `shape` at `len` ints. mlx-c copies both.
-    let raw = unsafe {
+    Array::from_constructor("mlx_array_new_data", || unsafe {
         mlx_sys::mlx_array_new_data(
             ptr.cast(),
             shape.as_ptr(),
             shape.len() as i32,
             dtype.as_raw(),
         )
-    };
-    Array::from_constructor("mlx_array_new_data", raw)
+    })
 }
 
 /// A copy of a `safetensors` tensor as an MLX array.

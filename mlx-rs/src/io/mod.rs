@@ -33,10 +33,12 @@
 //!   `arrays_from_safetensors`, `serialize_arrays` and the dtype mappings.
 
 use std::collections::HashMap;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::c_char;
 use std::path::Path;
 
 use crate::error::{self, check, Error, Result};
+use crate::raw::{self, Owned};
+pub(crate) use crate::raw::{cstring, path_cstring, string_from_c};
 use crate::Array;
 
 mod gguf;
@@ -44,6 +46,7 @@ mod gguf;
 mod interop;
 mod npy;
 mod reader;
+mod report;
 mod safetensors;
 mod weights;
 
@@ -60,23 +63,17 @@ pub use npy::{
     load_npy, load_npy_from_bytes, load_npy_from_reader, save_npy, save_npy_to_vec,
     save_npy_to_writer,
 };
+pub use report::{LoadOptions, Mismatch, WeightSpec, WeightSpecs, WeightsReport};
 pub use safetensors::{
     inspect_safetensors, load_safetensors, load_safetensors_from_bytes,
     load_safetensors_from_reader, save_safetensors, save_safetensors_to_vec,
     save_safetensors_to_writer, Safetensors, SafetensorsHeader, SafetensorsTensorInfo,
 };
-pub use weights::{
-    check_weights, load_weights_into, specs_of, LoadOptions, Mismatch, WeightSpec, WeightSpecs,
-    WeightsReport,
-};
+pub use weights::{check_weights, load_weights_into, specs_of};
 
 /// `Error::Io` for `path`.
-pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        kind: e.kind(),
-        message: e.to_string(),
-    }
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::io(path.display(), e)
 }
 
 /// `Error::InvalidFile`.
@@ -88,59 +85,13 @@ pub(crate) fn invalid(format: &'static str, origin: &str, reason: impl Into<Stri
     }
 }
 
-/// A path as the C string MLX opens.
-pub(crate) fn path_cstring(path: &Path) -> Result<CString> {
-    #[cfg(unix)]
-    let bytes = {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    };
-    #[cfg(not(unix))]
-    let bytes = path
-        .to_str()
-        .ok_or(Error::InvalidData {
-            reason: "the path is not valid Unicode",
-        })?
-        .as_bytes()
-        .to_vec();
-    CString::new(bytes).map_err(|_| Error::InvalidData {
-        reason: "paths must not contain NUL bytes",
-    })
-}
-
-/// A name or string value as a C string.
-pub(crate) fn cstring(s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::InvalidData {
-        reason: "names and string values must not contain NUL bytes",
-    })
-}
-
-/// Copies a C string out as UTF-8.
-///
-/// # Safety
-/// `p` must be null or point at a NUL-terminated string alive for the call.
-pub(crate) unsafe fn string_from_c(p: *const c_char, what: &'static str) -> Result<String> {
-    if p.is_null() {
-        return Err(Error::InvalidData { reason: what });
-    }
-    // SAFETY: per the contract, `p` is a live NUL-terminated string.
-    let s = unsafe { CStr::from_ptr(p) };
-    s.to_str()
-        .map(str::to_owned)
-        .map_err(|_| Error::InvalidData { reason: what })
-}
-
 /// An owned `mlx_map_string_to_array`.
-pub(crate) struct ArrayMap(pub(crate) mlx_sys::mlx_map_string_to_array);
+pub(crate) struct ArrayMap(pub(crate) Owned<mlx_sys::mlx_map_string_to_array>);
 
 impl ArrayMap {
     #[doc(alias = "mlx_map_string_to_array_new")]
     pub(crate) fn new() -> Result<Self> {
-        error::init();
-        // SAFETY: a plain constructor with no inputs.
-        let raw = unsafe { mlx_sys::mlx_map_string_to_array_new() };
-        error::check_handle("mlx_map_string_to_array_new", raw.ctx.is_null())?;
-        Ok(ArrayMap(raw))
+        raw::fresh("mlx_map_string_to_array_new").map(ArrayMap)
     }
 
     /// A map holding `arrays` (MLX shares, not copies, each array).
@@ -152,8 +103,8 @@ impl ArrayMap {
             let key = cstring(k.as_ref())?;
             // SAFETY: `map.0` and `a` are live handles, `key` a valid C
             // string; mlx-c copies the key and shares the array.
-            check("mlx_map_string_to_array_insert", unsafe {
-                mlx_sys::mlx_map_string_to_array_insert(map.0, key.as_ptr(), a.as_raw())
+            raw::call("mlx_map_string_to_array_insert", || unsafe {
+                mlx_sys::mlx_map_string_to_array_insert(map.0.get(), key.as_ptr(), a.as_raw())
             })?;
         }
         Ok(map)
@@ -167,32 +118,26 @@ impl ArrayMap {
             map_ctx: std::ptr::null_mut(),
         };
         // SAFETY: `it` is a valid out-param, `self.0` a live map.
-        check("mlx_map_string_to_array_iterator_new", unsafe {
-            mlx_sys::mlxs_map_string_to_array_iterator_new(&mut it, self.0)
+        raw::call("mlx_map_string_to_array_iterator_new", || unsafe {
+            mlx_sys::mlxs_map_string_to_array_iterator_new(&mut it, self.0.get())
         })?;
         let mut out = HashMap::new();
         let result = (|| loop {
             let mut key: *const c_char = std::ptr::null();
-            // SAFETY: a fresh empty array handle, filled by `next`.
-            let mut value = unsafe { mlx_sys::mlx_array_new() };
+            let mut value = Owned::<mlx_sys::mlx_array>::new();
             // SAFETY: `it` is the live iterator made above; `key` and
             // `value` are valid out-params.
             let status = unsafe {
-                mlx_sys::mlxs_map_string_to_array_iterator_next(&mut key, &mut value, &it)
+                mlx_sys::mlxs_map_string_to_array_iterator_next(&mut key, value.as_mut_ptr(), &it)
             };
-            if status != 0 {
-                // SAFETY: `value` is the handle made above, still ours and
-                // empty or not, freed once (mlx_array_free accepts both).
-                unsafe { mlx_sys::mlx_array_free(value) };
-                if status == 2 {
-                    let _ = error::take_message();
-                    return Ok(());
-                }
-                check("mlx_map_string_to_array_iterator_next", status)?;
+            if status == 2 {
+                let _ = error::take_message();
+                return Ok(());
             }
+            check("mlx_map_string_to_array_iterator_next", status)?;
             // SAFETY: on success `value` holds a live array of the map,
-            // shared (refcount bumped) into a handle we own.
-            let value = unsafe { Array::from_raw(value) };
+            // shared (refcount bumped) into a handle handed over whole.
+            let value = unsafe { Array::from_raw(value.into_raw()) };
             // SAFETY: `key` points into the map's node, alive while the map
             // lives (we copy it at once).
             let key = unsafe { string_from_c(key, "a key is not valid UTF-8") }?;
@@ -204,24 +149,13 @@ impl ArrayMap {
     }
 }
 
-impl Drop for ArrayMap {
-    fn drop(&mut self) {
-        // SAFETY: the map is owned by `self` and freed once.
-        unsafe { mlx_sys::mlx_map_string_to_array_free(self.0) };
-    }
-}
-
 /// An owned `mlx_map_string_to_string`.
-pub(crate) struct StringMap(pub(crate) mlx_sys::mlx_map_string_to_string);
+pub(crate) struct StringMap(pub(crate) Owned<mlx_sys::mlx_map_string_to_string>);
 
 impl StringMap {
     #[doc(alias = "mlx_map_string_to_string_new")]
     pub(crate) fn new() -> Result<Self> {
-        error::init();
-        // SAFETY: a plain constructor with no inputs.
-        let raw = unsafe { mlx_sys::mlx_map_string_to_string_new() };
-        error::check_handle("mlx_map_string_to_string_new", raw.ctx.is_null())?;
-        Ok(StringMap(raw))
+        raw::fresh("mlx_map_string_to_string_new").map(StringMap)
     }
 
     /// A map holding copies of `entries`.
@@ -234,8 +168,8 @@ impl StringMap {
             let value = cstring(v.as_ref())?;
             // SAFETY: `map.0` is live; key and value are valid C strings
             // that mlx-c copies.
-            check("mlx_map_string_to_string_insert", unsafe {
-                mlx_sys::mlx_map_string_to_string_insert(map.0, key.as_ptr(), value.as_ptr())
+            raw::call("mlx_map_string_to_string_insert", || unsafe {
+                mlx_sys::mlx_map_string_to_string_insert(map.0.get(), key.as_ptr(), value.as_ptr())
             })?;
         }
         Ok(map)
@@ -249,8 +183,8 @@ impl StringMap {
             map_ctx: std::ptr::null_mut(),
         };
         // SAFETY: `it` is a valid out-param, `self.0` a live map.
-        check("mlx_map_string_to_string_iterator_new", unsafe {
-            mlx_sys::mlxs_map_string_to_string_iterator_new(&mut it, self.0)
+        raw::call("mlx_map_string_to_string_iterator_new", || unsafe {
+            mlx_sys::mlxs_map_string_to_string_iterator_new(&mut it, self.0.get())
         })?;
         let mut out = HashMap::new();
         let result = (|| loop {
@@ -276,13 +210,6 @@ impl StringMap {
         // SAFETY: `it` is the live iterator made above, freed once.
         unsafe { mlx_sys::mlxs_map_string_to_string_iterator_free(&it) };
         result.map(|()| out)
-    }
-}
-
-impl Drop for StringMap {
-    fn drop(&mut self) {
-        // SAFETY: the map is owned by `self` and freed once.
-        unsafe { mlx_sys::mlx_map_string_to_string_free(self.0) };
     }
 }
 

@@ -8,7 +8,8 @@ use super::reader::{
     RandomAccess, ReadAt,
 };
 use super::{invalid, path_cstring, with_default_stream};
-use crate::error::{check, Result};
+use crate::error::Result;
+use crate::raw;
 use crate::{Array, Dtype};
 
 const FORMAT: &str = "npy";
@@ -273,7 +274,7 @@ where
 pub fn save_npy(path: impl AsRef<Path>, array: &Array) -> Result<()> {
     let file = path_cstring(path.as_ref())?;
     // SAFETY: a valid C string and a live array.
-    check("mlx_save", unsafe {
+    raw::call("mlx_save", || unsafe {
         mlx_sys::mlx_save(file.as_ptr(), array.as_raw())
     })
 }

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{io_error, with_default_stream};
 use crate::error::{self, Result};
+use crate::raw::{self, Owned};
 
 const SEEK_SET: c_int = 0;
 const SEEK_CUR: c_int = 1;
@@ -287,7 +288,9 @@ static READER_VTABLE: mlx_sys::mlx_io_vtable = mlx_sys::mlx_io_vtable {
 
 /// An owned `mlx_io_reader` over a Rust source.
 pub(crate) struct CReader {
-    raw: mlx_sys::mlx_io_reader,
+    /// Arrays loaded through it keep the C++ reader (and so the source)
+    /// alive through their own `shared_ptr`.
+    raw: Owned<mlx_sys::mlx_io_reader>,
     panic: Arc<PanicSlot>,
 }
 
@@ -298,7 +301,6 @@ impl CReader {
     /// [`Error::Mlx`](crate::Error::Mlx) if mlx-c fails to make the reader.
     #[doc(alias = "mlxs_io_reader_new")]
     pub(crate) fn new(source: Box<dyn RandomAccess>, label: &str) -> Result<CReader> {
-        error::init();
         let panic = Arc::new(PanicSlot::default());
         let label = CString::new(label.replace('\0', " ")).unwrap_or_default();
         let state = Box::new(ReaderState {
@@ -312,34 +314,29 @@ impl CReader {
         // copies it anyway); `desc` is a live, leaked `Box<ReaderState>`
         // whose ownership passes to the reader: its destructor calls
         // `reader_free`, which drops the box.
-        let raw = unsafe { mlx_sys::mlxs_io_reader_new(desc, &READER_VTABLE) };
-        if raw.ctx.is_null() {
-            // mlx-c failed before taking ownership: the box is still ours.
-            // SAFETY: `desc` is the box leaked above, not handed over.
-            drop(unsafe { Box::from_raw(desc.cast::<ReaderState>()) });
-            error::check_handle("mlxs_io_reader_new", true)?;
+        let raw = raw::returned("mlxs_io_reader_new", || unsafe {
+            mlx_sys::mlxs_io_reader_new(desc, &READER_VTABLE)
+        });
+        match raw {
+            Ok(raw) => Ok(CReader { raw, panic }),
+            Err(e) => {
+                // mlx-c failed before taking ownership: the box is still ours.
+                // SAFETY: `desc` is the box leaked above, not handed over.
+                drop(unsafe { Box::from_raw(desc.cast::<ReaderState>()) });
+                Err(e)
+            }
         }
-        Ok(CReader { raw, panic })
     }
 
     /// The raw handle, valid while `self` lives.
     pub(crate) fn as_raw(&self) -> mlx_sys::mlx_io_reader {
-        self.raw
+        self.raw.get()
     }
 }
 
 impl Bridge for CReader {
     fn panic_slot(&self) -> &PanicSlot {
         &self.panic
-    }
-}
-
-impl Drop for CReader {
-    fn drop(&mut self) {
-        // SAFETY: `self.raw` is the live handle made in `new`, freed only
-        // here. Arrays loaded through it keep the C++ reader (and so the
-        // source) alive through their own `shared_ptr`.
-        unsafe { mlx_sys::mlx_io_reader_free(self.raw) };
     }
 }
 
@@ -485,7 +482,7 @@ static WRITER_VTABLE: mlx_sys::mlx_io_vtable = mlx_sys::mlx_io_vtable {
 
 /// An owned `mlx_io_writer` that borrows a Rust sink for `'a`.
 pub(crate) struct CWriter<'a> {
-    raw: mlx_sys::mlx_io_writer,
+    raw: Owned<mlx_sys::mlx_io_writer>,
     sink: Arc<Mutex<Option<SinkPtr>>>,
     panic: Arc<PanicSlot>,
     _borrow: std::marker::PhantomData<&'a mut ()>,
@@ -498,7 +495,6 @@ impl<'a> CWriter<'a> {
     /// [`Error::Mlx`](crate::Error::Mlx) if mlx-c fails to make the writer.
     #[doc(alias = "mlxs_io_writer_new")]
     pub(crate) fn new(sink: &'a mut (dyn WriteSeek + Send + 'a), label: &str) -> Result<Self> {
-        error::init();
         let ptr: *mut (dyn WriteSeek + Send + 'a) = sink;
         // SAFETY: only the lifetime bound of the trait object changes; the
         // pointer is reachable only through the slot, which `Drop` empties
@@ -514,12 +510,17 @@ impl<'a> CWriter<'a> {
         let desc = Box::into_raw(state).cast::<c_void>();
         // SAFETY: as in `CReader::new`: a static vtable of valid callbacks
         // and a leaked box whose ownership passes to the writer.
-        let raw = unsafe { mlx_sys::mlxs_io_writer_new(desc, &WRITER_VTABLE) };
-        if raw.ctx.is_null() {
-            // SAFETY: mlx-c did not take the box.
-            drop(unsafe { Box::from_raw(desc.cast::<WriterState>()) });
-            error::check_handle("mlxs_io_writer_new", true)?;
-        }
+        let raw = raw::returned("mlxs_io_writer_new", || unsafe {
+            mlx_sys::mlxs_io_writer_new(desc, &WRITER_VTABLE)
+        });
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                // SAFETY: mlx-c did not take the box.
+                drop(unsafe { Box::from_raw(desc.cast::<WriterState>()) });
+                return Err(e);
+            }
+        };
         Ok(CWriter {
             raw,
             sink: slot,
@@ -530,7 +531,7 @@ impl<'a> CWriter<'a> {
 
     /// The raw handle, valid while `self` lives.
     pub(crate) fn as_raw(&self) -> mlx_sys::mlx_io_writer {
-        self.raw
+        self.raw.get()
     }
 }
 
@@ -550,13 +551,12 @@ pub(crate) fn drop_then_check(w: CWriter<'_>, op: &'static str, status: i32) -> 
     checked
 }
 
+/// Not a handle owner (`raw` frees the handle, after this): cuts the
+/// borrow of the sink, so that whatever C++ still holds can no longer reach
+/// it once `'a` may end.
 impl Drop for CWriter<'_> {
     fn drop(&mut self) {
-        // Cut the borrow first: whatever C++ still holds can no longer
-        // reach the sink.
         *self.sink.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        // SAFETY: `self.raw` is the live handle made in `new`, freed once.
-        unsafe { mlx_sys::mlx_io_writer_free(self.raw) };
     }
 }
 
@@ -572,8 +572,8 @@ pub(crate) type ReadAt<'a> = dyn FnMut(&mut [u8], u64) -> std::io::Result<()> + 
 /// [`Error::Io`](crate::Error::Io) if the file cannot be opened or
 /// measured.
 pub(crate) fn open_file(path: &Path) -> Result<(File, u64)> {
-    let f = File::open(path).map_err(|e| io_error(path, &e))?;
-    let len = f.metadata().map_err(|e| io_error(path, &e))?.len();
+    let f = File::open(path).map_err(|e| io_error(path, e))?;
+    let len = f.metadata().map_err(|e| io_error(path, e))?.len();
     Ok((f, len))
 }
 
@@ -619,7 +619,7 @@ pub(crate) fn stream_source<R>(reader: R) -> Result<Box<dyn RandomAccess>>
 where
     R: Read + Seek + Send + 'static,
 {
-    let source = StreamSource::new(reader).map_err(|e| io_error(Path::new("<reader>"), &e))?;
+    let source = StreamSource::new(reader).map_err(|e| io_error(Path::new("<reader>"), e))?;
     Ok(Box::new(source))
 }
 

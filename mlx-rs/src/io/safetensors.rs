@@ -13,6 +13,7 @@ use super::reader::{
 };
 use super::{invalid, path_cstring, with_default_stream, ArrayMap, StringMap};
 use crate::error::{check, Result};
+use crate::raw;
 use crate::{Array, Dtype};
 
 const FORMAT: &str = "safetensors";
@@ -324,7 +325,14 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Safetensors> {
         // SAFETY: the out-params are live maps owned by `arrays` / `meta`
         // (mlx-c assigns into them in place), `file` a valid C string and
         // `s` the live default stream.
-        unsafe { mlx_sys::mlx_load_safetensors(&mut arrays.0, &mut meta.0, file.as_ptr(), s) }
+        unsafe {
+            mlx_sys::mlx_load_safetensors(
+                arrays.0.as_mut_ptr(),
+                meta.0.as_mut_ptr(),
+                file.as_ptr(),
+                s,
+            )
+        }
     })?;
     check("mlx_load_safetensors", status)?;
     finish(&header, &arrays, &meta, &path.display().to_string())
@@ -340,8 +348,13 @@ fn load_from_source(source: Box<dyn RandomAccess>, origin: &str) -> Result<Safet
         // `reader` the reader that `load_through_reader` keeps alive for
         // the call (the arrays share it from here on), `s` the live
         // default stream.
-        check("mlx_load_safetensors_reader", unsafe {
-            mlx_sys::mlx_load_safetensors_reader(&mut arrays.0, &mut meta.0, reader, s)
+        raw::call("mlx_load_safetensors_reader", || unsafe {
+            mlx_sys::mlx_load_safetensors_reader(
+                arrays.0.as_mut_ptr(),
+                meta.0.as_mut_ptr(),
+                reader,
+                s,
+            )
         })
     })??;
     finish(&header, &arrays, &meta, origin)
@@ -417,8 +430,8 @@ where
     let arrays = ArrayMap::from_arrays(arrays)?;
     let meta = StringMap::from_entries(metadata)?;
     // SAFETY: live maps and a valid C string; mlx-c only reads them.
-    check("mlx_save_safetensors", unsafe {
-        mlx_sys::mlx_save_safetensors(file.as_ptr(), arrays.0, meta.0)
+    raw::call("mlx_save_safetensors", || unsafe {
+        mlx_sys::mlx_save_safetensors(file.as_ptr(), arrays.0.get(), meta.0.get())
     })
 }
 
@@ -444,7 +457,7 @@ where
     save_through_writer(writer, "mlx_save_safetensors_writer", |w| {
         // SAFETY: live maps and a live writer; mlx-c reads the maps and
         // calls the writer's callbacks before returning.
-        unsafe { mlx_sys::mlx_save_safetensors_writer(w, arrays.0, meta.0) }
+        unsafe { mlx_sys::mlx_save_safetensors_writer(w, arrays.0.get(), meta.0.get()) }
     })
 }
 

@@ -14,12 +14,14 @@ fn clamp_ids(ids: &Array, rows: i32) -> Result<Array> {
     let d = ids.dtype();
     if !d.is_integer() {
         return Err(Error::InvalidIndex {
-            reason: format!("embedding ids must be integers, got {d}"),
+            op: "Embedding",
+            reason: format!("ids must be integers, got {d}"),
         });
     }
     if rows == 0 {
         return Err(Error::InvalidIndex {
-            reason: "embedding table has no rows".into(),
+            op: "Embedding",
+            reason: "the table has no rows".into(),
         });
     }
     let lo = Array::scalar(0i32)?.astype(d)?;

@@ -217,7 +217,7 @@ pub fn save_model(
     config: &Value,
     quantization: Option<&QuantizationConfig>,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| io::io_error(dir, &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| io::io_error(dir, e))?;
     model.save_safetensors(&dir.join("model.safetensors"))?;
     let mut config = config.clone();
     if let Value::Object(o) = &mut config {
@@ -240,7 +240,7 @@ pub fn save_model(
             "config.json could not be serialized"
         },
     })?;
-    std::fs::write(&path, text).map_err(|e| io::io_error(&path, &e))
+    std::fs::write(&path, text).map_err(|e| io::io_error(&path, e))
 }
 
 /// Reads `dir/config.json`.
@@ -250,7 +250,7 @@ pub fn save_model(
 /// not JSON.
 pub fn read_config(dir: &Path) -> Result<Value> {
     let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| io::io_error(&path, &e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| io::io_error(&path, e))?;
     serde_json::from_str(&text).map_err(|e| Error::InvalidFile {
         format: "json",
         path: path.display().to_string(),
@@ -277,7 +277,7 @@ pub fn load_model(
 ) -> Result<(Value, WeightsReport)> {
     let config = read_config(dir)?;
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io::io_error(dir, &e))?
+        .map_err(|e| io::io_error(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
         .collect();

@@ -15,7 +15,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{check_int_division, op, VecOut};
+use super::support::{check_int_division, op};
 use super::{binary_fns, resolve, Operand};
 use crate::Array;
 
@@ -102,7 +102,7 @@ op! {
     pub fn divmod<'a, 'b>(lhs: impl Into<Operand<'a>>, rhs: impl Into<Operand<'b>>) -> Vec<Array>;
     on divmod_on, s => {
         let (a, b) = resolve(lhs.into(), rhs.into())?;
-        let out = VecOut::run("mlx_divmod", |res| {
+        let out = Array::build_vec("mlx_divmod", |res| {
             // SAFETY: `res` is a live vector out-param; inputs and stream
             // are live handles.
             unsafe { mlx_sys::mlx_divmod(res, a.as_raw(), b.as_raw(), s.as_raw()) }

@@ -28,7 +28,8 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{check_indices, norm_axis, op, vector};
+use super::support::{check_indices, norm_axis, op};
+use crate::array::vector;
 use crate::{Array, Dtype, Error, Result, Stream};
 
 /// How an update combines with the values it lands on, for [`scatter`]
@@ -64,7 +65,8 @@ fn check_integer_indices(op: &'static str, indices: &Array) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidIndex {
-            reason: format!("{op}: indices must be integers, got {d}"),
+            op,
+            reason: format!("indices must be integers, got {d}"),
         })
     }
 }
@@ -94,11 +96,8 @@ fn check_dynamic_start(
     let starts = start.astype(Dtype::Int64)?.to_vec::<i64>()?;
     if starts.len() != axes.len() {
         return Err(Error::InvalidIndex {
-            reason: format!(
-                "{op}: {} start values for {} axes",
-                starts.len(),
-                axes.len()
-            ),
+            op,
+            reason: format!("{} start values for {} axes", starts.len(), axes.len()),
         });
     }
     for ((&v, &axis), &size) in starts.iter().zip(axes).zip(sizes) {
@@ -108,8 +107,9 @@ fn check_dynamic_start(
         // MLX does not wrap negative starts (it reads before the array).
         if v < 0 || size < 0 || v + size > dim {
             return Err(Error::InvalidIndex {
+                op,
                 reason: format!(
-                    "{op}: a window of {size} starting at {v} does not fit an axis of size {dim}"
+                    "a window of {size} starting at {v} does not fit an axis of size {dim}"
                 ),
             });
         }
@@ -239,7 +239,7 @@ pub(crate) unsafe fn gather_unchecked(
             }
         })
     } else {
-        let v = vector(indices.iter().copied());
+        let v = vector(indices.iter().copied())?;
         Array::build("mlx_gather", |res| {
             // SAFETY: fresh out-param; `v` is a live vector; `axes` and
             // `slice_sizes` hold their lengths in ints; live handles. The
@@ -248,7 +248,7 @@ pub(crate) unsafe fn gather_unchecked(
                 mlx_sys::mlx_gather(
                     res,
                     a.as_raw(),
-                    v.0,
+                    v.get(),
                     axes.as_ptr(),
                     axes.len(),
                     slice_sizes.as_ptr(),
@@ -292,7 +292,7 @@ pub(crate) unsafe fn scatter_unchecked(
             }
         })
     } else {
-        let v = vector(indices.iter().copied());
+        let v = vector(indices.iter().copied())?;
         Array::build(names[0], |res| {
             // SAFETY: `multi` has exactly this signature; fresh out-param;
             // `v` is a live vector; `axes` holds its length in ints; live
@@ -301,7 +301,7 @@ pub(crate) unsafe fn scatter_unchecked(
                 multi(
                     res,
                     a.as_raw(),
-                    v.0,
+                    v.get(),
                     updates.as_raw(),
                     axes.as_ptr(),
                     axes.len(),
@@ -476,7 +476,8 @@ op! {
         let n = on * block;
         if n > src.size() {
             return Err(Error::InvalidIndex {
-                reason: format!("mlx_masked_scatter: the mask selects {n} elements but the source has {}", src.size()),
+                op: "mlx_masked_scatter",
+                reason: format!("the mask selects {n} elements but the source has {}", src.size()),
             });
         }
         Ok(out)

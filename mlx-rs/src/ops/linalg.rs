@@ -46,8 +46,8 @@
 //!   stops the process). These two evaluate their input to check it.
 
 use crate::device::{Device, DeviceType};
-use crate::error::{check_handle, Error, Result};
-use crate::ops::support::{op, VecOut};
+use crate::error::{Error, Result};
+use crate::ops::support::op;
 use crate::stream::Stream;
 use crate::Array;
 
@@ -64,54 +64,6 @@ pub fn linalg_stream() -> Result<Stream> {
     } else {
         Stream::default_for(Device::cpu())
     }
-}
-
-/// Owns an `mlx_array` out-param until it is known to hold an array.
-pub(crate) struct RawOut(mlx_sys::mlx_array);
-
-impl RawOut {
-    /// A fresh, empty out-param.
-    pub(crate) fn new() -> Self {
-        crate::error::init();
-        // SAFETY: mlx_array_new only returns an empty handle (null ctx);
-        // the guard frees whatever the handle ends up holding.
-        RawOut(unsafe { mlx_sys::mlx_array_new() })
-    }
-
-    /// The pointer mlx-c writes the result through.
-    pub(crate) fn ptr(&mut self) -> *mut mlx_sys::mlx_array {
-        &mut self.0
-    }
-
-    /// The array written into the out-param, or an error if there is none.
-    pub(crate) fn into_array(self, op: &'static str) -> Result<Array> {
-        check_handle(op, self.0.ctx.is_null())?;
-        let raw = self.0;
-        std::mem::forget(self);
-        // SAFETY: `raw` is non-empty (checked above), was written by an
-        // mlx-c call on this thread, and its ownership moves from the guard
-        // (forgotten, so it frees nothing) to the returned array.
-        Ok(unsafe { Array::from_raw(raw) })
-    }
-}
-
-impl Drop for RawOut {
-    fn drop(&mut self) {
-        // SAFETY: the guard owns the handle and frees it exactly once;
-        // mlx_array_free ignores an empty handle.
-        unsafe { mlx_sys::mlx_array_free(self.0) };
-    }
-}
-
-/// Runs an mlx-c function writing two arrays through out-params, checks
-/// its status, and returns both.
-pub(crate) fn build_pair(
-    op: &'static str,
-    f: impl FnOnce(*mut mlx_sys::mlx_array, *mut mlx_sys::mlx_array) -> i32,
-) -> Result<(Array, Array)> {
-    let mut second = RawOut::new();
-    let first = Array::build(op, |res| f(res, second.ptr()))?;
-    Ok((first, second.into_array(op)?))
 }
 
 /// Takes exactly `N` arrays out of `v`.
@@ -420,7 +372,7 @@ op! {
     ["mlx_linalg_qr"]
     pub fn qr(a: &Array) -> (Array, Array);
     on cpu qr_on, stream => {
-        build_pair("mlx_linalg_qr", |q, r| {
+        Array::build_pair("mlx_linalg_qr", |q, r| {
             // SAFETY: `q` and `r` are fresh out-params; `a` and the stream are
             // live handles.
             unsafe { mlx_sys::mlx_linalg_qr(q, r, a.as_raw(), stream.as_raw()) }
@@ -475,7 +427,7 @@ op! {
     ["mlx_linalg_lu"]
     pub fn lu(a: &Array) -> (Array, Array, Array);
     on cpu lu_on, stream => {
-        let v = VecOut::run("mlx_linalg_lu", |res| {
+        let v = Array::build_vec("mlx_linalg_lu", |res| {
             // SAFETY: `res` is a live, empty vector out-param; `a` and the
             // stream are live handles.
             unsafe { mlx_sys::mlx_linalg_lu(res, a.as_raw(), stream.as_raw()) }
@@ -497,7 +449,7 @@ op! {
     ["mlx_linalg_lu_factor"]
     pub fn lu_factor(a: &Array) -> (Array, Array);
     on cpu lu_factor_on, stream => {
-        let (lu, piv) = build_pair("mlx_linalg_lu_factor", |lu, piv| {
+        let (lu, piv) = Array::build_pair("mlx_linalg_lu_factor", |lu, piv| {
             // SAFETY: `lu` and `piv` are fresh out-params; `a` and the stream
             // are live handles.
             unsafe { mlx_sys::mlx_linalg_lu_factor(lu, piv, a.as_raw(), stream.as_raw()) }
@@ -567,7 +519,7 @@ op! {
     ["mlx_linalg_eig"]
     pub fn eig(a: &Array) -> (Array, Array);
     on cpu eig_on, stream => {
-        let out = build_pair("mlx_linalg_eig", |w, v| {
+        let out = Array::build_pair("mlx_linalg_eig", |w, v| {
             // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
             // live handles.
             unsafe { mlx_sys::mlx_linalg_eig(w, v, a.as_raw(), stream.as_raw()) }
@@ -608,7 +560,7 @@ op! {
     pub fn eigh(a: &Array, uplo: Uplo) -> (Array, Array);
     on cpu eigh_on, stream => {
         let uplo = uplo.as_cstr();
-        build_pair("mlx_linalg_eigh", |w, v| {
+        Array::build_pair("mlx_linalg_eigh", |w, v| {
             // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
             // live handles; the UPLO string is NUL-terminated and static.
             unsafe { mlx_sys::mlx_linalg_eigh(w, v, a.as_raw(), uplo.as_ptr(), stream.as_raw()) }
@@ -644,7 +596,7 @@ op! {
     ["mlx_linalg_slogdet"]
     pub fn slogdet(a: &Array) -> (Array, Array);
     on cpu slogdet_on, stream => {
-        build_pair("mlx_linalg_slogdet", |sign, logdet| {
+        Array::build_pair("mlx_linalg_slogdet", |sign, logdet| {
             // SAFETY: `sign` and `logdet` are fresh out-params; `a` and the
             // stream are live handles.
             unsafe { mlx_sys::mlx_linalg_slogdet(sign, logdet, a.as_raw(), stream.as_raw()) }
@@ -674,7 +626,7 @@ op! {
 
 /// The `N` arrays of an SVD of `a`: `[U, S, Vt]` when `uv`, else `[S]`.
 fn svd_parts<const N: usize>(a: &Array, uv: bool, stream: &Stream) -> Result<[Array; N]> {
-    let v = VecOut::run("mlx_linalg_svd", |res| {
+    let v = Array::build_vec("mlx_linalg_svd", |res| {
         // SAFETY: `res` is a live, empty vector out-param; `a` and the
         // stream are live handles.
         unsafe { mlx_sys::mlx_linalg_svd(res, a.as_raw(), uv, stream.as_raw()) }

@@ -19,7 +19,9 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{c_string, int2_op, int_op, ints_op, invalid, op, vector, Axes, VecOut};
+use super::support::{int2_op, int_op, ints_op, invalid, op, Axes};
+use crate::array::vector;
+
 use super::{resolve, unary, Operand};
 use crate::Array;
 
@@ -69,16 +71,16 @@ op! {
     ["mlx_concatenate", "mlx_concatenate_axis"]
     pub fn concatenate<'a>(arrays: impl IntoIterator<Item = &'a Array>, axis: Option<i32>) -> Array;
     on concatenate_on, s => {
-        let v = vector(arrays);
+        let v = vector(arrays)?;
         match axis {
             None => Array::build("mlx_concatenate", |res| {
                 // SAFETY: fresh out-param; `v` is a live vector of live
                 // arrays; `s` is a live stream.
-                unsafe { mlx_sys::mlx_concatenate(res, v.0, s.as_raw()) }
+                unsafe { mlx_sys::mlx_concatenate(res, v.get(), s.as_raw()) }
             }),
             Some(axis) => Array::build("mlx_concatenate_axis", |res| {
                 // SAFETY: as above.
-                unsafe { mlx_sys::mlx_concatenate_axis(res, v.0, axis, s.as_raw()) }
+                unsafe { mlx_sys::mlx_concatenate_axis(res, v.get(), axis, s.as_raw()) }
             }),
         }
     }
@@ -91,17 +93,17 @@ op! {
     ["mlx_stack", "mlx_stack_axis"]
     pub fn stack<'a>(arrays: impl IntoIterator<Item = &'a Array>, axis: i32) -> Array;
     on stack_on, s => {
-        let v = vector(arrays);
+        let v = vector(arrays)?;
         if axis == 0 {
             Array::build("mlx_stack", |res| {
                 // SAFETY: fresh out-param; `v` is a live vector of live
                 // arrays; `s` is a live stream.
-                unsafe { mlx_sys::mlx_stack(res, v.0, s.as_raw()) }
+                unsafe { mlx_sys::mlx_stack(res, v.get(), s.as_raw()) }
             })
         } else {
             Array::build("mlx_stack_axis", |res| {
                 // SAFETY: as above.
-                unsafe { mlx_sys::mlx_stack_axis(res, v.0, axis, s.as_raw()) }
+                unsafe { mlx_sys::mlx_stack_axis(res, v.get(), axis, s.as_raw()) }
             })
         }
     }
@@ -114,7 +116,7 @@ op! {
     ["mlx_split"]
     pub fn split(a: &Array, num_splits: i32, axis: i32) -> Vec<Array>;
     on split_on, s => {
-        VecOut::run("mlx_split", |res| {
+        Array::build_vec("mlx_split", |res| {
             // SAFETY: `res` is a live vector out-param; `a` and `s` are live.
             unsafe { mlx_sys::mlx_split(res, a.as_raw(), num_splits, axis, s.as_raw()) }
         })
@@ -128,7 +130,7 @@ op! {
     ["mlx_split_sections"]
     pub fn split_sections(a: &Array, indices: &[i32], axis: i32) -> Vec<Array>;
     on split_sections_on, s => {
-        VecOut::run("mlx_split_sections", |res| {
+        Array::build_vec("mlx_split_sections", |res| {
             // SAFETY: `res` is a live vector out-param; `indices` holds its
             // length in ints; `a` and `s` are live.
             unsafe {
@@ -146,12 +148,12 @@ op! {
     pub fn unstack(a: &Array, axis: i32) -> Vec<Array>;
     on unstack_on, s => {
         if axis == 0 {
-            VecOut::run("mlx_unstack", |res| {
+            Array::build_vec("mlx_unstack", |res| {
                 // SAFETY: `res` is a live vector out-param; `a`, `s` live.
                 unsafe { mlx_sys::mlx_unstack(res, a.as_raw(), s.as_raw()) }
             })
         } else {
-            VecOut::run("mlx_unstack_axis", |res| {
+            Array::build_vec("mlx_unstack_axis", |res| {
                 // SAFETY: as above.
                 unsafe { mlx_sys::mlx_unstack_axis(res, a.as_raw(), axis, s.as_raw()) }
             })
@@ -382,11 +384,11 @@ op! {
     ["mlx_broadcast_arrays"]
     pub fn broadcast_arrays<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Vec<Array>;
     on broadcast_arrays_on, s => {
-        let v = vector(arrays);
-        VecOut::run("mlx_broadcast_arrays", |res| {
+        let v = vector(arrays)?;
+        Array::build_vec("mlx_broadcast_arrays", |res| {
             // SAFETY: `res` is a live vector out-param; `v` is a live vector
             // of live arrays; `s` is live.
-            unsafe { mlx_sys::mlx_broadcast_arrays(res, v.0, s.as_raw()) }
+            unsafe { mlx_sys::mlx_broadcast_arrays(res, v.get(), s.as_raw()) }
         })
     }
 
@@ -399,15 +401,15 @@ op! {
     ["mlx_meshgrid"]
     pub fn meshgrid<'a>(arrays: impl IntoIterator<Item = &'a Array>, sparse: bool, indexing: Indexing) -> Vec<Array>;
     on meshgrid_on, s => {
-        let v = vector(arrays);
-        let ix = c_string("mlx_meshgrid", match indexing {
+        let v = vector(arrays)?;
+        let ix = crate::raw::c_string_arg("mlx_meshgrid", match indexing {
             Indexing::Xy => "xy",
             Indexing::Ij => "ij",
         })?;
-        VecOut::run("mlx_meshgrid", |res| {
+        Array::build_vec("mlx_meshgrid", |res| {
             // SAFETY: `res` is a live vector out-param; `v` is a live vector
             // of live arrays; `ix` is NUL-terminated and outlives the call.
-            unsafe { mlx_sys::mlx_meshgrid(res, v.0, sparse, ix.as_ptr(), s.as_raw()) }
+            unsafe { mlx_sys::mlx_meshgrid(res, v.get(), sparse, ix.as_ptr(), s.as_raw()) }
         })
     }
 

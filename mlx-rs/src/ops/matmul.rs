@@ -18,7 +18,8 @@
 //! `gather_qqmm` has no CPU kernel in MLX 0.32.2: on the CPU it fails
 //! with MLX's message when the result is evaluated (it runs on CUDA).
 
-use super::support::{array2_op, c_string, check_nonneg_indices, op, opt, vector};
+use super::support::{array2_op, check_nonneg_indices, op, opt};
+use crate::array::vector;
 use crate::quantization::raw::Params;
 use crate::quantization::GatherIndices;
 use crate::Array;
@@ -138,12 +139,12 @@ op! {
     ["mlx_einsum"]
     pub fn einsum<'a>(subscripts: &str, operands: impl IntoIterator<Item = &'a Array>) -> Array;
     on einsum_on, s => {
-        let sub = c_string("mlx_einsum", subscripts)?;
-        let v = vector(operands);
+        let sub = crate::raw::c_string_arg("mlx_einsum", subscripts)?;
+        let v = vector(operands)?;
         Array::build("mlx_einsum", |res| {
             // SAFETY: fresh out-param; `sub` is NUL-terminated and outlives
             // the call; `v` is a live vector of live arrays.
-            unsafe { mlx_sys::mlx_einsum(res, sub.as_ptr(), v.0, s.as_raw()) }
+            unsafe { mlx_sys::mlx_einsum(res, sub.as_ptr(), v.get(), s.as_raw()) }
         })
     }
 
@@ -231,7 +232,7 @@ op! {
         if let Some(r) = indices.rhs {
             check_nonneg_indices("mlx_gather_qqmm", r, batch_size(w))?;
         }
-        let mode = c_string("mlx_gather_qqmm", params.mode)?;
+        let mode = crate::raw::c_string_arg("mlx_gather_qqmm", params.mode)?;
         Array::build("mlx_gather_qqmm", |res| {
             // SAFETY: fresh out-param; live handles or empty handles for
             // the absent optionals; `mode` is NUL-terminated and outlives

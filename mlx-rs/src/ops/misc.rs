@@ -14,8 +14,9 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{invalid, norm_axis, op, opt, vector, VecOut};
+use super::support::{invalid, norm_axis, op, opt};
 use super::{resolve, Operand};
+use crate::array::vector;
 use crate::{Array, Dtype};
 
 op! {
@@ -134,12 +135,12 @@ pub fn depends<'a, 'b>(
         // MLX builds a node with no outputs and reads its first (SIGSEGV).
         return Ok(Vec::new());
     }
-    let i = vector(inputs);
-    let d = vector(dependencies);
-    VecOut::run("mlx_depends", |res| {
+    let i = vector(inputs)?;
+    let d = vector(dependencies)?;
+    Array::build_vec("mlx_depends", |res| {
         // SAFETY: `res` is a live vector out-param; `i` and `d` are live
         // vectors of live arrays.
-        unsafe { mlx_sys::mlx_depends(res, i.0, d.0) }
+        unsafe { mlx_sys::mlx_depends(res, i.get(), d.get()) }
     })
 }
 

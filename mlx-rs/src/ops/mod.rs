@@ -86,6 +86,7 @@ use num_complex::Complex32;
 
 use crate::dtype::Dtype;
 use crate::error::{Error, Result};
+use crate::raw;
 use crate::stream::Stream;
 use crate::Array;
 
@@ -316,28 +317,12 @@ pub(crate) fn unary(
     op: &'static str,
     a: &Array,
     stream: &Stream,
-    f: unsafe extern "C" fn(
-        *mut mlx_sys::mlx_array,
-        mlx_sys::mlx_array,
-        mlx_sys::mlx_stream,
-    ) -> i32,
+    f: raw::UnaryFn,
 ) -> Result<Array> {
-    let out = Array::build(op, |res| {
-        // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
-        // fresh out-param; the input and the stream are live handles.
-        unsafe { f(res, a.as_raw(), stream.as_raw()) }
-    })?;
+    let out = Array::from(raw::unary(op, f, a.handle(), stream.handle())?);
     // A lazy broadcast can claim more bytes than exist (see `Outputs`).
     support::Outputs::checked(out)
 }
-
-/// An mlx-c op of two arrays: `(out, a, b, stream) -> status`.
-pub(crate) type BinaryFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    mlx_sys::mlx_stream,
-) -> i32;
 
 /// Runs a two-input op on `stream`, after applying the weak-scalar rules.
 pub(crate) fn binary<'a, 'b>(
@@ -345,7 +330,7 @@ pub(crate) fn binary<'a, 'b>(
     lhs: impl Into<Operand<'a>>,
     rhs: impl Into<Operand<'b>>,
     stream: &Stream,
-    f: BinaryFn,
+    f: raw::BinaryFn,
 ) -> Result<Array> {
     let (lhs, rhs) = (lhs.into(), rhs.into());
     if let (Some(a), Some(b)) = (lhs.array(), rhs.array()) {
@@ -365,13 +350,9 @@ fn binary_arrays(
     a: &Array,
     b: &Array,
     stream: &Stream,
-    f: BinaryFn,
+    f: raw::BinaryFn,
 ) -> Result<Array> {
-    let out = Array::build(op, |res| {
-        // SAFETY: `f` is an mlx-c op of this exact signature; `res` is a
-        // fresh out-param; both inputs and the stream are live handles.
-        unsafe { f(res, a.as_raw(), b.as_raw(), stream.as_raw()) }
-    })?;
+    let out = Array::from(raw::array2(op, f, a.handle(), b.handle(), stream.handle())?);
     if matches!(op, "mlx_floor_divide" | "mlx_remainder") {
         // MLX's CPU kernels trap (SIGFPE) on integer division by zero.
         support::check_int_division(op, a, b, &out, stream)?;

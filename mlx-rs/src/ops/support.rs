@@ -2,10 +2,8 @@
 //! and its `_on` twin, typed trampolines for the common mlx-c signatures,
 //! vectors of arrays in and out, optional arrays, and index checks.
 
-use std::ffi::CString;
-
-use crate::array::RawVector;
-use crate::error::{check, Error, Result};
+use crate::error::{Error, Result};
+use crate::raw;
 use crate::{Array, Dtype, Stream};
 
 /// Defines ops as pairs: `name(args)` on [`Stream::current`] and
@@ -126,104 +124,32 @@ impl<'a> From<&'a Vec<i32>> for Axes<'a> {
     }
 }
 
-/// mlx-c's `(res, a, keepdims, s)`.
-pub(crate) type AllFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    bool,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, axis, keepdims, s)`.
-pub(crate) type AxisFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    i32,
-    bool,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, axes, axes_num, keepdims, s)`.
-pub(crate) type AxesFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    *const i32,
-    usize,
-    bool,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, int, s)`.
-pub(crate) type IntFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    i32,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, int, int, s)`.
-pub(crate) type Int2Fn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    i32,
-    i32,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, ints, ints_num, s)`.
-pub(crate) type IntsFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    *const i32,
-    usize,
-    mlx_sys::mlx_stream,
-) -> i32;
-/// mlx-c's `(res, a, b, s)`.
-pub(crate) type BinaryFn = unsafe extern "C" fn(
-    *mut mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    mlx_sys::mlx_array,
-    mlx_sys::mlx_stream,
-) -> i32;
-
 /// Runs a reduction in its three mlx-c forms (all axes, one, several).
 pub(crate) fn reduce(
     names: [&'static str; 3],
-    fns: (AllFn, AxisFn, AxesFn),
+    fns: (raw::AllFn, raw::AxisFn, raw::AxesFn),
     a: &Array,
     axes: Axes<'_>,
     keepdims: bool,
     s: &Stream,
 ) -> Result<Array> {
-    match axes {
-        Axes::All => Array::build(names[0], |res| {
-            // SAFETY: `fns.0` has exactly this signature; `res` is a fresh
-            // out-param; `a` and `s` are live handles.
-            unsafe { (fns.0)(res, a.as_raw(), keepdims, s.as_raw()) }
-        }),
-        Axes::One(axis) => Array::build(names[1], |res| {
-            // SAFETY: as above, for `fns.1`.
-            unsafe { (fns.1)(res, a.as_raw(), axis, keepdims, s.as_raw()) }
-        }),
-        Axes::Many(axes) => Array::build(names[2], |res| {
-            // SAFETY: as above, for `fns.2`; `axes` points at `axes.len()`
-            // ints that outlive the call.
-            unsafe {
-                (fns.2)(
-                    res,
-                    a.as_raw(),
-                    axes.as_ptr(),
-                    axes.len(),
-                    keepdims,
-                    s.as_raw(),
-                )
-            }
-        }),
-    }
+    let axes = match axes {
+        Axes::All => raw::Reduce::All,
+        Axes::One(axis) => raw::Reduce::One(axis),
+        Axes::Many(axes) => raw::Reduce::Many(axes),
+    };
+    raw::reduce(names, fns, a.handle(), axes, keepdims, s.handle()).map(Array::from)
 }
 
 /// Runs an mlx-c `(res, a, int, s)` function.
-pub(crate) fn int_op(op: &'static str, a: &Array, v: i32, s: &Stream, f: IntFn) -> Result<Array> {
-    Array::build(op, |res| {
-        // SAFETY: `f` has exactly this signature; fresh out-param; `a` and
-        // `s` are live handles.
-        unsafe { f(res, a.as_raw(), v, s.as_raw()) }
-    })
+pub(crate) fn int_op(
+    op: &'static str,
+    a: &Array,
+    v: i32,
+    s: &Stream,
+    f: raw::IntFn,
+) -> Result<Array> {
+    raw::int(op, f, a.handle(), v, s.handle()).map(Array::from)
 }
 
 /// Runs an mlx-c `(res, a, int, int, s)` function.
@@ -233,13 +159,9 @@ pub(crate) fn int2_op(
     v: i32,
     w: i32,
     s: &Stream,
-    f: Int2Fn,
+    f: raw::Int2Fn,
 ) -> Result<Array> {
-    Array::build(op, |res| {
-        // SAFETY: `f` has exactly this signature; fresh out-param; `a` and
-        // `s` are live handles.
-        unsafe { f(res, a.as_raw(), v, w, s.as_raw()) }
-    })
+    raw::int2(op, f, a.handle(), v, w, s.handle()).map(Array::from)
 }
 
 /// Runs an mlx-c `(res, a, ints, ints_num, s)` function.
@@ -248,13 +170,9 @@ pub(crate) fn ints_op(
     a: &Array,
     v: &[i32],
     s: &Stream,
-    f: IntsFn,
+    f: raw::IntsFn,
 ) -> Result<Array> {
-    Array::build(op, |res| {
-        // SAFETY: `f` has exactly this signature; fresh out-param; `v`
-        // points at `v.len()` ints that outlive the call; live handles.
-        unsafe { f(res, a.as_raw(), v.as_ptr(), v.len(), s.as_raw()) }
-    })
+    raw::ints(op, f, a.handle(), v, s.handle()).map(Array::from)
 }
 
 /// Runs an mlx-c `(res, a, b, s)` function on two arrays (no weak-scalar
@@ -264,13 +182,9 @@ pub(crate) fn array2_op(
     a: &Array,
     b: &Array,
     s: &Stream,
-    f: BinaryFn,
+    f: raw::BinaryFn,
 ) -> Result<Array> {
-    Array::build(op, |res| {
-        // SAFETY: `f` has exactly this signature; fresh out-param; both
-        // inputs and the stream are live handles.
-        unsafe { f(res, a.as_raw(), b.as_raw(), s.as_raw()) }
-    })
+    raw::array2(op, f, a.handle(), b.handle(), s.handle()).map(Array::from)
 }
 
 /// The handle of `a`, or the empty handle that mlx-c reads as "absent" for
@@ -282,57 +196,6 @@ pub(crate) fn opt(a: Option<&Array>) -> mlx_sys::mlx_array {
         },
         Array::as_raw,
     )
-}
-
-/// Owns an `mlx_vector_array` that an mlx-c function fills.
-pub(crate) struct VecOut(pub(crate) mlx_sys::mlx_vector_array);
-
-impl VecOut {
-    /// Runs `f` with a fresh vector out-param, checks the status and
-    /// returns the arrays.
-    pub(crate) fn run(
-        op: &'static str,
-        f: impl FnOnce(*mut mlx_sys::mlx_vector_array) -> i32,
-    ) -> Result<Vec<Array>> {
-        crate::error::init();
-        // SAFETY: mlx_vector_array_new returns an empty vector, owned and
-        // freed by the guard.
-        let mut out = VecOut(unsafe { mlx_sys::mlx_vector_array_new() });
-        check(op, f(&mut out.0))?;
-        // SAFETY: `out.0` is a live vector that mlx-c filled.
-        let n = unsafe { mlx_sys::mlx_vector_array_size(out.0) };
-        (0..n)
-            .map(|i| {
-                Array::build(op, |res| {
-                    // SAFETY: `i < n`; the vector is live; `res` is a fresh
-                    // out-param that receives a new reference.
-                    unsafe { mlx_sys::mlx_vector_array_get(res, out.0, i) }
-                })
-            })
-            .collect()
-    }
-}
-
-impl Drop for VecOut {
-    fn drop(&mut self) {
-        // SAFETY: the vector is owned here and freed exactly once; freeing
-        // an empty vector is a no-op.
-        unsafe { mlx_sys::mlx_vector_array_free(self.0) };
-    }
-}
-
-/// A vector of arrays for mlx-c to read.
-pub(crate) fn vector<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> RawVector {
-    crate::error::init();
-    RawVector::new(arrays)
-}
-
-/// A NUL-terminated copy of a mode or subscript string.
-pub(crate) fn c_string(what: &'static str, s: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::InvalidArgument {
-        op: what,
-        reason: format!("{s:?} contains a NUL byte"),
-    })
 }
 
 /// An [`Error::InvalidArgument`] for `op`.
@@ -365,7 +228,8 @@ pub(crate) fn norm_axis(axis: i32, ndim: usize) -> Option<usize> {
 pub(crate) fn check_indices(op: &'static str, idx: &Array, size: i64) -> Result<()> {
     let bad = |v: i128| {
         Err(Error::InvalidIndex {
-            reason: format!("{op}: index {v} is out of bounds for an axis of size {size}"),
+            op,
+            reason: format!("index {v} is out of bounds for an axis of size {size}"),
         })
     };
     let d = idx.dtype();
@@ -395,7 +259,8 @@ pub(crate) fn check_nonneg_indices(op: &'static str, idx: &Array, size: i64) -> 
     for v in idx.astype(Dtype::Int64)?.to_vec::<i64>()? {
         if v < 0 || v >= size {
             return Err(Error::InvalidIndex {
-                reason: format!("{op}: index {v} is out of bounds for a size of {size}"),
+                op,
+                reason: format!("index {v} is out of bounds for a size of {size}"),
             });
         }
     }
