@@ -29,7 +29,8 @@ fn main() -> Result<(), Error> {
 
     // Quantize a 64 x 256 weight to 4 bits (affine, group size 64) and use
     // it in a matrix product, as a quantized linear layer does.
-    let w = Array::linspace(-1.0, 1.0, 64 * 256, Dtype::Float32)?.reshape(&[64, 256])?;
+    let w =
+        mlx_rs::ops::linspace(-1.0, 1.0, 64 * 256, true, Dtype::Float32)?.reshape(&[64, 256])?;
     let q = quantization::quantize(&w, QuantMode::affine(4, 64)?)?;
     println!(
         "quantized {:?} -> weights {:?} {}, scales {:?}, biases {:?}",

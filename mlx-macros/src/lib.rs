@@ -2,7 +2,8 @@
 //!
 //! One derive, [`Module`](macro@Module), re-exported as
 //! `mlx_rs::nn::Module` next to the trait of the same name. Use it from
-//! there; this crate only generates code.
+//! there; this crate only generates code. [`c_alias`](macro@c_alias) is
+//! the doc-alias helper of `mlx_rs`'s op macros.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -308,6 +309,24 @@ fn enum_bodies(m: &TokenStream2, e: &syn::DataEnum) -> syn::Result<Bodies> {
     let (visit, visit_mut) = (wrap(visit), wrap(visit_mut));
     let (modules, modules_mut) = (wrap(modules), wrap(modules_mut));
     Ok((visit, visit_mut, quote!(#modules;), quote!(#modules_mut;)))
+}
+
+/// `#[c_alias(mlx_add)]` (or `#[c_alias("mlx_add")]`): the item's
+/// `#[doc(alias = "mlx_add")]`, for `mlx_rs`'s op macros, which take each C
+/// function's name once, as the identifier they call, and derive the alias
+/// from it (`macro_rules!` cannot turn an identifier into the string
+/// literal that `doc(alias)` needs).
+#[proc_macro_attribute]
+pub fn c_alias(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let name = match syn::parse::<syn::Ident>(attr.clone()) {
+        Ok(ident) => LitStr::new(&ident.to_string(), ident.span()),
+        Err(_) => match syn::parse::<LitStr>(attr) {
+            Ok(lit) => lit,
+            Err(e) => return e.to_compile_error().into(),
+        },
+    };
+    let item = TokenStream2::from(item);
+    quote!(#[doc(alias = #name)] #item).into()
 }
 
 #[cfg(test)]

@@ -622,7 +622,7 @@ op! {
         dtype: Dtype,
         key: Option<&Array>,
     ) -> Array;
-    on cpu multivariate_normal_on, stream => {
+    on multivariate_normal_on, stream in cpu => {
         Array::build("mlx_random_multivariate_normal", |res| {
             // SAFETY: `res` is a fresh out-param; `mean`, `cov`, the key (or
             // the empty handle) and the stream are live; `shape` points at

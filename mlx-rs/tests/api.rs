@@ -93,7 +93,10 @@ fn constructors_have_the_requested_shape_and_dtype() {
     assert_eq!(fl.to_vec::<i16>().unwrap(), [7; 6]);
     let e = Array::eye(3, None, 0, Dtype::Uint8).unwrap();
     assert_eq!(e.to_vec::<u8>().unwrap(), [1, 0, 0, 0, 1, 0, 0, 0, 1]);
-    let l = float64_op("linspace", || Array::linspace(0.0, 1.0, 3, Dtype::Float64)).unwrap();
+    let l = float64_op("linspace", || {
+        mlx_rs::ops::linspace(0.0, 1.0, 3, true, Dtype::Float64)
+    })
+    .unwrap();
     assert_eq!(l.to_vec::<f64>().unwrap(), [0.0, 0.5, 1.0]);
     let empty = Array::from_slice::<f32>(&[], &[0, 3]).unwrap();
     assert_eq!((empty.size(), empty.to_vec::<f32>().unwrap()), (0, vec![]));
@@ -160,7 +163,7 @@ fn strides_describe_evaluated_views() {
     assert_eq!(a.dim(-1), Some(3));
     assert_eq!(a.dim(2), None);
     assert_eq!(
-        a.contiguous().unwrap().to_vec::<i32>().unwrap(),
+        a.contiguous(false).unwrap().to_vec::<i32>().unwrap(),
         [0, 1, 2, 3, 4, 5]
     );
 }

@@ -26,7 +26,14 @@ const EXCLUDED: &[(&str, &str)] = &[];
 
 /// Macros whose invocations define wrappers and generate their
 /// `#[doc(alias)]` from the string literals they are given.
-const ALIAS_MACROS: [&str; 5] = ["op", "binary_fns", "methods", "unary_ops", "reductions"];
+const ALIAS_MACROS: [&str; 6] = [
+    "op",
+    "binary_fns",
+    "methods",
+    "unary_ops",
+    "reductions",
+    "scans",
+];
 
 fn include_dir() -> PathBuf {
     PathBuf::from(env!("MLX_RS_MLX_C_INCLUDE"))
@@ -112,6 +119,28 @@ fn mlx_literals(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The bare `mlx_...` identifiers of a wrapper macro's name list (the op
+/// macros take each C function's name once, as the identifier they call):
+/// tokens that no `::`, letter or quote touches.
+fn mlx_idents(text: &str, out: &mut BTreeSet<String>) {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("mlx_") {
+        let at = from + i;
+        let end = text[at..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(text.len(), |e| at + e);
+        from = end.max(at + 4);
+        let before = at.checked_sub(1).map(|b| bytes[b]);
+        let glued_before = before
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'"');
+        let glued_after = text[end..].starts_with("::") || text[end..].starts_with('"');
+        if !glued_before && !glued_after {
+            out.insert(text[at..end].to_owned());
+        }
+    }
+}
+
 /// The text between the bracket at `open` and its match.
 fn balanced(text: &str, open: usize) -> &str {
     let bytes = text.as_bytes();
@@ -147,6 +176,7 @@ fn op_aliases(body: &str, out: &mut BTreeSet<String>) {
         }
         if let Some(open) = head.rfind('[') {
             mlx_literals(&head[open..], out);
+            mlx_idents(&head[open..], out);
         }
     }
 }
@@ -195,6 +225,7 @@ fn covered_names() -> BTreeSet<String> {
                     op_aliases(body, &mut names);
                 } else {
                     mlx_literals(body, &mut names);
+                    mlx_idents(body, &mut names);
                 }
             }
         }

@@ -450,7 +450,7 @@ fn constructors_match_python() {
     );
     check(
         &mut r,
-        Array::linspace(0.0, 1.0, 5, Dtype::Float32),
+        mlx_rs::ops::linspace(0.0, 1.0, 5, true, Dtype::Float32),
         &ok(&c["linspace"]),
         "linspace",
     );

@@ -256,34 +256,6 @@ impl Array {
             unsafe { mlx_sys::mlx_arange(res, start, stop, step, dtype.as_raw(), stream.as_raw()) }
         })
     }
-
-    /// `num` evenly spaced values from `start` to `stop` (both included).
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] for a negative `num`.
-    #[doc(alias = "mlx_linspace")]
-    pub fn linspace(start: f64, stop: f64, num: i32, dtype: Dtype) -> Result<Array> {
-        Array::linspace_on(start, stop, num, dtype, &Stream::current()?)
-    }
-
-    /// [`Array::linspace`] on an explicit stream.
-    ///
-    /// # Errors
-    /// [`Error::Mlx`] for a negative `num`.
-    #[doc(alias = "mlx_linspace")]
-    pub fn linspace_on(
-        start: f64,
-        stop: f64,
-        num: i32,
-        dtype: Dtype,
-        stream: &Stream,
-    ) -> Result<Array> {
-        Array::build("mlx_linspace", |res| {
-            // SAFETY: `res` is a fresh out-param; scalars and a live stream.
-            unsafe { mlx_sys::mlx_linspace(res, start, stop, num, dtype.as_raw(), stream.as_raw()) }
-        })
-    }
-
     /// An `n` x `m` matrix with ones on diagonal `k` (0: main, positive:
     /// above) and zeros elsewhere; `m` defaults to `n`.
     ///

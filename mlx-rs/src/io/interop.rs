@@ -107,7 +107,7 @@ impl ArrayView {
         let array = if is_row_contiguous(array)? {
             array.clone()
         } else {
-            let c = array.contiguous()?;
+            let c = array.contiguous(false)?;
             c.eval()?;
             c
         };

@@ -36,19 +36,19 @@ use crate::{Array, Result, Stream};
 
 binary_fns!(
     /// Element-wise `lhs + rhs`.
-    add, add_on, mlx_add, "mlx_add"
+    add, add_on, mlx_add
 );
 binary_fns!(
     /// Element-wise `lhs - rhs`.
-    subtract, subtract_on, mlx_subtract, "mlx_subtract"
+    subtract, subtract_on, mlx_subtract
 );
 binary_fns!(
     /// Element-wise `lhs * rhs`.
-    multiply, multiply_on, mlx_multiply, "mlx_multiply"
+    multiply, multiply_on, mlx_multiply
 );
 binary_fns!(
     /// Element-wise true division `lhs / rhs` (integers give a float).
-    divide, divide_on, mlx_divide, "mlx_divide"
+    divide, divide_on, mlx_divide
 );
 binary_fns!(
     /// Element-wise remainder with the sign of `rhs` (Python's `%`).
@@ -57,7 +57,7 @@ binary_fns!(
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument): MLX's CPU
     /// kernel traps on them, so for integer results the operands are
     /// evaluated and checked first.
-    remainder, remainder_on, mlx_remainder, "mlx_remainder"
+    remainder, remainder_on, mlx_remainder
 );
 binary_fns!(
     /// Element-wise floor division `lhs // rhs`.
@@ -65,7 +65,7 @@ binary_fns!(
     /// Integer division by zero, and `MIN // -1`, are
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument), as for
     /// [`remainder`].
-    floor_divide, floor_divide_on, mlx_floor_divide, "mlx_floor_divide"
+    floor_divide, floor_divide_on, mlx_floor_divide
 );
 
 /// Element-wise negation.

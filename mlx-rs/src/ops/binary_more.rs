@@ -21,48 +21,48 @@ use crate::Array;
 
 binary_fns!(
     /// Element-wise four-quadrant inverse tangent of `lhs / rhs`.
-    arctan2, arctan2_on, mlx_arctan2, "mlx_arctan2"
+    arctan2, arctan2_on, mlx_arctan2
 );
 binary_fns!(
     /// Element-wise bitwise and of integer or `bool` arrays.
-    bitwise_and, bitwise_and_on, mlx_bitwise_and, "mlx_bitwise_and"
+    bitwise_and, bitwise_and_on, mlx_bitwise_and
 );
 binary_fns!(
     /// Element-wise bitwise or of integer or `bool` arrays.
-    bitwise_or, bitwise_or_on, mlx_bitwise_or, "mlx_bitwise_or"
+    bitwise_or, bitwise_or_on, mlx_bitwise_or
 );
 binary_fns!(
     /// Element-wise bitwise exclusive or of integer or `bool` arrays.
-    bitwise_xor, bitwise_xor_on, mlx_bitwise_xor, "mlx_bitwise_xor"
+    bitwise_xor, bitwise_xor_on, mlx_bitwise_xor
 );
 binary_fns!(
     /// Element-wise `lhs << rhs` of integer arrays.
-    left_shift, left_shift_on, mlx_left_shift, "mlx_left_shift"
+    left_shift, left_shift_on, mlx_left_shift
 );
 binary_fns!(
     /// Element-wise `lhs >> rhs` of integer arrays (arithmetic for signed
     /// types).
-    right_shift, right_shift_on, mlx_right_shift, "mlx_right_shift"
+    right_shift, right_shift_on, mlx_right_shift
 );
 binary_fns!(
     /// Element-wise `log(exp(lhs) + exp(rhs))`, computed stably.
-    logaddexp, logaddexp_on, mlx_logaddexp, "mlx_logaddexp"
+    logaddexp, logaddexp_on, mlx_logaddexp
 );
 binary_fns!(
     /// Element-wise logical exclusive or (inputs are converted to `bool`).
-    logical_xor, logical_xor_on, mlx_logical_xor, "mlx_logical_xor"
+    logical_xor, logical_xor_on, mlx_logical_xor
 );
 binary_fns!(
     /// Element-wise maximum (NaN propagates).
-    maximum, maximum_on, mlx_maximum, "mlx_maximum"
+    maximum, maximum_on, mlx_maximum
 );
 binary_fns!(
     /// Element-wise minimum (NaN propagates).
-    minimum, minimum_on, mlx_minimum, "mlx_minimum"
+    minimum, minimum_on, mlx_minimum
 );
 binary_fns!(
     /// Element-wise `lhs` raised to the power `rhs`.
-    power, power_on, mlx_power, "mlx_power"
+    power, power_on, mlx_power
 );
 
 /// Tolerances of [`isclose`] and [`allclose`]: `|a - b| <= atol + rtol *

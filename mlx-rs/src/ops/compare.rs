@@ -13,35 +13,35 @@ use crate::{Array, Result, Stream};
 
 binary_fns!(
     /// Element-wise `lhs == rhs` (a `bool` array).
-    equal, equal_on, mlx_equal, "mlx_equal"
+    equal, equal_on, mlx_equal
 );
 binary_fns!(
     /// Element-wise `lhs != rhs` (a `bool` array).
-    not_equal, not_equal_on, mlx_not_equal, "mlx_not_equal"
+    not_equal, not_equal_on, mlx_not_equal
 );
 binary_fns!(
     /// Element-wise `lhs < rhs` (a `bool` array).
-    less, less_on, mlx_less, "mlx_less"
+    less, less_on, mlx_less
 );
 binary_fns!(
     /// Element-wise `lhs <= rhs` (a `bool` array).
-    less_equal, less_equal_on, mlx_less_equal, "mlx_less_equal"
+    less_equal, less_equal_on, mlx_less_equal
 );
 binary_fns!(
     /// Element-wise `lhs > rhs` (a `bool` array).
-    greater, greater_on, mlx_greater, "mlx_greater"
+    greater, greater_on, mlx_greater
 );
 binary_fns!(
     /// Element-wise `lhs >= rhs` (a `bool` array).
-    greater_equal, greater_equal_on, mlx_greater_equal, "mlx_greater_equal"
+    greater_equal, greater_equal_on, mlx_greater_equal
 );
 binary_fns!(
     /// Element-wise logical and (inputs are converted to `bool`).
-    logical_and, logical_and_on, mlx_logical_and, "mlx_logical_and"
+    logical_and, logical_and_on, mlx_logical_and
 );
 binary_fns!(
     /// Element-wise logical or (inputs are converted to `bool`).
-    logical_or, logical_or_on, mlx_logical_or, "mlx_logical_or"
+    logical_or, logical_or_on, mlx_logical_or
 );
 
 /// Element-wise logical not.

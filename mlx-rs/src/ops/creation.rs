@@ -87,7 +87,10 @@ op! {
     pub fn linspace(start: f64, stop: f64, num: i32, endpoint: bool, dtype: Dtype) -> Array;
     on linspace_on, s => {
         if endpoint {
-            Array::linspace_on(start, stop, num, dtype, s)
+            Array::build("mlx_linspace", |res| {
+                // SAFETY: fresh out-param; scalars and a live stream.
+                unsafe { mlx_sys::mlx_linspace(res, start, stop, num, dtype.as_raw(), s.as_raw()) }
+            })
         } else {
             Array::build("mlx_linspace_endpoint", |res| {
                 // SAFETY: fresh out-param; `s` is a live stream.

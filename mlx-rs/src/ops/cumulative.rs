@@ -136,7 +136,41 @@ fn dtype_arg(d: Option<Dtype>) -> (mlx_sys::mlx_dtype, bool) {
     (d.unwrap_or(Dtype::Float32).as_raw(), d.is_some())
 }
 
-op! {
+/// Defines the scans through [`op!`], each C function named once: the
+/// pair of plain mlx-c functions, or (`shims`) the C names for the aliases
+/// and the `mlxs_` shims that take the optional `dtype`.
+macro_rules! scans {
+    ($(
+        $(#[$attr:meta])*
+        $name:ident, $name_on:ident, [$all:ident, $along:ident] $(shims $sall:ident, $salong:ident)?;
+    )*) => {$(
+        scans!(@one $(#[$attr])* $name, $name_on, [$all, $along] $(shims $sall, $salong)?);
+    )*};
+    (@one $(#[$attr:meta])* $name:ident, $name_on:ident, [$all:ident, $along:ident]) => {
+        op! {
+            $(#[$attr])*
+            [$all, $along]
+            pub fn $name(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
+            on $name_on, s => {
+                let fns = ScanFns::Plain(mlx_sys::$all, mlx_sys::$along);
+                run_scan([stringify!($all), stringify!($along)], fns, a, axis, scan, s)
+            }
+        }
+    };
+    (@one $(#[$attr:meta])* $name:ident, $name_on:ident, [$all:ident, $along:ident] shims $sall:ident, $salong:ident) => {
+        op! {
+            $(#[$attr])*
+            [$all, $along]
+            pub fn $name(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
+            on $name_on, s => {
+                let fns = ScanFns::WithDtype(mlx_sys::$sall, mlx_sys::$salong, dtype);
+                run_scan([stringify!($all), stringify!($along)], fns, a, axis, scan, s)
+            }
+        }
+    };
+}
+
+scans! {
     /// Cumulative sum, over the flattened array (`axis = None`) or along
     /// `axis`, accumulated in `dtype` when given (MLX's default: the input
     /// dtype, `int32` for `bool`; small integers are not widened, so
@@ -145,12 +179,7 @@ op! {
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_cumsum", "mlx_cumsum_axis"]
-    pub fn cumsum(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
-    on cumsum_on, s => {
-        let fns = ScanFns::WithDtype(mlx_sys::mlxs_cumsum, mlx_sys::mlxs_cumsum_axis, dtype);
-        run_scan(["mlx_cumsum", "mlx_cumsum_axis"], fns, a, axis, scan, s)
-    }
+    cumsum, cumsum_on, [mlx_cumsum, mlx_cumsum_axis] shims mlxs_cumsum, mlxs_cumsum_axis;
 
     /// Cumulative product, over the flattened array (`axis = None`) or
     /// along `axis`, accumulated in `dtype` when given (MLX's default: the
@@ -160,47 +189,26 @@ op! {
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_cumprod", "mlx_cumprod_axis"]
-    pub fn cumprod(a: &Array, axis: Option<i32>, scan: Scan, dtype: Option<Dtype>) -> Array;
-    on cumprod_on, s => {
-        let fns = ScanFns::WithDtype(mlx_sys::mlxs_cumprod, mlx_sys::mlxs_cumprod_axis, dtype);
-        run_scan(["mlx_cumprod", "mlx_cumprod_axis"], fns, a, axis, scan, s)
-    }
+    cumprod, cumprod_on, [mlx_cumprod, mlx_cumprod_axis] shims mlxs_cumprod, mlxs_cumprod_axis;
 
     /// Cumulative maximum over the flattened array (`axis = None`) or along `axis`.
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_cummax", "mlx_cummax_axis"]
-    pub fn cummax(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
-    on cummax_on, s => {
-        let fns = ScanFns::Plain(mlx_sys::mlx_cummax, mlx_sys::mlx_cummax_axis);
-        run_scan(["mlx_cummax", "mlx_cummax_axis"], fns, a, axis, scan, s)
-    }
+    cummax, cummax_on, [mlx_cummax, mlx_cummax_axis];
 
     /// Cumulative minimum over the flattened array (`axis = None`) or along `axis`.
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_cummin", "mlx_cummin_axis"]
-    pub fn cummin(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
-    on cummin_on, s => {
-        let fns = ScanFns::Plain(mlx_sys::mlx_cummin, mlx_sys::mlx_cummin_axis);
-        run_scan(["mlx_cummin", "mlx_cummin_axis"], fns, a, axis, scan, s)
-    }
+    cummin, cummin_on, [mlx_cummin, mlx_cummin_axis];
 
     /// Cumulative `log(sum(exp(a)))`, computed stably, over the flattened array (`axis = None`) or along `axis`.
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_logcumsumexp", "mlx_logcumsumexp_axis"]
-    pub fn logcumsumexp(a: &Array, axis: Option<i32>, scan: Scan) -> Array;
-    on logcumsumexp_on, s => {
-        let fns = ScanFns::Plain(mlx_sys::mlx_logcumsumexp, mlx_sys::mlx_logcumsumexp_axis);
-        run_scan(["mlx_logcumsumexp", "mlx_logcumsumexp_axis"], fns, a, axis, scan, s)
-    }
-
+    logcumsumexp, logcumsumexp_on, [mlx_logcumsumexp, mlx_logcumsumexp_axis];
 }

@@ -275,7 +275,7 @@ op! {
     /// with a zero dimension (see the [module docs](self)).
     ["mlx_linalg_inv"]
     pub fn inv(a: &Array) -> Array;
-    on cpu inv_on, stream => {
+    on inv_on, stream in cpu => {
         let out = crate::ops::unary("mlx_linalg_inv", a, stream, mlx_sys::mlx_linalg_inv)?;
         refuse_empty_matrix(a, out)
     }
@@ -290,7 +290,7 @@ op! {
     /// another dtype, or (when evaluated) when the SVD fails, e.g. on NaN.
     ["mlx_linalg_pinv"]
     pub fn pinv(a: &Array) -> Array;
-    on cpu pinv_on, stream => {
+    on pinv_on, stream in cpu => {
         crate::ops::unary("mlx_linalg_pinv", a, stream, mlx_sys::mlx_linalg_pinv)
     }
 
@@ -305,7 +305,7 @@ op! {
     /// non-square matrix or a complex input.
     ["mlx_linalg_det"]
     pub fn det(a: &Array) -> Array;
-    on cpu det_on, stream => {
+    on det_on, stream in cpu => {
         crate::ops::unary("mlx_linalg_det", a, stream, mlx_sys::mlx_linalg_det)
     }
 
@@ -320,7 +320,7 @@ op! {
     /// [`Error::InvalidShape`] for a matrix with a zero dimension.
     ["mlx_linalg_tri_inv"]
     pub fn tri_inv(a: &Array, upper: bool) -> Array;
-    on cpu tri_inv_on, stream => {
+    on tri_inv_on, stream in cpu => {
         let f = mlx_sys::mlx_linalg_tri_inv;
         let out = with_upper("mlx_linalg_tri_inv", a, upper, stream, f)?;
         refuse_empty_matrix(a, out)
@@ -338,7 +338,7 @@ op! {
     /// non-square matrix or a dtype other than `float32`/`float64`.
     ["mlx_linalg_cholesky"]
     pub fn cholesky(a: &Array, upper: bool) -> Array;
-    on cpu cholesky_on, stream => {
+    on cholesky_on, stream in cpu => {
         let f = mlx_sys::mlx_linalg_cholesky;
         with_upper("mlx_linalg_cholesky", a, upper, stream, f)
     }
@@ -354,7 +354,7 @@ op! {
     /// [`Error::InvalidShape`] for a matrix with a zero dimension.
     ["mlx_linalg_cholesky_inv"]
     pub fn cholesky_inv(a: &Array, upper: bool) -> Array;
-    on cpu cholesky_inv_on, stream => {
+    on cholesky_inv_on, stream in cpu => {
         let f = mlx_sys::mlx_linalg_cholesky_inv;
         let out = with_upper("mlx_linalg_cholesky_inv", a, upper, stream, f)?;
         refuse_empty_matrix(a, out)
@@ -371,7 +371,7 @@ op! {
     /// dtype other than `float32`/`float64`.
     ["mlx_linalg_qr"]
     pub fn qr(a: &Array) -> (Array, Array);
-    on cpu qr_on, stream => {
+    on qr_on, stream in cpu => {
         Array::build_pair("mlx_linalg_qr", |q, r| {
             // SAFETY: `q` and `r` are fresh out-params; `a` and the stream are
             // live handles.
@@ -394,7 +394,7 @@ op! {
     /// another dtype, or (when evaluated) when LAPACK fails, e.g. on NaN.
     ["mlx_linalg_svd"]
     pub fn svd(a: &Array) -> (Array, Array, Array);
-    on cpu svd_on, stream => {
+    on svd_on, stream in cpu => {
         let [u, s, vt] = svd_parts(a, true, stream)?;
         Ok((u, s, vt))
     }
@@ -408,7 +408,7 @@ op! {
     /// As [`svd`].
     ["mlx_linalg_svd"]
     pub fn svdvals(a: &Array) -> Array;
-    on cpu svdvals_on, stream => {
+    on svdvals_on, stream in cpu => {
         let [s] = svd_parts(a, false, stream)?;
         Ok(s)
     }
@@ -426,7 +426,7 @@ op! {
     /// matrix with a zero dimension.
     ["mlx_linalg_lu"]
     pub fn lu(a: &Array) -> (Array, Array, Array);
-    on cpu lu_on, stream => {
+    on lu_on, stream in cpu => {
         let v = Array::build_vec("mlx_linalg_lu", |res| {
             // SAFETY: `res` is a live, empty vector out-param; `a` and the
             // stream are live handles.
@@ -448,7 +448,7 @@ op! {
     /// As [`lu`].
     ["mlx_linalg_lu_factor"]
     pub fn lu_factor(a: &Array) -> (Array, Array);
-    on cpu lu_factor_on, stream => {
+    on lu_factor_on, stream in cpu => {
         let (lu, piv) = Array::build_pair("mlx_linalg_lu_factor", |lu, piv| {
             // SAFETY: `lu` and `piv` are fresh out-params; `a` and the stream
             // are live handles.
@@ -471,7 +471,7 @@ op! {
     /// dimension.
     ["mlx_linalg_solve"]
     pub fn solve(a: &Array, b: &Array) -> Array;
-    on cpu solve_on, stream => {
+    on solve_on, stream in cpu => {
         let f = mlx_sys::mlx_linalg_solve;
         let out = crate::ops::support::array2_op("mlx_linalg_solve", a, b, stream, f)?;
         refuse_empty_matrix(a, out)
@@ -485,7 +485,7 @@ op! {
     /// As [`solve`].
     ["mlx_linalg_solve_triangular"]
     pub fn solve_triangular(a: &Array, b: &Array, upper: bool) -> Array;
-    on cpu solve_triangular_on, stream => {
+    on solve_triangular_on, stream in cpu => {
         let out = Array::build("mlx_linalg_solve_triangular", |res| {
             // SAFETY: `res` is a fresh out-param; `a`, `b` and the stream are
             // live handles.
@@ -518,7 +518,7 @@ op! {
     /// non-finite entry.
     ["mlx_linalg_eig"]
     pub fn eig(a: &Array) -> (Array, Array);
-    on cpu eig_on, stream => {
+    on eig_on, stream in cpu => {
         let out = Array::build_pair("mlx_linalg_eig", |w, v| {
             // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
             // live handles.
@@ -539,7 +539,7 @@ op! {
     /// As [`eig`].
     ["mlx_linalg_eigvals"]
     pub fn eigvals(a: &Array) -> Array;
-    on cpu eigvals_on, stream => {
+    on eigvals_on, stream in cpu => {
         let f = mlx_sys::mlx_linalg_eigvals;
         let out = crate::ops::unary("mlx_linalg_eigvals", a, stream, f)?;
         refuse_non_finite(a, stream)?;
@@ -558,7 +558,7 @@ op! {
     /// fails to converge, e.g. on NaN.
     ["mlx_linalg_eigh"]
     pub fn eigh(a: &Array, uplo: Uplo) -> (Array, Array);
-    on cpu eigh_on, stream => {
+    on eigh_on, stream in cpu => {
         let uplo = uplo.as_cstr();
         Array::build_pair("mlx_linalg_eigh", |w, v| {
             // SAFETY: `w` and `v` are fresh out-params; `a` and the stream are
@@ -576,7 +576,7 @@ op! {
     /// As [`eigh`].
     ["mlx_linalg_eigvalsh"]
     pub fn eigvalsh(a: &Array, uplo: Uplo) -> Array;
-    on cpu eigvalsh_on, stream => {
+    on eigvalsh_on, stream in cpu => {
         let uplo = uplo.as_cstr();
         Array::build("mlx_linalg_eigvalsh", |res| {
             // SAFETY: `res` is a fresh out-param; `a` and the stream are live
@@ -595,7 +595,7 @@ op! {
     /// As [`det`].
     ["mlx_linalg_slogdet"]
     pub fn slogdet(a: &Array) -> (Array, Array);
-    on cpu slogdet_on, stream => {
+    on slogdet_on, stream in cpu => {
         Array::build_pair("mlx_linalg_slogdet", |sign, logdet| {
             // SAFETY: `sign` and `logdet` are fresh out-params; `a` and the
             // stream are live handles.

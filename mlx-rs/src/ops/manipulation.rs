@@ -294,15 +294,19 @@ op! {
         }
     }
 
-    /// Inserts a size-1 axis at `axis` (a position in the result); see
-    /// [`Array::expand_dims`] for several.
+    /// Inserts size-1 axes at `axes` (positions in the result).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis out
     /// of range.
-    ["mlx_expand_dims"]
-    pub fn expand_dims(a: &Array, axis: i32) -> Array;
-    on expand_dims_on, s => { int_op("mlx_expand_dims", a, axis, s, mlx_sys::mlx_expand_dims) }
+    ["mlx_expand_dims", "mlx_expand_dims_axes"]
+    pub fn expand_dims(a: &Array, axes: &[i32]) -> Array;
+    on expand_dims_on, s => {
+        match axes {
+            [axis] => int_op("mlx_expand_dims", a, *axis, s, mlx_sys::mlx_expand_dims),
+            _ => ints_op("mlx_expand_dims_axes", a, axes, s, mlx_sys::mlx_expand_dims_axes),
+        }
+    }
 
     /// Merges axes `start_axis..=end_axis` into one.
     ///

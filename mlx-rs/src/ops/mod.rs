@@ -103,7 +103,7 @@ pub mod manipulation;
 pub mod matmul;
 pub mod misc;
 pub mod reduce;
-mod shape;
+pub mod shape;
 pub mod sort;
 pub(crate) mod support;
 pub mod unary;
@@ -119,6 +119,10 @@ pub use manipulation::*;
 pub use matmul::*;
 pub use misc::*;
 pub use reduce::*;
+pub use shape::{
+    broadcast_to, broadcast_to_on, reshape, reshape_on, transpose, transpose_axes,
+    transpose_axes_on, transpose_on,
+};
 pub use sort::*;
 pub use support::Axes;
 pub use unary::*;
@@ -357,43 +361,31 @@ fn binary_arrays(
         // MLX's CPU kernels trap (SIGFPE) on integer division by zero.
         support::check_int_division(op, a, b, &out, stream)?;
     }
-    // Broadcasting can give a result of more bytes than exist (see
-    // `Outputs`).
-    support::Outputs::checked(out)
+    // Broadcasting can give a result of more bytes than exist: checked by
+    // `op!` (see `Outputs`).
+    Ok(out)
 }
 
-/// Defines `name(lhs, rhs)` and `name_on(lhs, rhs, stream)` for a binary
-/// mlx-c op.
+/// Defines a binary op through [`op!`](support::op), so that it gets the
+/// same output checks and `_on` form as every other op.
 macro_rules! binary_fns {
-    ($(#[doc = $doc:literal])* $name:ident, $name_on:ident, $cfn:ident, $cname:literal) => {
-        $(#[doc = $doc])*
-        ///
-        /// Operands may be arrays or weakly typed scalars; shapes broadcast
-        /// and dtypes promote as in MLX.
-        ///
-        /// # Errors
-        /// [`Error::Mlx`](crate::Error::Mlx) when the shapes do not broadcast
-        /// or MLX rejects the dtypes; [`Error::ScalarOverflow`](crate::Error::ScalarOverflow)
-        /// when a scalar does not fit the array's dtype.
-        #[doc(alias = $cname)]
-        pub fn $name<'a, 'b>(
-            lhs: impl Into<$crate::ops::Operand<'a>>,
-            rhs: impl Into<$crate::ops::Operand<'b>>,
-        ) -> $crate::Result<$crate::Array> {
-            $name_on(lhs, rhs, &$crate::Stream::current()?)
-        }
-
-        #[doc = concat!("[`", stringify!($name), "`] on an explicit stream.")]
-        ///
-        /// # Errors
-        #[doc = concat!("As [`", stringify!($name), "`].")]
-        #[doc(alias = $cname)]
-        pub fn $name_on<'a, 'b>(
-            lhs: impl Into<$crate::ops::Operand<'a>>,
-            rhs: impl Into<$crate::ops::Operand<'b>>,
-            stream: &$crate::Stream,
-        ) -> $crate::Result<$crate::Array> {
-            $crate::ops::binary($cname, lhs, rhs, stream, mlx_sys::$cfn)
+    ($(#[doc = $doc:literal])* $name:ident, $name_on:ident, $cfn:ident) => {
+        $crate::ops::support::op! {
+            $(#[doc = $doc])*
+            ///
+            /// Operands may be arrays or weakly typed scalars; shapes broadcast
+            /// and dtypes promote as in MLX.
+            ///
+            /// # Errors
+            /// [`Error::Mlx`](crate::Error::Mlx) when the shapes do not broadcast
+            /// or MLX rejects the dtypes; [`Error::ScalarOverflow`](crate::Error::ScalarOverflow)
+            /// when a scalar does not fit the array's dtype.
+            [$cfn]
+            pub fn $name<'a, 'b>(
+                lhs: impl Into<$crate::ops::Operand<'a>>,
+                rhs: impl Into<$crate::ops::Operand<'b>>
+            ) -> $crate::Array;
+            on $name_on, s => { $crate::ops::binary(stringify!($cfn), lhs, rhs, s, mlx_sys::$cfn) }
         }
     };
 }

@@ -1,163 +1,93 @@
-//! Shape operations: reshape, transpose, broadcast, add and remove axes.
+//! Shape operations: reshape, transpose, broadcast; and the `Array`
+//! methods that forward to the shape ops of [`ops`](crate::ops), one front
+//! door each (`a.reshape(s)` is [`reshape(&a, s)`](reshape)).
 
+use super::support::{ints_op, op};
+use super::unary;
+use crate::ops::Axes;
 use crate::{Array, Result, Stream};
 
-impl Array {
+op! {
     /// The same elements in a new shape (one dimension may be `-1`).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) when the sizes differ.
-    #[doc(alias = "mlx_reshape")]
-    pub fn reshape(&self, shape: &[i32]) -> Result<Array> {
-        self.reshape_on(shape, &Stream::current()?)
-    }
-
-    /// [`Array::reshape`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`Array::reshape`].
-    #[doc(alias = "mlx_reshape")]
-    pub fn reshape_on(&self, shape: &[i32], stream: &Stream) -> Result<Array> {
-        Array::build("mlx_reshape", |res| {
-            // SAFETY: fresh out-param; `shape` holds len ints; live handles.
-            unsafe {
-                mlx_sys::mlx_reshape(
-                    res,
-                    self.as_raw(),
-                    shape.as_ptr(),
-                    shape.len(),
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
+    ["mlx_reshape"]
+    pub fn reshape(a: &Array, shape: &[i32]) -> Array;
+    on reshape_on, s => { ints_op("mlx_reshape", a, shape, s, mlx_sys::mlx_reshape) }
 
     /// The array with its axes reversed (a view).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
-    #[doc(alias = "mlx_transpose")]
-    pub fn transpose(&self) -> Result<Array> {
-        let s = Stream::current()?;
-        Array::build("mlx_transpose", |res| {
-            // SAFETY: fresh out-param; live input and stream.
-            unsafe { mlx_sys::mlx_transpose(res, self.as_raw(), s.as_raw()) }
-        })
-    }
+    ["mlx_transpose"]
+    pub fn transpose(a: &Array) -> Array;
+    on transpose_on, s => { unary("mlx_transpose", a, s, mlx_sys::mlx_transpose) }
 
     /// The array with its axes permuted as `axes` says (a view).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) when `axes` is not a permutation.
-    #[doc(alias = "mlx_transpose_axes")]
-    pub fn transpose_axes(&self, axes: &[i32]) -> Result<Array> {
-        self.transpose_axes_on(axes, &Stream::current()?)
-    }
-
-    /// [`Array::transpose_axes`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`Array::transpose_axes`].
-    #[doc(alias = "mlx_transpose_axes")]
-    pub fn transpose_axes_on(&self, axes: &[i32], stream: &Stream) -> Result<Array> {
-        Array::build("mlx_transpose_axes", |res| {
-            // SAFETY: fresh out-param; `axes` holds len ints; live handles.
-            unsafe {
-                mlx_sys::mlx_transpose_axes(
-                    res,
-                    self.as_raw(),
-                    axes.as_ptr(),
-                    axes.len(),
-                    stream.as_raw(),
-                )
-            }
-        })
-    }
+    ["mlx_transpose_axes"]
+    pub fn transpose_axes(a: &Array, axes: &[i32]) -> Array;
+    on transpose_axes_on, s => { ints_op("mlx_transpose_axes", a, axes, s, mlx_sys::mlx_transpose_axes) }
 
     /// The array broadcast to `shape` (a view).
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) when the shapes do not broadcast.
-    #[doc(alias = "mlx_broadcast_to")]
-    pub fn broadcast_to(&self, shape: &[i32]) -> Result<Array> {
-        self.broadcast_to_on(shape, &Stream::current()?)
-    }
+    ["mlx_broadcast_to"]
+    pub fn broadcast_to(a: &Array, shape: &[i32]) -> Array;
+    on broadcast_to_on, s => { ints_op("mlx_broadcast_to", a, shape, s, mlx_sys::mlx_broadcast_to) }
+}
 
-    /// [`Array::broadcast_to`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`Array::broadcast_to`].
-    #[doc(alias = "mlx_broadcast_to")]
-    pub fn broadcast_to_on(&self, shape: &[i32], stream: &Stream) -> Result<Array> {
-        Array::build("mlx_broadcast_to", |res| {
-            // SAFETY: fresh out-param; `shape` holds len ints; live handles.
-            unsafe {
-                mlx_sys::mlx_broadcast_to(
-                    res,
-                    self.as_raw(),
-                    shape.as_ptr(),
-                    shape.len(),
-                    stream.as_raw(),
-                )
+/// Defines `Array` methods that forward to the ops of the same names and
+/// signatures (the array as the first argument), with their `_on` forms.
+macro_rules! forward {
+    ($($name:ident, $name_on:ident ($($arg:ident : $ty:ty),*);)*) => {
+        impl Array {$(
+            #[doc = concat!("[`ops::", stringify!($name), "`](fn@crate::ops::", stringify!($name), ") of `self`.")]
+            ///
+            /// # Errors
+            #[doc = concat!("As [`ops::", stringify!($name), "`](fn@crate::ops::", stringify!($name), ").")]
+            pub fn $name(&self, $($arg: $ty),*) -> Result<Array> {
+                crate::ops::$name(self, $($arg),*)
             }
-        })
-    }
 
-    /// Inserts size-1 axes at `axes` (positions in the result).
-    ///
-    /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) for invalid axes.
-    #[doc(alias = "mlx_expand_dims_axes")]
-    pub fn expand_dims(&self, axes: &[i32]) -> Result<Array> {
-        self.expand_dims_on(axes, &Stream::current()?)
-    }
-
-    /// [`Array::expand_dims`] on an explicit stream.
-    ///
-    /// # Errors
-    /// As [`Array::expand_dims`].
-    #[doc(alias = "mlx_expand_dims_axes")]
-    pub fn expand_dims_on(&self, axes: &[i32], stream: &Stream) -> Result<Array> {
-        Array::build("mlx_expand_dims_axes", |res| {
-            // SAFETY: fresh out-param; `axes` holds len ints; live handles.
-            unsafe {
-                mlx_sys::mlx_expand_dims_axes(
-                    res,
-                    self.as_raw(),
-                    axes.as_ptr(),
-                    axes.len(),
-                    stream.as_raw(),
-                )
+            #[doc = concat!("[`ops::", stringify!($name_on), "`](fn@crate::ops::", stringify!($name_on), ") of `self`.")]
+            ///
+            /// # Errors
+            #[doc = concat!("As [`ops::", stringify!($name), "`](fn@crate::ops::", stringify!($name), ").")]
+            pub fn $name_on(&self, $($arg: $ty,)* stream: &Stream) -> Result<Array> {
+                crate::ops::$name_on(self, $($arg,)* stream)
             }
-        })
-    }
+        )*}
+    };
+}
 
-    /// Removes the size-1 axes `axes`.
+forward! {
+    reshape, reshape_on(shape: &[i32]);
+    transpose, transpose_on();
+    transpose_axes, transpose_axes_on(axes: &[i32]);
+    broadcast_to, broadcast_to_on(shape: &[i32]);
+    expand_dims, expand_dims_on(axes: &[i32]);
+    contiguous, contiguous_on(allow_col_major: bool);
+}
+
+impl Array {
+    /// [`ops::squeeze`](fn@crate::ops::squeeze) of `self`.
     ///
     /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) when an axis is not of size 1.
-    #[doc(alias = "mlx_squeeze_axes")]
-    pub fn squeeze(&self, axes: &[i32]) -> Result<Array> {
-        let s = Stream::current()?;
-        Array::build("mlx_squeeze_axes", |res| {
-            // SAFETY: fresh out-param; `axes` holds len ints; live handles.
-            unsafe {
-                mlx_sys::mlx_squeeze_axes(res, self.as_raw(), axes.as_ptr(), axes.len(), s.as_raw())
-            }
-        })
+    /// As [`ops::squeeze`](fn@crate::ops::squeeze).
+    pub fn squeeze<'x>(&self, axes: impl Into<Axes<'x>>) -> Result<Array> {
+        crate::ops::squeeze(self, axes)
     }
 
-    /// A row-contiguous copy of the array (or the array itself when it
-    /// already is).
+    /// [`ops::squeeze_on`](fn@crate::ops::squeeze_on) of `self`.
     ///
     /// # Errors
-    /// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
-    #[doc(alias = "mlx_contiguous")]
-    pub fn contiguous(&self) -> Result<Array> {
-        let s = Stream::current()?;
-        Array::build("mlx_contiguous", |res| {
-            // SAFETY: fresh out-param; live input and stream.
-            unsafe { mlx_sys::mlx_contiguous(res, self.as_raw(), false, s.as_raw()) }
-        })
+    /// As [`ops::squeeze`](fn@crate::ops::squeeze).
+    pub fn squeeze_on<'x>(&self, axes: impl Into<Axes<'x>>, stream: &Stream) -> Result<Array> {
+        crate::ops::squeeze_on(self, axes, stream)
     }
 }

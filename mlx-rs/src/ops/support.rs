@@ -8,9 +8,10 @@ use crate::{Array, Dtype, Stream};
 
 /// Defines ops as pairs: `name(args)` on [`Stream::current`] and
 /// `name_on(args, stream)`, both carrying `#[doc(alias)]` for every mlx-c
-/// function they can call (the coverage test reads those names from this
-/// macro's invocations). Every result passes [`Outputs::checked`]. Ops
-/// that MLX runs on the CPU only write `on cpu name_on, s => ...`: their
+/// function they can call, listed as string literals or as the
+/// identifiers the body calls (the coverage test reads those names from
+/// this macro's invocations). Every result passes [`Outputs::checked`]. Ops
+/// that MLX runs on the CPU only write `on name_on, s in cpu => ...`: their
 /// plain form runs on [`linalg_stream`](crate::ops::linalg::linalg_stream).
 ///
 /// ```text
@@ -24,21 +25,21 @@ use crate::{Array, Dtype, Stream};
 macro_rules! op {
     ($(
         $(#[$attr:meta])*
-        [$($cname:literal),+ $(,)?]
+        [$($cname:tt),+ $(,)?]
         pub fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty;
-        on $name_on:ident, $s:ident => $body:block
+        on $name_on:ident, $s:ident $(in $dev:ident)? => $body:block
     )*) => {$(
         $(#[$attr])*
-        $(#[doc(alias = $cname)])+
+        $(#[::mlx_macros::c_alias($cname)])+
         pub fn $name $(<$($lt),+>)? ($($arg: $ty),*) -> $crate::Result<$ret> {
-            $name_on($($arg,)* &$crate::Stream::current()?)
+            $name_on($($arg,)* &$crate::ops::support::op!(@stream $($dev)?))
         }
 
-        #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream.")]
+        #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream", $crate::ops::support::op!(@which $($dev)?), ".")]
         ///
         /// # Errors
-        #[doc = concat!("As [`", stringify!($name), "`](fn@", stringify!($name), ").")]
-        $(#[doc(alias = $cname)])+
+        #[doc = concat!("As [`", stringify!($name), "`](fn@", stringify!($name), ")", $crate::ops::support::op!(@errors $($dev)?), ".")]
+        $(#[::mlx_macros::c_alias($cname)])+
         // The stream is one argument more than the plain form has.
         #[allow(clippy::too_many_arguments)]
         pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> {
@@ -48,33 +49,15 @@ macro_rules! op {
             $crate::ops::support::Outputs::checked(out?)
         }
     )*};
-    // CPU-only ops (`on cpu name_on, s => ...`): the plain form runs on
-    // `linalg_stream` (the current stream if it is on the CPU, else the
-    // CPU's default stream), and the `_on` form says it wants a CPU stream.
-    ($(
-        $(#[$attr:meta])*
-        [$($cname:literal),+ $(,)?]
-        pub fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty;
-        on cpu $name_on:ident, $s:ident => $body:block
-    )*) => {$(
-        $(#[$attr])*
-        $(#[doc(alias = $cname)])+
-        pub fn $name $(<$($lt),+>)? ($($arg: $ty),*) -> $crate::Result<$ret> {
-            $name_on($($arg,)* &$crate::ops::linalg::linalg_stream()?)
-        }
-
-        #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream (a CPU stream).")]
-        ///
-        /// # Errors
-        #[doc = concat!("As [`", stringify!($name), "`](fn@", stringify!($name), "); MLX's error on a GPU stream.")]
-        $(#[doc(alias = $cname)])+
-        #[allow(clippy::too_many_arguments)]
-        pub fn $name_on $(<$($lt),+>)? ($($arg: $ty,)* $s: &$crate::Stream) -> $crate::Result<$ret> {
-            #[allow(clippy::redundant_closure_call)]
-            let out: $crate::Result<$ret> = (move || $body)();
-            $crate::ops::support::Outputs::checked(out?)
-        }
-    )*};
+    // The plain form's stream: the current one, or for CPU-only ops (`in
+    // cpu`) `linalg_stream` (the current stream if it is on the CPU, else
+    // the CPU's default stream).
+    (@stream) => { $crate::Stream::current()? };
+    (@stream cpu) => { $crate::ops::linalg::linalg_stream()? };
+    (@which) => { "" };
+    (@which cpu) => { " (a CPU stream)" };
+    (@errors) => { "" };
+    (@errors cpu) => { "; MLX's error on a GPU stream" };
 }
 pub(crate) use op;
 

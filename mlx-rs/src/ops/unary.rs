@@ -17,66 +17,66 @@ use crate::{Array, Dtype};
 
 /// Defines element-wise one-array ops through [`op!`].
 macro_rules! unary_ops {
-    ($($name:ident, $name_on:ident, $cfn:ident, $cname:literal, $doc:literal;)*) => {
+    ($($name:ident, $name_on:ident, $cfn:ident, $doc:literal;)*) => {
         op! {$(
             #[doc = $doc]
             ///
             /// # Errors
             /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message when MLX
             /// does not support the array's dtype for this op.
-            [$cname]
+            [$cfn]
             pub fn $name(a: &Array) -> Array;
-            on $name_on, s => { unary($cname, a, s, mlx_sys::$cfn) }
+            on $name_on, s => { unary(stringify!($cfn), a, s, mlx_sys::$cfn) }
         )*}
     };
 }
 
 unary_ops! {
-    abs, abs_on, mlx_abs, "mlx_abs", "Element-wise absolute value.";
-    arccos, arccos_on, mlx_arccos, "mlx_arccos", "Element-wise inverse cosine.";
-    arccosh, arccosh_on, mlx_arccosh, "mlx_arccosh", "Element-wise inverse hyperbolic cosine.";
-    arcsin, arcsin_on, mlx_arcsin, "mlx_arcsin", "Element-wise inverse sine.";
-    arcsinh, arcsinh_on, mlx_arcsinh, "mlx_arcsinh", "Element-wise inverse hyperbolic sine.";
-    arctan, arctan_on, mlx_arctan, "mlx_arctan", "Element-wise inverse tangent.";
-    arctanh, arctanh_on, mlx_arctanh, "mlx_arctanh", "Element-wise inverse hyperbolic tangent.";
-    bitwise_invert, bitwise_invert_on, mlx_bitwise_invert, "mlx_bitwise_invert", "Element-wise bitwise not of an integer or `bool` array.";
-    ceil, ceil_on, mlx_ceil, "mlx_ceil", "Element-wise ceiling (integers are returned unchanged).";
-    conjugate, conjugate_on, mlx_conjugate, "mlx_conjugate", "Element-wise complex conjugate (real arrays are returned unchanged).";
-    copy, copy_on, mlx_copy, "mlx_copy", "A copy of the array (a new node in the graph).";
-    cos, cos_on, mlx_cos, "mlx_cos", "Element-wise cosine.";
-    cosh, cosh_on, mlx_cosh, "mlx_cosh", "Element-wise hyperbolic cosine.";
-    degrees, degrees_on, mlx_degrees, "mlx_degrees", "Element-wise conversion from radians to degrees.";
-    erf, erf_on, mlx_erf, "mlx_erf", "Element-wise error function.";
-    erfinv, erfinv_on, mlx_erfinv, "mlx_erfinv", "Element-wise inverse of the error function.";
-    exp, exp_on, mlx_exp, "mlx_exp", "Element-wise exponential.";
-    expm1, expm1_on, mlx_expm1, "mlx_expm1", "Element-wise `exp(x) - 1`, accurate near zero.";
-    floor, floor_on, mlx_floor, "mlx_floor", "Element-wise floor (integers are returned unchanged).";
-    imag, imag_on, mlx_imag, "mlx_imag", "The imaginary part of a complex array.";
-    isfinite, isfinite_on, mlx_isfinite, "mlx_isfinite", "Element-wise test for finite values (a `bool` array).";
-    isinf, isinf_on, mlx_isinf, "mlx_isinf", "Element-wise test for infinities of either sign (a `bool` array).";
-    isnan, isnan_on, mlx_isnan, "mlx_isnan", "Element-wise test for NaN (a `bool` array).";
-    isneginf, isneginf_on, mlx_isneginf, "mlx_isneginf", "Element-wise test for negative infinity (a `bool` array).";
-    isposinf, isposinf_on, mlx_isposinf, "mlx_isposinf", "Element-wise test for positive infinity (a `bool` array).";
-    log, log_on, mlx_log, "mlx_log", "Element-wise natural logarithm.";
-    log10, log10_on, mlx_log10, "mlx_log10", "Element-wise base-10 logarithm.";
-    log1p, log1p_on, mlx_log1p, "mlx_log1p", "Element-wise `ln(1 + x)`, accurate near zero.";
-    log2, log2_on, mlx_log2, "mlx_log2", "Element-wise base-2 logarithm.";
-    positive, positive_on, mlx_positive, "mlx_positive", "Element-wise identity (`+x`).";
-    radians, radians_on, mlx_radians, "mlx_radians", "Element-wise conversion from degrees to radians.";
-    real, real_on, mlx_real, "mlx_real", "The real part of a complex array.";
-    reciprocal, reciprocal_on, mlx_reciprocal, "mlx_reciprocal", "Element-wise `1 / x`.";
-    rsqrt, rsqrt_on, mlx_rsqrt, "mlx_rsqrt", "Element-wise reciprocal square root.";
-    sigmoid, sigmoid_on, mlx_sigmoid, "mlx_sigmoid", "Element-wise logistic sigmoid `1 / (1 + exp(-x))`.";
-    sign, sign_on, mlx_sign, "mlx_sign", "Element-wise sign (-1, 0 or 1).";
-    sin, sin_on, mlx_sin, "mlx_sin", "Element-wise sine.";
-    sinh, sinh_on, mlx_sinh, "mlx_sinh", "Element-wise hyperbolic sine.";
-    sqrt, sqrt_on, mlx_sqrt, "mlx_sqrt", "Element-wise square root.";
-    square, square_on, mlx_square, "mlx_square", "Element-wise square.";
-    stop_gradient, stop_gradient_on, mlx_stop_gradient, "mlx_stop_gradient", "The same values, with gradients stopped from flowing through.";
-    tan, tan_on, mlx_tan, "mlx_tan", "Element-wise tangent.";
-    tanh, tanh_on, mlx_tanh, "mlx_tanh", "Element-wise hyperbolic tangent.";
-    trunc, trunc_on, mlx_trunc, "mlx_trunc", "Element-wise rounding toward zero.";
-    to_fp8, to_fp8_on, mlx_to_fp8, "mlx_to_fp8", "Converts to E4M3 float8, stored as `uint8`.";
+    abs, abs_on, mlx_abs, "Element-wise absolute value.";
+    arccos, arccos_on, mlx_arccos, "Element-wise inverse cosine.";
+    arccosh, arccosh_on, mlx_arccosh, "Element-wise inverse hyperbolic cosine.";
+    arcsin, arcsin_on, mlx_arcsin, "Element-wise inverse sine.";
+    arcsinh, arcsinh_on, mlx_arcsinh, "Element-wise inverse hyperbolic sine.";
+    arctan, arctan_on, mlx_arctan, "Element-wise inverse tangent.";
+    arctanh, arctanh_on, mlx_arctanh, "Element-wise inverse hyperbolic tangent.";
+    bitwise_invert, bitwise_invert_on, mlx_bitwise_invert, "Element-wise bitwise not of an integer or `bool` array.";
+    ceil, ceil_on, mlx_ceil, "Element-wise ceiling (integers are returned unchanged).";
+    conjugate, conjugate_on, mlx_conjugate, "Element-wise complex conjugate (real arrays are returned unchanged).";
+    copy, copy_on, mlx_copy, "A copy of the array (a new node in the graph).";
+    cos, cos_on, mlx_cos, "Element-wise cosine.";
+    cosh, cosh_on, mlx_cosh, "Element-wise hyperbolic cosine.";
+    degrees, degrees_on, mlx_degrees, "Element-wise conversion from radians to degrees.";
+    erf, erf_on, mlx_erf, "Element-wise error function.";
+    erfinv, erfinv_on, mlx_erfinv, "Element-wise inverse of the error function.";
+    exp, exp_on, mlx_exp, "Element-wise exponential.";
+    expm1, expm1_on, mlx_expm1, "Element-wise `exp(x) - 1`, accurate near zero.";
+    floor, floor_on, mlx_floor, "Element-wise floor (integers are returned unchanged).";
+    imag, imag_on, mlx_imag, "The imaginary part of a complex array.";
+    isfinite, isfinite_on, mlx_isfinite, "Element-wise test for finite values (a `bool` array).";
+    isinf, isinf_on, mlx_isinf, "Element-wise test for infinities of either sign (a `bool` array).";
+    isnan, isnan_on, mlx_isnan, "Element-wise test for NaN (a `bool` array).";
+    isneginf, isneginf_on, mlx_isneginf, "Element-wise test for negative infinity (a `bool` array).";
+    isposinf, isposinf_on, mlx_isposinf, "Element-wise test for positive infinity (a `bool` array).";
+    log, log_on, mlx_log, "Element-wise natural logarithm.";
+    log10, log10_on, mlx_log10, "Element-wise base-10 logarithm.";
+    log1p, log1p_on, mlx_log1p, "Element-wise `ln(1 + x)`, accurate near zero.";
+    log2, log2_on, mlx_log2, "Element-wise base-2 logarithm.";
+    positive, positive_on, mlx_positive, "Element-wise identity (`+x`).";
+    radians, radians_on, mlx_radians, "Element-wise conversion from degrees to radians.";
+    real, real_on, mlx_real, "The real part of a complex array.";
+    reciprocal, reciprocal_on, mlx_reciprocal, "Element-wise `1 / x`.";
+    rsqrt, rsqrt_on, mlx_rsqrt, "Element-wise reciprocal square root.";
+    sigmoid, sigmoid_on, mlx_sigmoid, "Element-wise logistic sigmoid `1 / (1 + exp(-x))`.";
+    sign, sign_on, mlx_sign, "Element-wise sign (-1, 0 or 1).";
+    sin, sin_on, mlx_sin, "Element-wise sine.";
+    sinh, sinh_on, mlx_sinh, "Element-wise hyperbolic sine.";
+    sqrt, sqrt_on, mlx_sqrt, "Element-wise square root.";
+    square, square_on, mlx_square, "Element-wise square.";
+    stop_gradient, stop_gradient_on, mlx_stop_gradient, "The same values, with gradients stopped from flowing through.";
+    tan, tan_on, mlx_tan, "Element-wise tangent.";
+    tanh, tanh_on, mlx_tanh, "Element-wise hyperbolic tangent.";
+    trunc, trunc_on, mlx_trunc, "Element-wise rounding toward zero.";
+    to_fp8, to_fp8_on, mlx_to_fp8, "Converts to E4M3 float8, stored as `uint8`.";
 }
 
 op! {
