@@ -191,6 +191,13 @@ impl Array {
     }
 
     /// The element type.
+    ///
+    /// # Panics
+    /// Never with the pinned mlx-c 0.7.0: its enum `mlx_dtype` has exactly
+    /// the 14 values of [`Dtype`] (`array.h`), onto which `mlx_dtype_to_c`
+    /// maps every MLX dtype, and each round-trips (`dtype.rs`'s tests). An
+    /// unknown code, which only a different mlx-c could return, is a build
+    /// mismatch and panics rather than being read as another dtype.
     #[doc(alias = "mlx_array_dtype")]
     pub fn dtype(&self) -> Dtype {
         // SAFETY: `self` is a live array handle.

@@ -7,9 +7,7 @@
 
 use std::fmt;
 
-mod query;
-
-pub(crate) use query::{default_raw, defaults_generation};
+pub(crate) mod query;
 
 /// The kind of a [`Device`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::device::Device;
 use crate::dtype::Dtype;
-use crate::io::WeightsReport;
+use crate::io::report::WeightsReport;
 
 /// The result type of every fallible function in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -198,7 +198,7 @@ impl Stream {
                 return Some(s.clone());
             }
             match &c.default {
-                Some((generation, s)) if *generation == device::defaults_generation() => {
+                Some((generation, s)) if *generation == device::query::defaults_generation() => {
                     Some(s.clone())
                 }
                 _ => None,
@@ -216,10 +216,10 @@ impl Stream {
     fn refresh_default() -> Result<Self> {
         // Read before asking MLX: a change in between leaves an old tag, and
         // the next call asks again.
-        let generation = device::defaults_generation();
+        let generation = device::query::defaults_generation();
         // Straight from MLX's default device handle, without a round trip
         // through `Device` (kind, index, a new handle).
-        let stream = Stream::default_for_raw(&device::default_raw()?)?;
+        let stream = Stream::default_for_raw(&device::query::default_raw()?)?;
         let old = CURRENT.try_with(|c| {
             c.try_borrow_mut()
                 .ok()
@@ -445,7 +445,7 @@ mod tests {
                 check(expected);
                 // Looked up again after the switch (nothing else changes
                 // the default device in this process).
-                let generation = device::defaults_generation();
+                let generation = device::query::defaults_generation();
                 assert_eq!(cached_generation(), Some(generation));
                 done.send(()).unwrap();
             }

@@ -46,7 +46,7 @@ mod gguf;
 mod interop;
 mod npy;
 mod reader;
-mod report;
+pub(crate) mod report;
 mod safetensors;
 mod weights;
 
