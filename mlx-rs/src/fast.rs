@@ -98,7 +98,9 @@ op! {
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for inputs that are
     /// not 4-D, head counts that do not divide, mismatched head dimensions, a
     /// mask that does not broadcast, sinks of the wrong shape, or
-    /// `force_fused` where no fused kernel exists.
+    /// `force_fused` where no fused kernel exists;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for keys or
+    /// values with no heads.
     ["mlx_fast_scaled_dot_product_attention"]
     pub fn scaled_dot_product_attention(
         queries: &Array,
@@ -108,6 +110,16 @@ op! {
         options: SdpaOptions<'_>,
     ) -> Array;
     on scaled_dot_product_attention_on, stream => {
+        // MLX divides the query heads by the key/value heads unchecked
+        // (SIGFPE for none).
+        for (what, a) in [("keys", keys), ("values", values)] {
+            if a.ndim() == 4 && a.dim(1) == Some(0) {
+                return Err(crate::Error::InvalidArgument {
+                    op: "mlx_fast_scaled_dot_product_attention",
+                    reason: format!("{what} have no heads (shape {:?})", a.shape()),
+                });
+            }
+        }
         let (mode, mask): (&CStr, _) = match options.mask {
             AttentionMask::None => (c"", None),
             AttentionMask::Causal => (c"causal", None),

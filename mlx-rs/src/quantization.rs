@@ -653,8 +653,11 @@ pub mod raw {
     //!
     //! Use the typed functions of [the parent module](super) unless you
     //! need a mode this crate does not know yet. Every error here is
-    //! [`Error::Mlx`] with MLX's own text, except a mode string containing
-    //! a NUL byte ([`Error::InvalidQuantization`]).
+    //! [`Error::Mlx`] with MLX's own text, except what MLX would not check
+    //! and would crash on or read out of bounds for: a mode string
+    //! containing a NUL byte, a group size or bit width below 1
+    //! ([`Error::InvalidQuantization`]), and `gather_qmm` indices outside the
+    //! batch dimensions ([`Error::InvalidIndex`]).
     //!
     //! ```
     //! use mlx_rs::quantization::raw::{self, Params};
@@ -674,7 +677,8 @@ pub mod raw {
 
     use super::GatherIndices;
     use crate::error::{Error, Result};
-    use crate::ops::support::{op, opt};
+    use crate::ops::matmul::batch_size;
+    use crate::ops::support::{check_nonneg_indices, op, opt};
     use crate::{Array, Dtype};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's
@@ -708,13 +712,24 @@ pub mod raw {
         }
 
         /// `(value, has_value)` pairs for the shims.
-        fn ints(&self) -> (i32, bool, i32, bool) {
-            (
+        ///
+        /// # Errors
+        /// [`Error::InvalidQuantization`] for a group size or bit width
+        /// below 1: MLX divides by both without checking (SIGFPE).
+        fn ints(&self) -> Result<(i32, bool, i32, bool)> {
+            for (what, v) in [("group size", self.group_size), ("bits", self.bits)] {
+                if let Some(v) = v.filter(|&v| v < 1) {
+                    return Err(Error::InvalidQuantization {
+                        reason: format!("{what} must be positive, got {v}"),
+                    });
+                }
+            }
+            Ok((
                 self.group_size.unwrap_or(0),
                 self.group_size.is_some(),
                 self.bits.unwrap_or(0),
                 self.bits.is_some(),
-            )
+            ))
         }
     }
 
@@ -728,7 +743,7 @@ pub mod raw {
         pub fn quantize(w: &Array, params: &Params<'_>, global_scale: Option<&Array>) -> Vec<Array>;
         on quantize_on, stream => {
             let mode = params.mode_c()?;
-            let (g, has_g, b, has_b) = params.ints();
+            let (g, has_g, b, has_b) = params.ints()?;
             Array::build_vec("mlx_quantize", |res| {
                 // SAFETY: `res` is a fresh vector out-param; `w`, the optional
                 // global scale (or the empty handle mlx-c reads as absent) and
@@ -767,7 +782,7 @@ pub mod raw {
         ) -> Array;
         on dequantize_on, stream => {
             let mode = params.mode_c()?;
-            let (g, has_g, b, has_b) = params.ints();
+            let (g, has_g, b, has_b) = params.ints()?;
             let d = dtype.unwrap_or(Dtype::Float32).as_raw();
             Array::build("mlx_dequantize", |res| {
                 // SAFETY: `res` is a fresh out-param; every array is live or
@@ -808,7 +823,7 @@ pub mod raw {
         ) -> Array;
         on quantized_matmul_on, stream => {
             let mode = params.mode_c()?;
-            let (g, has_g, b, has_b) = params.ints();
+            let (g, has_g, b, has_b) = params.ints()?;
             Array::build("mlx_quantized_matmul", |res| {
                 // SAFETY: `res` is a fresh out-param; every array is live or
                 // the empty handle mlx-c reads as absent; `mode` outlives the
@@ -847,8 +862,16 @@ pub mod raw {
             params: &Params<'_>,
         ) -> Array;
         on gather_qmm_on, stream => {
+            // MLX reads out of bounds for expert indices outside the batch
+            // dimensions (as `gather_mm` would; it checks them the same way).
+            if let Some(l) = indices.lhs {
+                check_nonneg_indices("mlx_gather_qmm", l, batch_size(x))?;
+            }
+            if let Some(r) = indices.rhs {
+                check_nonneg_indices("mlx_gather_qmm", r, batch_size(w))?;
+            }
             let mode = params.mode_c()?;
-            let (g, has_g, b, has_b) = params.ints();
+            let (g, has_g, b, has_b) = params.ints()?;
             Array::build("mlx_gather_qmm", |res| {
                 // SAFETY: `res` is a fresh out-param; every array is live or
                 // the empty handle mlx-c reads as absent; `mode` outlives the
@@ -891,7 +914,7 @@ pub mod raw {
         ) -> Array;
         on qqmm_on, stream => {
             let mode = params.mode_c()?;
-            let (g, has_g, b, has_b) = params.ints();
+            let (g, has_g, b, has_b) = params.ints()?;
             Array::build("mlx_qqmm", |res| {
                 // SAFETY: `res` is a fresh out-param; every array is live or
                 // the empty handle mlx-c reads as absent; `mode` outlives the

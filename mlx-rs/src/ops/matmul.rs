@@ -25,7 +25,7 @@ use crate::quantization::GatherIndices;
 use crate::Array;
 
 /// The product of the batch dimensions (all but the last two) of `a`.
-fn batch_size(a: &Array) -> i64 {
+pub(crate) fn batch_size(a: &Array) -> i64 {
     let s = a.shape();
     s[..s.len().saturating_sub(2)]
         .iter()
