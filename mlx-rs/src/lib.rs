@@ -53,6 +53,7 @@ pub mod io;
 pub mod memory;
 pub mod nn;
 pub mod ops;
+pub mod optimizers;
 pub mod quantization;
 pub mod random;
 mod raw;

@@ -1,0 +1,278 @@
+//! Optimizers, schedules and gradient clipping against Python MLX 0.32.2
+//! (`scripts/golden/optimizers.py`): every update, state entry and
+//! schedule value equal bit for bit on the CPU.
+
+use std::collections::HashMap;
+
+use mlx_rs::optimizers::{
+    clip_grad_norm, cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay,
+    AdaDelta, Adagrad, Adam, AdamW, Adamax, Lion, Optimizer, Params, RMSprop, Schedule, Sgd,
+};
+use mlx_rs::{Array, Error};
+use serde_json::Value;
+
+fn golden() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/optimizers.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn array(v: &Value) -> Array {
+    let shape: Vec<i32> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap() as i32)
+        .collect();
+    let vals: Vec<f32> = v["bits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
+        .collect();
+    Array::from_slice(&vals, &shape).unwrap()
+}
+
+fn tree(v: &Value) -> Params {
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, a)| (k.clone(), array(a)))
+        .collect()
+}
+
+/// Asserts `a` holds exactly the bits of golden `v`.
+fn assert_bits(what: &str, a: &Array, v: &Value) {
+    let want: Vec<u32> = v["bits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u32)
+        .collect();
+    let got: Vec<u32> = a
+        .astype(mlx_rs::Dtype::Float32)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap()
+        .iter()
+        .map(|x| x.to_bits())
+        .collect();
+    assert_eq!(got, want, "{what}");
+}
+
+fn schedule(name: &str) -> Schedule {
+    match name {
+        "exponential_decay" => exponential_decay(0.1, 0.9),
+        "step_decay" => step_decay(0.1, 0.5, 3).unwrap(),
+        "cosine_decay" => cosine_decay(0.1, 10, 0.01).unwrap(),
+        "linear_schedule" => linear_schedule(0.0, 0.1, 5).unwrap(),
+        "join_schedules" => join_schedules(
+            vec![
+                linear_schedule(0.0, 0.1, 3).unwrap(),
+                cosine_decay(0.1, 5, 0.0).unwrap(),
+            ],
+            vec![3],
+        )
+        .unwrap(),
+        other => panic!("unknown schedule {other}"),
+    }
+}
+
+/// The optimizer of a golden case, as `scripts/golden/optimizers.py` makes it.
+fn optimizer(
+    name: &str,
+) -> Box<dyn FnMut(&mut Params, &Params) -> mlx_rs::Result<HashMap<String, Array>>> {
+    fn boxed<O: Optimizer + 'static>(
+        mut o: O,
+    ) -> Box<dyn FnMut(&mut Params, &Params) -> mlx_rs::Result<HashMap<String, Array>>> {
+        Box::new(move |p, g| {
+            o.update(p, g)?;
+            Ok(o.state())
+        })
+    }
+    match name {
+        "sgd" => boxed(Sgd::new(0.1).unwrap()),
+        "sgd_momentum" => boxed(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap()),
+        "sgd_all" => boxed(Sgd::with(0.1, 0.9, 0.01, 0.1, false).unwrap()),
+        "sgd_nesterov" => boxed(Sgd::with(0.1, 0.9, 0.0, 0.0, true).unwrap()),
+        "rmsprop" => boxed(RMSprop::new(0.01).unwrap()),
+        "rmsprop_opts" => boxed(RMSprop::with(0.01, 0.9, 1e-6).unwrap()),
+        "adagrad" => boxed(Adagrad::new(0.1).unwrap()),
+        "adadelta" => boxed(AdaDelta::new(1.0).unwrap()),
+        "adam" => boxed(Adam::new(0.01).unwrap()),
+        "adam_bias" => boxed(Adam::with(0.01, (0.9, 0.999), 1e-8, true).unwrap()),
+        "adamw" => boxed(AdamW::new(0.01).unwrap()),
+        "adamw_opts" => boxed(AdamW::with(0.01, (0.9, 0.999), 1e-8, 0.1, true).unwrap()),
+        "adamax" => boxed(Adamax::new(0.01).unwrap()),
+        "lion" => boxed(Lion::new(0.01).unwrap()),
+        "lion_wd" => boxed(Lion::with(0.01, (0.9, 0.99), 0.1).unwrap()),
+        "adam_cosine" => boxed(Adam::new(schedule("cosine_decay")).unwrap()),
+        "sgd_join" => boxed(Sgd::with(schedule("join_schedules"), 0.5, 0.0, 0.0, false).unwrap()),
+        other => panic!("unknown optimizer {other}"),
+    }
+}
+
+#[test]
+fn updates_and_state_match_python_bit_for_bit() {
+    let g = golden();
+    let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
+    let cases = g["optimizers"].as_object().unwrap();
+    assert_eq!(cases.len(), 17);
+    for (name, case) in cases {
+        let mut params = tree(&g["params"]);
+        let mut run = optimizer(name);
+        let mut state = HashMap::new();
+        for (i, (grad, want)) in grads
+            .iter()
+            .zip(case["steps"].as_array().unwrap())
+            .enumerate()
+        {
+            state = run(&mut params, grad).unwrap();
+            for (k, v) in want.as_object().unwrap() {
+                assert_bits(&format!("{name} step {i} {k}"), &params[k], v);
+            }
+        }
+        let want_state = case["state"].as_object().unwrap();
+        let mut names: Vec<&String> = state.keys().collect();
+        names.sort();
+        let mut want_names: Vec<&String> = want_state.keys().collect();
+        want_names.sort();
+        assert_eq!(names, want_names, "{name}: state names");
+        for (k, v) in want_state {
+            if k == "step" {
+                assert_eq!(
+                    state[k].item::<u64>().unwrap(),
+                    v.as_u64().unwrap(),
+                    "{name} step"
+                );
+            } else {
+                assert_bits(&format!("{name} state {k}"), &state[k], v);
+            }
+        }
+    }
+}
+
+#[test]
+fn schedules_match_python_bit_for_bit() {
+    let g = golden();
+    for (name, values) in g["schedules"].as_object().unwrap() {
+        let s = schedule(name);
+        for (step, want) in values.as_array().unwrap().iter().enumerate() {
+            let got = s(&Array::scalar(step as u64).unwrap()).unwrap();
+            assert_bits(&format!("{name}({step})"), &got, want);
+        }
+    }
+}
+
+#[test]
+fn clip_grad_norm_matches_python_bit_for_bit() {
+    let g = golden();
+    let grads = tree(&g["grads"][0]);
+    for (max_norm, want) in g["clip_grad_norm"].as_object().unwrap() {
+        let (clipped, norm) = clip_grad_norm(&grads, max_norm.parse().unwrap()).unwrap();
+        assert_bits(&format!("norm {max_norm}"), &norm, &want["norm"]);
+        for (k, v) in want["grads"].as_object().unwrap() {
+            assert_bits(&format!("clip {max_norm} {k}"), &clipped[k], v);
+        }
+    }
+    assert!(matches!(
+        clip_grad_norm(&grads, -1.0),
+        Err(Error::InvalidArgument { .. })
+    ));
+}
+
+#[test]
+fn a_saved_state_resumes_bit_exactly() {
+    let g = golden();
+    let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
+    let dir = std::env::temp_dir().join(format!("mlx-rs-opt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("adam.safetensors");
+    // Uninterrupted: four steps.
+    let mut straight = tree(&g["params"]);
+    let mut a = Adam::with(0.01, (0.9, 0.999), 1e-8, true).unwrap();
+    for grad in &grads {
+        a.update(&mut straight, grad).unwrap();
+    }
+    // Two steps, save, a fresh optimizer loads the state, two more steps.
+    let mut resumed = tree(&g["params"]);
+    let mut b = Adam::with(0.01, (0.9, 0.999), 1e-8, true).unwrap();
+    for grad in &grads[..2] {
+        b.update(&mut resumed, grad).unwrap();
+    }
+    mlx_rs::eval(resumed.values()).unwrap();
+    b.save_state(&path).unwrap();
+    let mut c = Adam::with(0.01, (0.9, 0.999), 1e-8, true).unwrap();
+    c.load_state(&path).unwrap();
+    assert_eq!(c.step().item::<u64>().unwrap(), 2);
+    for grad in &grads[2..] {
+        c.update(&mut resumed, grad).unwrap();
+    }
+    for k in ["a", "b"] {
+        let x: Vec<u32> = straight[k]
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let y: Vec<u32> = resumed[k]
+            .to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(x, y, "{k}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_are_errors_with_python_messages() {
+    let msg = |r: mlx_rs::Result<()>| match r {
+        Err(Error::InvalidArgument { op, reason }) => format!("{op}: {reason}"),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        msg(Sgd::with(0.1, 0.0, 0.0, 0.0, true).map(drop)),
+        "SGD: Nesterov momentum requires a momentum and zero dampening."
+    );
+    assert_eq!(
+        msg(Adam::with(0.1, (1.0, 0.999), 1e-8, false).map(drop)),
+        "Adam: Adam beta1 should be in [0, 1), 1 was provided instead"
+    );
+    assert_eq!(
+        msg(RMSprop::with(0.1, 0.9, 0.0).map(drop)),
+        "RMSprop: RMSprop epsilon should be >0, 0 was provided instead"
+    );
+    assert_eq!(
+        msg(step_decay(0.1, 0.5, 0).map(drop)),
+        "step_decay: step_size must be greater than 0, but got 0."
+    );
+    assert_eq!(
+        msg(join_schedules(vec![exponential_decay(0.1, 0.9)], vec![3]).map(drop)),
+        "join_schedules: Received 1 boundaries but expected 0."
+    );
+    // A gradient without a parameter, or of another shape, changes nothing.
+    let mut params = Params::from([(
+        "w".to_string(),
+        Array::ones(&[2], mlx_rs::Dtype::Float32).unwrap(),
+    )]);
+    let mut opt = Adam::new(0.1).unwrap();
+    let stray = Params::from([(
+        "x".to_string(),
+        Array::ones(&[2], mlx_rs::Dtype::Float32).unwrap(),
+    )]);
+    assert_eq!(
+        msg(opt.update(&mut params, &stray)),
+        "Adam: gradient \"x\" has no parameter"
+    );
+    let wrong = Params::from([(
+        "w".to_string(),
+        Array::ones(&[3], mlx_rs::Dtype::Float32).unwrap(),
+    )]);
+    assert_eq!(
+        msg(opt.update(&mut params, &wrong)),
+        "Adam: gradient \"w\" has shape [3], the parameter [2]"
+    );
+    assert_eq!(opt.step().item::<u64>().unwrap(), 0);
+    assert!(opt.state().len() == 2, "no slots were made");
+}

@@ -1,0 +1,119 @@
+"""Goldens for mlx-rs's optimizers: Python MLX 0.32.2's mlx.optimizers.
+
+Run from the repository root in a venv with `pip install mlx==0.32.2
+mlx-cpu==0.32.2`:
+
+    python3 scripts/golden/optimizers.py
+
+Writes mlx-rs/tests/golden/optimizers.json. Arrays are stored as the bit
+patterns of their float32 values, so the Rust test compares bit for bit.
+"""
+
+import json
+import os
+
+import mlx.core as mx
+import mlx.optimizers as optim
+
+mx.set_default_device(mx.cpu)
+
+
+def bits(a):
+    a = a.astype(mx.float32)
+    return {"shape": list(a.shape), "bits": a.view(mx.uint32).flatten().tolist()}
+
+
+def tree_bits(t):
+    return {k: bits(v) for k, v in t.items()}
+
+
+key = mx.random.key(7)
+k1, k2, key = mx.random.split(key, 3)
+PARAMS = {"a": mx.random.normal((3, 4), key=k1), "b": mx.random.normal((5,), key=k2)}
+GRADS = []
+for _ in range(4):
+    ka, kb, key = mx.random.split(key, 3)
+    GRADS.append({"a": mx.random.normal((3, 4), key=ka), "b": mx.random.normal((5,), key=kb)})
+
+S = optim.schedulers
+SCHEDULES = {
+    "exponential_decay": lambda: S.exponential_decay(0.1, 0.9),
+    "step_decay": lambda: S.step_decay(0.1, 0.5, 3),
+    "cosine_decay": lambda: S.cosine_decay(0.1, 10, 0.01),
+    "linear_schedule": lambda: S.linear_schedule(0.0, 0.1, 5),
+    "join_schedules": lambda: S.join_schedules(
+        [S.linear_schedule(0.0, 0.1, 3), S.cosine_decay(0.1, 5)], [3]
+    ),
+}
+
+# name -> (constructor, kwargs as the Rust test reads them)
+OPTIMIZERS = {
+    "sgd": (lambda: optim.SGD(0.1), {}),
+    "sgd_momentum": (lambda: optim.SGD(0.1, momentum=0.9), {}),
+    "sgd_all": (lambda: optim.SGD(0.1, momentum=0.9, weight_decay=0.01, dampening=0.1), {}),
+    "sgd_nesterov": (lambda: optim.SGD(0.1, momentum=0.9, nesterov=True), {}),
+    "rmsprop": (lambda: optim.RMSprop(0.01), {}),
+    "rmsprop_opts": (lambda: optim.RMSprop(0.01, alpha=0.9, eps=1e-6), {}),
+    "adagrad": (lambda: optim.Adagrad(0.1), {}),
+    "adadelta": (lambda: optim.AdaDelta(1.0), {}),
+    "adam": (lambda: optim.Adam(0.01), {}),
+    "adam_bias": (lambda: optim.Adam(0.01, bias_correction=True), {}),
+    "adamw": (lambda: optim.AdamW(0.01), {}),
+    "adamw_opts": (lambda: optim.AdamW(0.01, weight_decay=0.1, bias_correction=True), {}),
+    "adamax": (lambda: optim.Adamax(0.01), {}),
+    "lion": (lambda: optim.Lion(0.01), {}),
+    "lion_wd": (lambda: optim.Lion(0.01, weight_decay=0.1), {}),
+    "adam_cosine": (lambda: optim.Adam(SCHEDULES["cosine_decay"]()), {}),
+    "sgd_join": (lambda: optim.SGD(SCHEDULES["join_schedules"](), momentum=0.5), {}),
+}
+
+
+def flat_state(state, prefix=""):
+    out = {}
+    for k, v in state.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flat_state(v, name + "."))
+        else:
+            out[name] = v
+    return out
+
+
+def main():
+    out = {"params": tree_bits(PARAMS), "grads": [tree_bits(g) for g in GRADS]}
+    cases = {}
+    for name, (make, _) in OPTIMIZERS.items():
+        opt = make()
+        params = dict(PARAMS)
+        steps = []
+        for g in GRADS:
+            # Fresh array objects: SGD's `gradient += weight_decay * p`
+            # overwrites the caller's gradient arrays in place.
+            g = {k: mx.array(v) for k, v in g.items()}
+            params = opt.apply_gradients(g, params)
+            mx.eval(params)
+            steps.append(tree_bits(params))
+        st = flat_state(opt.state)
+        state = {k: bits(v) for k, v in st.items() if k != "step"}
+        state["step"] = int(st["step"].item())
+        cases[name] = {"steps": steps, "state": state}
+    out["optimizers"] = cases
+    out["schedules"] = {
+        name: [bits(mx.array(make()(mx.array(s, mx.uint64)))) for s in range(13)]
+        for name, make in SCHEDULES.items()
+    }
+    clips = {}
+    for max_norm in [1.0, 100.0]:
+        g = {k: mx.array(v) for k, v in GRADS[0].items()}
+        clipped, norm = optim.clip_grad_norm(g, max_norm)
+        clips[str(max_norm)] = {"grads": tree_bits(clipped), "norm": bits(norm)}
+    out["clip_grad_norm"] = clips
+    path = os.path.join("mlx-rs", "tests", "golden", "optimizers.json")
+    with open(path, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
