@@ -77,13 +77,12 @@ fn schedule(name: &str) -> Schedule {
     }
 }
 
+/// One step of an optimizer, returning its state afterwards.
+type Step = Box<dyn FnMut(&mut Params, &Params) -> mlx_rs::Result<HashMap<String, Array>>>;
+
 /// The optimizer of a golden case, as `scripts/golden/optimizers.py` makes it.
-fn optimizer(
-    name: &str,
-) -> Box<dyn FnMut(&mut Params, &Params) -> mlx_rs::Result<HashMap<String, Array>>> {
-    fn boxed<O: Optimizer + 'static>(
-        mut o: O,
-    ) -> Box<dyn FnMut(&mut Params, &Params) -> mlx_rs::Result<HashMap<String, Array>>> {
+fn optimizer(name: &str) -> Step {
+    fn boxed<O: Optimizer + 'static>(mut o: O) -> Step {
         Box::new(move |p, g| {
             o.update(p, g)?;
             Ok(o.state())
