@@ -54,6 +54,7 @@ mod activations;
 mod attention;
 mod embedding;
 mod linear;
+pub mod losses;
 mod mlp;
 pub mod mlx_lm;
 mod module;

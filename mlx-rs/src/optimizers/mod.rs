@@ -13,7 +13,7 @@
 //! use mlx_rs::Array;
 //! let mut params = BTreeMap::from([("w".to_string(), Array::from_slice(&[1.0f32, 2.0], &[2])?)]);
 //! let grads = BTreeMap::from([("w".to_string(), Array::from_slice(&[0.5f32, -0.5], &[2])?)]);
-//! let mut opt = Adam::new(0.1)?;
+//! let mut opt = Adam::with(0.1, (0.9, 0.999), 1e-8, true)?; // bias-corrected: the first step is lr·sign(g)
 //! opt.update(&mut params, &grads)?;
 //! let w = params["w"].to_vec::<f32>()?;
 //! assert!((w[0] - 0.9).abs() < 1e-5 && (w[1] - 2.1).abs() < 1e-5);
