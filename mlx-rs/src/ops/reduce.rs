@@ -22,18 +22,18 @@ use crate::Array;
 /// Defines reductions with the `(Axes, keepdims)` signature through
 /// [`op!`].
 macro_rules! reductions {
-    ($($name:ident, $name_on:ident, [$c0:literal, $c1:literal, $c2:literal], [$f0:ident, $f1:ident, $f2:ident], $doc:literal;)*) => {
+    ($($name:ident, $name_on:ident, [$f0:ident, $f1:ident, $f2:ident], $doc:literal;)*) => {
         op! {$(
             #[doc = $doc]
             ///
             /// # Errors
             /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for an axis
             /// out of range or repeated, or a dtype MLX does not reduce.
-            [$c0, $c1, $c2]
+            [$f0, $f1, $f2]
             pub fn $name<'x>(a: &Array, axes: impl Into<Axes<'x>>, keepdims: bool) -> Array;
             on $name_on, s => {
                 reduce(
-                    [$c0, $c1, $c2],
+                    [stringify!($f0), stringify!($f1), stringify!($f2)],
                     (mlx_sys::$f0, mlx_sys::$f1, mlx_sys::$f2),
                     a,
                     axes.into(),
@@ -46,16 +46,16 @@ macro_rules! reductions {
 }
 
 reductions! {
-    all, all_on, ["mlx_all", "mlx_all_axis", "mlx_all_axes"], [mlx_all, mlx_all_axis, mlx_all_axes], "Whether all elements are true (non-zero), over `axes` (a `bool` array).";
-    any, any_on, ["mlx_any", "mlx_any_axis", "mlx_any_axes"], [mlx_any, mlx_any_axis, mlx_any_axes], "Whether any element is true (non-zero), over `axes` (a `bool` array).";
-    max, max_on, ["mlx_max", "mlx_max_axis", "mlx_max_axes"], [mlx_max, mlx_max_axis, mlx_max_axes], "The maximum over `axes`.";
-    min, min_on, ["mlx_min", "mlx_min_axis", "mlx_min_axes"], [mlx_min, mlx_min_axis, mlx_min_axes], "The minimum over `axes`.";
-    mean, mean_on, ["mlx_mean", "mlx_mean_axis", "mlx_mean_axes"], [mlx_mean, mlx_mean_axis, mlx_mean_axes], "The arithmetic mean over `axes` (integers give `float32`).";
-    sum, sum_on, ["mlx_sum", "mlx_sum_axis", "mlx_sum_axes"], [mlx_sum, mlx_sum_axis, mlx_sum_axes], "The sum over `axes`.";
-    prod, prod_on, ["mlx_prod", "mlx_prod_axis", "mlx_prod_axes"], [mlx_prod, mlx_prod_axis, mlx_prod_axes], "The product over `axes`.";
-    logsumexp, logsumexp_on, ["mlx_logsumexp", "mlx_logsumexp_axis", "mlx_logsumexp_axes"], [mlx_logsumexp, mlx_logsumexp_axis, mlx_logsumexp_axes], "`log(sum(exp(a)))` over `axes`, computed stably.";
-    median, median_on, ["mlx_median", "mlx_median_axis", "mlx_median_axes"], [mlx_median, mlx_median_axis, mlx_median_axes], "The median over `axes` (integers give `float32`).";
-    count_nonzero, count_nonzero_on, ["mlx_count_nonzero", "mlx_count_nonzero_axis", "mlx_count_nonzero_axes"], [mlx_count_nonzero, mlx_count_nonzero_axis, mlx_count_nonzero_axes], "The number of non-zero elements over `axes` (an `int32` array).";
+    all, all_on, [mlx_all, mlx_all_axis, mlx_all_axes], "Whether all elements are true (non-zero), over `axes` (a `bool` array).";
+    any, any_on, [mlx_any, mlx_any_axis, mlx_any_axes], "Whether any element is true (non-zero), over `axes` (a `bool` array).";
+    max, max_on, [mlx_max, mlx_max_axis, mlx_max_axes], "The maximum over `axes`.";
+    min, min_on, [mlx_min, mlx_min_axis, mlx_min_axes], "The minimum over `axes`.";
+    mean, mean_on, [mlx_mean, mlx_mean_axis, mlx_mean_axes], "The arithmetic mean over `axes` (integers give `float32`).";
+    sum, sum_on, [mlx_sum, mlx_sum_axis, mlx_sum_axes], "The sum over `axes`.";
+    prod, prod_on, [mlx_prod, mlx_prod_axis, mlx_prod_axes], "The product over `axes`.";
+    logsumexp, logsumexp_on, [mlx_logsumexp, mlx_logsumexp_axis, mlx_logsumexp_axes], "`log(sum(exp(a)))` over `axes`, computed stably.";
+    median, median_on, [mlx_median, mlx_median_axis, mlx_median_axes], "The median over `axes` (integers give `float32`).";
+    count_nonzero, count_nonzero_on, [mlx_count_nonzero, mlx_count_nonzero_axis, mlx_count_nonzero_axes], "The number of non-zero elements over `axes` (an `int32` array).";
 }
 
 op! {
