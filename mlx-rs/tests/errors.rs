@@ -1,15 +1,11 @@
 //! Every error path of the core reaches an `Err` (never a panic or an exit).
 
+mod common;
+mod device;
+
+use common::arange;
 use mlx_rs::index::{Ellipsis, Index, Slice};
 use mlx_rs::{Array, Device, DeviceType, Dtype, Error, Stream};
-
-fn arange(shape: &[i32]) -> Array {
-    let n: i32 = shape.iter().product();
-    Array::arange(0.0, f64::from(n), 1.0, Dtype::Int32)
-        .unwrap()
-        .reshape(shape)
-        .unwrap()
-}
 
 #[test]
 fn mlx_failures_keep_op_message_and_location() {

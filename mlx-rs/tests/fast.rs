@@ -8,25 +8,25 @@
 //! [`Family::Sdpa`], [`Family::RmsNorm`], [`Family::LayerNorm`],
 //! [`Family::Rope`]).
 
+mod common;
 mod device;
 mod quant_fast_support;
 
 use std::collections::BTreeSet;
 
-use device::{on_gpu, Family, Report};
+use common::compare::assert_golden;
+use common::golden::{array, golden_file, pinned};
+use device::{host_f64, Family, Report};
 use mlx_rs::fast::{
     layer_norm, rms_norm, rope, scaled_dot_product_attention, AttentionMask, RopeBase, RopeOffset,
     SdpaOptions,
 };
 use mlx_rs::{Array, Dtype};
-use quant_fast_support::{
-    array, assert_golden, assert_mlx_error, parse, scalar_f32, values, ErrorCase,
-};
+use quant_fast_support::{run_error_table, scalar_f32, ErrorCase};
 use serde_json::Value;
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| parse(include_str!("golden/fast_cases.json")))
+    pinned(golden_file!("fast_cases.json"))
 }
 
 fn input(name: &str) -> Array {
@@ -99,7 +99,7 @@ fn sdpa_force_fused_on_the_cpu_is_mlx_error() {
     let k = Array::zeros(&[1, 2, 7, 8], Dtype::Float32).unwrap();
     let ok = scaled_dot_product_attention(&q, &k, &k, 1.0, SdpaOptions::default()).unwrap();
     assert_eq!(ok.shape(), [1, 4, 5, 8]);
-    assert!(values(&ok).iter().all(|&x| x == 0.0));
+    assert!(host_f64(&ok).iter().all(|&x| x == 0.0));
 }
 
 #[test]
@@ -331,28 +331,7 @@ fn errors_match_python() {
             Box::new(|| rope(&z(&[8]), 8, false, base, 1.0, 0)),
         ),
     ];
-    let golden_errors = golden()["errors"].as_object().unwrap();
-    let names: BTreeSet<&str> = cases.iter().map(|(n, _)| *n).collect();
-    let stored: BTreeSet<&str> = golden_errors.keys().map(String::as_str).collect();
-    assert_eq!(names, stored, "one Rust call per stored MLX error");
-    let mut checked = 0;
     let mut r = Report::new();
-    for (name, f) in &cases {
-        // MLX's CPU backend has no fused attention kernel; a GPU has one
-        if name.ends_with("_cpu") && on_gpu() {
-            continue;
-        }
-        assert_mlx_error(&mut r, f(), &golden_errors[*name], name);
-        checked += 1;
-    }
-    let skipped = cases.iter().filter(|(n, _)| n.ends_with("_cpu")).count();
-    assert_eq!(
-        checked,
-        if !on_gpu() {
-            cases.len()
-        } else {
-            cases.len() - skipped
-        }
-    );
+    run_error_table(&mut r, &cases, &golden()["errors"]);
     r.finish();
 }

@@ -9,8 +9,12 @@
 //! checked on the CPU stream; float results are compared within
 //! [`Family::Elementwise`] (`tests/device`), with a `GPU-DIFF` line each.
 
+mod common;
 mod device;
 
+use common::arange;
+use common::compare::same_dtype_and_shape;
+use common::golden::{dtype, golden_file, values};
 use device::{assert_f64_refused, host_f64, on_cpu_stream, on_gpu, Family, Report, Tol};
 use mlx_rs::index::{Ellipsis, Index, NewAxis, Slice};
 use mlx_rs::ops::{self, Operand};
@@ -18,18 +22,7 @@ use mlx_rs::{Array, Complex32, Dtype, Error};
 use serde_json::Value;
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| {
-        let text = include_str!("golden/core.json");
-        serde_json::from_str(text).expect("core.json parses")
-    })
-}
-
-fn dtype(name: &str) -> Dtype {
-    *Dtype::ALL
-        .iter()
-        .find(|d| d.name() == name)
-        .unwrap_or_else(|| panic!("unknown dtype {name}"))
+    golden_file!("core.json")
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
@@ -55,25 +48,6 @@ fn make(values: &[f64], shape: &[i32], d: Dtype) -> Array {
     on_cpu_stream(|| Array::from_slice(values, shape)?.astype(d)).unwrap()
 }
 
-/// A golden number (non-finite values are stored as strings).
-fn golden_num(v: &Value) -> f64 {
-    match v.as_str() {
-        Some("inf") => f64::INFINITY,
-        Some("-inf") => f64::NEG_INFINITY,
-        Some("nan") => f64::NAN,
-        _ => v.as_f64().unwrap_or(f64::NAN),
-    }
-}
-
-/// Golden values flattened (complex `[re, im]` pairs interleaved, as
-/// [`host_f64`] reads complex arrays).
-fn golden_values(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(items) => items.iter().flat_map(golden_values).collect(),
-        x => vec![golden_num(x)],
-    }
-}
-
 /// The comparison this file has always made on the CPU: equal, both NaN,
 /// or within `1e-6·max(|want|, 1)`.
 fn same_value(g: f64, w: f64) -> bool {
@@ -86,15 +60,10 @@ fn same_value(g: f64, w: f64) -> bool {
 fn check(r: &mut Report, got: mlx_rs::Result<Array>, want: &Value, what: &str) {
     match (got, want.get("ok")) {
         (Ok(a), Some(ok)) => {
-            let wd = dtype(ok["dtype"].as_str().unwrap());
-            if !r.check(a.dtype() == wd, || {
-                format!("{what}: dtype {}, want {wd}", a.dtype())
-            }) || !r.check(a.shape() == &i32s(&ok["shape"])[..], || {
-                format!("{what}: shape {:?}, want {}", a.shape(), ok["shape"])
-            }) {
+            if !same_dtype_and_shape(r, &a, ok, what) {
                 return;
             }
-            let (g, w) = (host_f64(&a), golden_values(&ok["values"]));
+            let (g, w) = (host_f64(&a), values(&ok["values"]));
             let float = a.dtype().is_floating() || a.dtype() == Dtype::Complex64;
             if on_gpu() && float {
                 // 1e-6 relative and absolute: what `same_value` allows
@@ -296,12 +265,9 @@ fn component(c: &Value) -> Index {
     }
 }
 
-fn source(shape: &[i32]) -> Array {
-    let n: i32 = shape.iter().product();
-    Array::arange(0.0, f64::from(n), 1.0, Dtype::Int32)
-        .unwrap()
-        .reshape(shape)
-        .unwrap()
+/// A stored index: its components, in order.
+fn components(v: &Value) -> Vec<Index> {
+    v.as_array().unwrap().iter().map(component).collect()
 }
 
 #[test]
@@ -310,13 +276,8 @@ fn indexing_matches_python() {
     assert!(cases.len() >= 25);
     let mut r = Report::new();
     for c in cases {
-        let x = source(&i32s(&c["source"]));
-        let comps: Vec<Index> = c["index"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(component)
-            .collect();
+        let x = arange(&i32s(&c["source"]));
+        let comps = components(&c["index"]);
         let what = format!("index {}", c["index"]);
         let got = if c["tuple"].as_bool().unwrap() {
             x.index(comps)
@@ -333,13 +294,8 @@ fn indexed_updates_match_python() {
     let cases = golden()["index_put"].as_array().unwrap();
     let mut r = Report::new();
     for c in cases {
-        let x = source(&i32s(&c["source"]));
-        let comps: Vec<Index> = c["index"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(component)
-            .collect();
+        let x = arange(&i32s(&c["source"]));
+        let comps = components(&c["index"]);
         let v = &c["value"];
         let value: Operand<'static> = match v.get("scalar") {
             Some(s) => s.as_i64().unwrap().into(),

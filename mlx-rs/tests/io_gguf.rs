@@ -4,6 +4,7 @@
 //! loads (`mlx-rs/tests/golden/io_smollm2.json`, from
 //! `scripts/golden/io.py`).
 
+mod common;
 mod device;
 mod io_common;
 #[path = "../../tests/support/models.rs"]
@@ -11,18 +12,11 @@ mod models;
 
 use std::collections::HashMap;
 
+use common::golden::{dtype_of, golden_file, shape, unhex};
 use io_common::*;
 use mlx_rs::io::{self, GgmlType, GgufValue};
 use mlx_rs::{f16, Array, Dtype, Error};
 use serde_json::Value;
-
-fn golden_files() -> Value {
-    serde_json::from_str(include_str!("golden/io_files.json")).unwrap()
-}
-
-fn dtype_named(name: &str) -> Dtype {
-    *Dtype::ALL.iter().find(|d| d.name() == name).unwrap()
-}
 
 /// Values of an array as f64 (for float/int dtypes), read on the host: no
 /// float64 op, whatever the device.
@@ -44,7 +38,7 @@ fn json_f64(v: &Value) -> Vec<f64> {
 
 #[test]
 fn python_gguf_loads_identically() {
-    let g = golden_files();
+    let g = golden_file!("io_files.json");
     let gg = &g["gguf"];
     let dir = TempDir::new("gguf-golden");
     let p = dir.write("small.gguf", &unhex(gg["hex"].as_str().unwrap()));
@@ -53,13 +47,8 @@ fn python_gguf_loads_identically() {
     assert_eq!(loaded.arrays.len(), arrays.len());
     for (k, e) in arrays {
         let a = &loaded.arrays[k];
-        assert_eq!(a.dtype(), dtype_named(e["dtype"].as_str().unwrap()), "{k}");
-        let shape: Vec<i32> = e["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_i64().unwrap() as i32)
-            .collect();
+        assert_eq!(a.dtype(), dtype_of(e), "{k}");
+        let shape = shape(&e["shape"]);
         assert_eq!(a.shape(), shape.as_slice(), "{k}");
         assert_eq!(as_f64(a), json_f64(&e["values"]), "{k}");
     }
@@ -80,7 +69,7 @@ fn python_gguf_loads_identically() {
         } else {
             let a = v.as_array().unwrap();
             let e = &e["array"];
-            assert_eq!(a.dtype(), dtype_named(e["dtype"].as_str().unwrap()), "{k}");
+            assert_eq!(a.dtype(), dtype_of(e), "{k}");
             assert_eq!(a.ndim(), e["shape"].as_array().unwrap().len(), "{k}");
             assert_eq!(as_f64(a), json_f64(&e["values"]), "{k}");
         }
@@ -311,7 +300,7 @@ fn smollm2() -> Option<std::path::PathBuf> {
 #[test]
 fn smollm2_matches_python_mlx() {
     let Some(path) = smollm2() else { return };
-    let golden: Value = serde_json::from_str(include_str!("golden/io_smollm2.json")).unwrap();
+    let golden = golden_file!("io_smollm2.json");
     assert_eq!(
         std::fs::metadata(&path).unwrap().len(),
         golden["size"].as_u64().unwrap()
@@ -338,12 +327,7 @@ fn smollm2_matches_python_mlx() {
             .arrays
             .get(name)
             .unwrap_or_else(|| panic!("missing {name}"));
-        let shape: Vec<i32> = e["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_i64().unwrap() as i32)
-            .collect();
+        let shape = shape(&e["shape"]);
         assert_eq!(a.shape(), shape.as_slice(), "{name}");
         assert_eq!(a.dtype().name(), e["dtype"].as_str().unwrap(), "{name}");
     }

@@ -7,11 +7,13 @@
 //! `Load` op on the current stream, and MLX refuses both for `float64`.
 //! Those cases assert the refusal, then load on the CPU stream.
 
+mod common;
 mod device;
 mod io_common;
 
 use std::io::Cursor;
 
+use common::golden::{golden_file, shape, unhex};
 use device::{assert_f64_refused, float64_op, host_bits, host_f64, on_gpu};
 use io_common::*;
 use mlx_rs::{bf16, f16, io, Array, Complex32, Dtype, Error};
@@ -159,8 +161,7 @@ fn fortran_order_and_big_endian_files() {
 
 #[test]
 fn python_written_files_load_identically() {
-    let golden: serde_json::Value =
-        serde_json::from_str(include_str!("golden/io_files.json")).unwrap();
+    let golden = golden_file!("io_files.json");
     let npys = golden["npy"].as_object().unwrap();
     assert!(npys.len() >= 14);
     for (k, e) in npys {
@@ -172,12 +173,7 @@ fn python_written_files_load_identically() {
             io::load_npy_from_bytes(bytes.clone()).unwrap()
         };
         assert_eq!(a.dtype().name(), want["dtype"].as_str().unwrap(), "{k}");
-        let shape: Vec<i32> = want["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_i64().unwrap() as i32)
-            .collect();
+        let shape = shape(&want["shape"]);
         assert_eq!(a.shape(), shape.as_slice(), "{k}");
         let vals = want["values"].as_array().unwrap();
         match a.dtype() {

@@ -1,12 +1,14 @@
 //! safetensors: files, bytes, readers and writers, metadata, every dtype
 //! MLX writes, Python-MLX-written files, and misbehaving readers/writers.
 
+mod common;
 mod device;
 mod io_common;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
+use common::golden::{golden_file, shape, unhex};
 use io_common::*;
 use mlx_rs::{bf16, f16, io, Array, Complex32, Dtype, Error};
 
@@ -185,8 +187,7 @@ fn f8_e4m3_loads_as_raw_bytes() {
 
 #[test]
 fn python_written_file_loads_identically() {
-    let golden: serde_json::Value =
-        serde_json::from_str(include_str!("golden/io_files.json")).unwrap();
+    let golden = golden_file!("io_files.json");
     let g = &golden["safetensors"];
     let st = io::load_safetensors_from_bytes(unhex(g["hex"].as_str().unwrap())).unwrap();
     let arrays = g["arrays"].as_object().unwrap();
@@ -194,12 +195,7 @@ fn python_written_file_loads_identically() {
     for (k, e) in arrays {
         let a = &st.arrays[k];
         assert_eq!(a.dtype().name(), e["dtype"].as_str().unwrap(), "{k}");
-        let shape: Vec<i32> = e["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_i64().unwrap() as i32)
-            .collect();
+        let shape = shape(&e["shape"]);
         assert_eq!(a.shape(), shape.as_slice(), "{k}");
         let want = e["values"].as_array().unwrap();
         let got: Vec<serde_json::Value> = match a.dtype() {

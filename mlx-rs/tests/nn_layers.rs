@@ -2,6 +2,7 @@
 //! cache's growth, quantized layers in every mode, and the `Module` API
 //! (strict loading, saving, counting, replacing layers).
 
+mod common;
 mod device;
 mod nn_common;
 

@@ -11,6 +11,7 @@
 //! forward pass under test gets Python's packed weights on every device
 //! (quantization itself is `quantization.rs`'s).
 
+mod common;
 mod device;
 mod nn_common;
 
@@ -173,13 +174,13 @@ fn python_specs(g: &Value, run_name: &str) -> BTreeMap<String, Value> {
 
 fn check_run(run_name: &str) {
     let g = golden();
-    let model = built(&g, run_name);
+    let model = built(g, run_name);
     assert_eq!(
         specs_json(&model),
-        python_specs(&g, run_name),
+        python_specs(g, run_name),
         "{run_name}: names/shapes/dtypes"
     );
-    let (full, inc) = run(&model, &g);
+    let (full, inc) = run(&model, g);
     let want = &g["runs"][run_name];
     let mut r = Report::new();
     let logits = Family::TransformerLogits;
@@ -296,8 +297,8 @@ fn python_quantized_models_load_in_rust() {
         let (config, report) = mlx_lm::load_model(&mut model, &dir, LoadOptions::strict()).unwrap();
         assert!(report.is_exact(), "{name}: {report}");
         assert_eq!(config["quantization"], g["runs"][name]["quantization"]);
-        assert_eq!(specs_json(&model), python_specs(&g, name));
-        let (full, _) = run(&model, &g);
+        assert_eq!(specs_json(&model), python_specs(g, name));
+        let (full, _) = run(&model, g);
         let want = decode(&g["runs"][name]["logits"]);
         assert_close(&mut r, &full, &want, Family::TransformerLogits, TOL, name);
     }
@@ -332,7 +333,7 @@ fn rust_quantized_models_match_python_layout() {
     let tmp = std::env::temp_dir().join(format!("mlx-rs-nn-{}", std::process::id()));
     let mut r = Report::new();
     for name in ["float", "affine4", "affine8", "mxfp4", "mxfp8", "nvfp4"] {
-        let model = built(&g, name);
+        let model = built(g, name);
         let block = &g["runs"][name]["quantization"];
         let q = (!block.is_null()).then(|| QuantizationConfig::new(mode_of(block)));
         let dir = export.as_ref().unwrap_or(&tmp).join(name);
@@ -351,7 +352,7 @@ fn rust_quantized_models_match_python_layout() {
                 )
             })
             .collect();
-        assert_eq!(saved, python_specs(&g, name), "{name}");
+        assert_eq!(saved, python_specs(g, name), "{name}");
         let cfg = mlx_lm::read_config(&dir).unwrap();
         assert_eq!(
             cfg.get("quantization").unwrap_or(&Value::Null),
@@ -363,8 +364,8 @@ fn rust_quantized_models_match_python_layout() {
         let mut back = TinyLlama::new(&g["config"]).unwrap();
         mlx_lm::load_model(&mut back, &dir, LoadOptions::strict()).unwrap();
         let (a, b) = (
-            model.forward(&tokens(&g), None).unwrap(),
-            back.forward(&tokens(&g), None).unwrap(),
+            model.forward(&tokens(g), None).unwrap(),
+            back.forward(&tokens(g), None).unwrap(),
         );
         assert_close(&mut r, &a, &b, Family::Exact, 0.0, name);
     }

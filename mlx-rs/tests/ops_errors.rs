@@ -11,6 +11,7 @@
 //! messages naming `eval_cpu`): on the GPU those calls must still fail with
 //! an `Error::Mlx`, whose (GPU) message is printed as a `GPU-NOTE` line.
 
+mod common;
 mod device;
 mod ops_support;
 

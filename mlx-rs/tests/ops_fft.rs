@@ -8,18 +8,19 @@
 //! round differently; there [`Family::Fft`]'s tolerance applies
 //! (`tests/device`, the suite's one table).
 
+mod common;
 mod device;
 mod lfr_support;
 
-use device::Family;
-use lfr_support::{float, int, opt_ints, parse, run_cases, run_errors};
+use common::golden::{array, float, golden_file, int, opt_ints, pinned};
+use device::{host_bits, Family};
+use lfr_support::{run_cases, run_errors};
 use mlx_rs::ops::fft::{self, FftNorm};
 use mlx_rs::{Array, Complex32, Device, Dtype, Stream};
 use serde_json::Value;
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| parse(include_str!("golden/lfr_fft.json")))
+    pinned(golden_file!("lfr_fft.json"))
 }
 
 fn norm(v: &Value) -> FftNorm {
@@ -110,21 +111,15 @@ fn bad_inputs_fail_with_mlx_messages() {
 
 #[test]
 fn round_trips_and_defaults() {
-    let x = lfr_support::array(&golden()["inputs"]["x234"]);
+    let x = array(&golden()["inputs"]["x234"]);
     let b = FftNorm::Backward;
     // default sizes and axes: the whole array / the last two axes
     let all = fft::fftn(&x, None, None, b).unwrap();
     let explicit = fft::fftn(&x, Some(&[2, 3, 4]), Some(&[0, 1, 2]), b).unwrap();
-    assert_eq!(
-        lfr_support::array_bits(&all),
-        lfr_support::array_bits(&explicit)
-    );
+    assert_eq!(host_bits(&all), host_bits(&explicit));
     let two = fft::fft2(&x, None, None, b).unwrap();
     let last_two = fft::fftn(&x, None, Some(&[-2, -1]), b).unwrap();
-    assert_eq!(
-        lfr_support::array_bits(&two),
-        lfr_support::array_bits(&last_two)
-    );
+    assert_eq!(host_bits(&two), host_bits(&last_two));
     // sizes alone pick the last axes
     let s = fft::rfftn(&x, Some(&[3, 4]), None, b).unwrap();
     assert_eq!(s.shape(), [2, 3, 3]);
@@ -157,10 +152,7 @@ fn round_trips_and_defaults() {
     let cpu = Stream::new(Device::cpu()).unwrap();
     let on = fft::rfft_on(&x, Some(6), 0, b, &cpu).unwrap();
     let plain = fft::rfft(&x, Some(6), 0, b).unwrap();
-    assert_eq!(
-        lfr_support::array_bits(&on),
-        lfr_support::array_bits(&plain)
-    );
+    assert_eq!(host_bits(&on), host_bits(&plain));
     let f = fft::fftfreq_on(4, 0.25, &cpu).unwrap();
     assert_eq!(f.to_vec::<f32>().unwrap(), [0.0, 1.0, -2.0, -1.0]);
 }

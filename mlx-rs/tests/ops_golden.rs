@@ -14,18 +14,21 @@
 //! exercised by at least one case (or by a test named in
 //! [`NOT_NUMERIC`]).
 
+mod common;
 mod device;
 mod ops_support;
 
 use std::collections::BTreeSet;
 
+use common::compare::same_dtype_and_shape;
+use common::golden::values;
 use device::{host_f64, on_cpu_stream, on_gpu, Family, Report, Tol};
 use mlx_rs::ops::{
     self, Axes, Conv, ConvGeneral, ConvTranspose, Indexing, PadMode, Scan, Side, Tolerance, Update,
 };
 use mlx_rs::quantization::{self, GatherIndices, QuantMode};
 use mlx_rs::{Array, Dtype, Result};
-use ops_support::{decode, golden, inputs, num};
+use ops_support::{decode, golden, inputs};
 use serde_json::Value;
 
 /// ops.h functions with no numeric golden case, and where they are tested
@@ -638,27 +641,11 @@ fn close(got: f64, want: f64) -> bool {
 
 fn compare(r: &mut Report, case: &str, i: usize, got: &Array, want: &Value) {
     let what = format!("{case} output {i}");
-    let want_dtype = want["dtype"].as_str().unwrap();
-    let want_shape: Vec<i32> = want["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap() as i32)
-        .collect();
-    if !r.check(got.dtype().name() == want_dtype, || {
-        format!("{what}: dtype {}, Python {want_dtype}", got.dtype())
-    }) || !r.check(got.shape() == want_shape.as_slice(), || {
-        format!("{what}: shape {:?}, Python {want_shape:?}", got.shape())
-    }) {
+    if !same_dtype_and_shape(r, got, want, &what) {
         return;
     }
-    let vals = want["values"].as_array().unwrap();
     // complex values as (re, im) pairs, as host_f64 reads them
-    let w: Vec<f64> = if got.dtype() == Dtype::Complex64 {
-        vals.iter().flat_map(|w| [num(&w[0]), num(&w[1])]).collect()
-    } else {
-        vals.iter().map(num).collect()
-    };
+    let w = values(&want["values"]);
     let g = host_f64(got);
     if !r.check(g.len() == w.len(), || format!("{what}: size")) {
         return;

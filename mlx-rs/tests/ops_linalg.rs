@@ -13,11 +13,13 @@
 //! (reconstructing `A` from its factors) use [`tol::INVARIANT`] (float32
 //! products of 3×3 matrices, on the CPU on every device).
 
+mod common;
 mod device;
 mod lfr_support;
 
-use device::Family;
-use lfr_support::{float, int, on_cpu, opt_ints, parse, run_cases, run_errors};
+use common::golden::{array, float, golden_file, int, opt_ints, pinned};
+use device::{host_bits, on_cpu, Family};
+use lfr_support::{run_cases, run_errors};
 use mlx_rs::ops::linalg::{self, NormOrd, Uplo};
 use mlx_rs::{Array, Complex32, Device, DeviceType, Dtype, Error, Stream};
 use serde_json::Value;
@@ -28,8 +30,7 @@ mod tol {
 }
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| parse(include_str!("golden/lfr_linalg.json")))
+    pinned(golden_file!("lfr_linalg.json"))
 }
 
 fn ord(v: &Value) -> Option<NormOrd> {
@@ -309,7 +310,7 @@ fn assert_mat_close(got: &(usize, usize, Vec<f64>), want: &(usize, usize, Vec<f6
 }
 
 fn input(name: &str) -> Array {
-    lfr_support::array(&golden()["inputs"][name])
+    array(&golden()["inputs"][name])
 }
 
 /// Sign and phase conventions aside, the factors reconstruct the input.
@@ -397,13 +398,7 @@ fn cpu_only_functions_default_to_a_cpu_stream() {
     let a = input("A");
     let b = input("b");
     let cpu = Stream::default_for(Device::cpu()).unwrap();
-    let same = |x: &Array, y: &Array| {
-        assert_eq!(
-            lfr_support::array_bits(x),
-            lfr_support::array_bits(y),
-            "_on form"
-        )
-    };
+    let same = |x: &Array, y: &Array| assert_eq!(host_bits(x), host_bits(y), "_on form");
     same(
         &linalg::inv_on(&a, &cpu).unwrap(),
         &linalg::inv(&a).unwrap(),

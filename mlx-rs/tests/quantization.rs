@@ -16,13 +16,16 @@
 //!   to Python's) and are compared within their family's tolerance
 //!   (`tests/device`, the suite's one table).
 
+mod common;
 mod device;
 mod quant_fast_support;
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use device::{on_cpu_stream, on_gpu, Family, Report, Tol};
+use common::compare::assert_golden;
+use common::golden::{array, bits, golden_file, pinned, shape};
+use device::{host_f64, on_cpu_stream, on_gpu, Family, Report, Tol};
 use mlx_rs::quantization::raw::{self, Params};
 use mlx_rs::quantization::{
     gather_qmm, qqmm, qqmm_dense, quantize, quantized_matmul, AffineBits, GatherIndices, GroupSize,
@@ -30,9 +33,7 @@ use mlx_rs::quantization::{
 };
 use mlx_rs::{ops, Array, Dtype, Error, Result};
 use quant_fast_support::emulate::{self, Affine, FpElement, Kernel};
-use quant_fast_support::{
-    array, assert_golden, assert_mlx_error, bits, parse, scalar_f32, shape, values, ErrorCase,
-};
+use quant_fast_support::{run_error_table, scalar_f32, ErrorCase};
 use serde_json::Value;
 
 /// `quantized_matmul` against the dense `x @ dequantize(w).T` that Python
@@ -45,8 +46,7 @@ const QMM_VS_DENSE: Tol = Tol::new(1e-4, 1e-5);
 const COLS: usize = 128;
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| parse(include_str!("golden/quant_cases.json")))
+    pinned(golden_file!("quant_cases.json"))
 }
 
 fn input(name: &str) -> Array {
@@ -85,7 +85,7 @@ fn quantize_on_cpu(w: &Array, mode: QuantMode) -> Quantized {
 
 /// The affine scale of each element of `w` (its group's), as `f64`.
 fn per_element(scales: &Array, cols: usize, group: usize) -> Vec<f64> {
-    values(scales)
+    host_f64(scales)
         .chunks(cols / group)
         .flat_map(|row| row.iter().flat_map(|&s| std::iter::repeat_n(s, group)))
         .collect()
@@ -114,15 +114,15 @@ fn check_affine_kernel(r: &mut Report, q: &Quantized, wv: &[f32], what: &str) {
         )
     });
     let sd = q.scales.dtype();
-    r.check(values(&q.scales) == want.scales(sd), || {
+    r.check(host_f64(&q.scales) == want.scales(sd), || {
         format!("{what}: scales differ from the kernel's")
     });
-    let biases = values(q.biases.as_ref().expect("affine biases"));
+    let biases = host_f64(q.biases.as_ref().expect("affine biases"));
     r.check(biases == want.biases(sd), || {
         format!("{what}: biases differ from the kernel's")
     });
     if sd == Dtype::Float32 {
-        let deq = values(&q.dequantize(None).unwrap());
+        let deq = host_f64(&q.dequantize(None).unwrap());
         r.close(
             Family::Dequantize,
             &format!("{what} dequantized vs kernel"),
@@ -194,8 +194,8 @@ fn affine_grid_matches_python() {
             // each other (the kernels' ranges differ on all-negative groups)
             let cpu_step = per_element(&array(&case["scales"]), COLS, gs);
             let dev_step = per_element(&q.scales, COLS, gs);
-            let want = values(&array(&case["dequantized"]));
-            for (i, (g, want)) in values(&deq).iter().zip(&want).enumerate() {
+            let want = host_f64(&array(&case["dequantized"]));
+            for (i, (g, want)) in host_f64(&deq).iter().zip(&want).enumerate() {
                 let bound = cpu_step[i].abs() + dev_step[i].abs() + 2e-6;
                 r.check((g - want).abs() <= bound, || {
                     format!("{what}: element {i}: {g} vs the CPU's {want}, beyond {bound}")
@@ -310,14 +310,14 @@ fn affine_quantize_follows_the_device_kernel() {
 #[test]
 fn affine_round_trip_bound() {
     let w = input("w");
-    let wv = values(&w);
+    let wv = host_f64(&w);
     let mut checked = 0;
     let mut r = Report::new();
     for bits in AffineBits::ALL {
         for group_size in GroupSize::ALL {
             let mode = QuantMode::Affine { bits, group_size };
             let q = quantize(&w, mode).unwrap();
-            let w_hat = values(&q.dequantize(None).unwrap());
+            let w_hat = host_f64(&q.dequantize(None).unwrap());
             let step = per_element(&q.scales, COLS, group_size.get() as usize);
             for i in 0..wv.len() {
                 let err = (wv[i] - w_hat[i]).abs();
@@ -460,7 +460,7 @@ fn nvfp4_global_scale_changes_the_result() {
         .unwrap()
         .dequantize(Some(Dtype::Float32))
         .unwrap();
-    assert_ne!(values(&a), values(&b));
+    assert_ne!(host_f64(&a), host_f64(&b));
 }
 
 #[test]
@@ -546,19 +546,19 @@ fn quantized_matmul_matches_python() {
         let yt = quantized_matmul(&xt, &q, false).unwrap();
         assert_golden(&mut r, &yt, &case["out_t"], fam, &format!("{what} x @ w"));
         // and against the dense product with the dequantized weights
-        let reference = values(&array(&case["reference"]));
+        let reference = host_f64(&array(&case["reference"]));
         r.close(
             fam,
             &format!("{what} vs dense"),
-            &values(&y),
+            &host_f64(&y),
             &reference,
             QMM_VS_DENSE,
         );
-        let reference_t = values(&array(&case["reference_t"]));
+        let reference_t = host_f64(&array(&case["reference_t"]));
         r.close(
             fam,
             &format!("{what} vs dense (no transpose)"),
-            &values(&yt),
+            &host_f64(&yt),
             &reference_t,
             QMM_VS_DENSE,
         );
@@ -1160,29 +1160,8 @@ fn errors_match_python() {
         ("qqmm_rows_cpu", Box::new(|| qqmm(&z(&[2, 64]), &nv, None))),
     ];
 
-    let golden_errors = golden()["errors"].as_object().unwrap();
-    let names: BTreeSet<&str> = cases.iter().map(|(n, _)| *n).collect();
-    let stored: BTreeSet<&str> = golden_errors.keys().map(String::as_str).collect();
-    assert_eq!(names, stored, "one Rust call per stored MLX error");
-    let mut checked = 0;
     let mut r = Report::new();
-    for (name, f) in &cases {
-        // MLX's CPU backend lacks these kernels; a GPU may have them
-        if name.ends_with("_cpu") && on_gpu() {
-            continue;
-        }
-        assert_mlx_error(&mut r, f(), &golden_errors[*name], name);
-        checked += 1;
-    }
-    let skipped = cases.iter().filter(|(n, _)| n.ends_with("_cpu")).count();
-    assert_eq!(
-        checked,
-        if device::on_cpu() {
-            cases.len()
-        } else {
-            cases.len() - skipped
-        }
-    );
+    run_error_table(&mut r, &cases, &golden()["errors"]);
     r.finish();
 }
 
@@ -1246,8 +1225,8 @@ fn golden_inputs_have_the_documented_shapes() {
     // The grid's input: 5 rows of 128 (random, all negative, all positive,
     // ties, constant).
     let w = &golden()["inputs"]["w"];
-    assert_eq!(shape(w), [5, 128]);
-    let v = values(&array(w));
+    assert_eq!(shape(&w["shape"]), [5, 128]);
+    let v = host_f64(&array(w));
     assert!(v[128..256].iter().all(|&x| x < 0.0), "all-negative row");
     assert!(v[256..384].iter().all(|&x| x > 0.0), "all-positive row");
     assert!(v[512..640].iter().all(|&x| x == v[512]), "constant row");

@@ -10,18 +10,19 @@
 //! [`Family::RandomFloat`]'s tolerance applies (`tests/device`, the suite's
 //! one table).
 
+mod common;
 mod device;
 mod lfr_support;
 
-use device::Family;
-use lfr_support::{array, array_bits, float, int, opt_ints, parse, run_cases, run_errors};
+use common::golden::{array, float, golden_file, int, opt_ints, pinned};
+use device::{host_bits, Family};
+use lfr_support::{run_cases, run_errors};
 use mlx_rs::ops::Operand;
 use mlx_rs::{random, Array, Device, Dtype, Error, Stream};
 use serde_json::Value;
 
 fn golden() -> &'static Value {
-    static G: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    G.get_or_init(|| parse(include_str!("golden/lfr_random.json")))
+    pinned(golden_file!("lfr_random.json"))
 }
 
 fn input(name: &str) -> Array {
@@ -42,7 +43,7 @@ fn operand(v: &Value) -> Operand<'static> {
 }
 
 fn dt(p: &Value) -> Dtype {
-    lfr_support::dtype(p["dtype"].as_str().unwrap())
+    common::golden::dtype(p["dtype"].as_str().unwrap())
 }
 
 /// Calls the Rust function `name` as the golden table describes.
@@ -56,7 +57,7 @@ fn dispatch(name: &str, x: &[Array], p: &Value) -> mlx_rs::Result<Vec<Array>> {
     } else {
         owned_key.as_ref()
     };
-    let shape = || lfr_support::shape(&p["shape"]);
+    let shape = || common::golden::shape(&p["shape"]);
     let opt_array = |v: &Value| v.as_str().map(input);
     Ok(match name {
         "key" => vec![random::key(p["seed"].as_u64().unwrap())?],
@@ -245,13 +246,13 @@ fn explicit_keys_ignore_the_default_state() {
     random::seed(2).unwrap();
     let _ = random::normal(&[4], Dtype::Float32, 0.0, 1.0, None).unwrap();
     let b = random::normal(&[4], Dtype::Float32, 0.0, 1.0, Some(&k)).unwrap();
-    assert_eq!(array_bits(&a), array_bits(&b));
+    assert_eq!(host_bits(&a), host_bits(&b));
     // split keys differ from each other and from the parent
     let (k1, k2) = random::split(&k).unwrap();
-    let (v, v1, v2) = (array_bits(&k), array_bits(&k1), array_bits(&k2));
+    let (v, v1, v2) = (host_bits(&k), host_bits(&k1), host_bits(&k2));
     assert!(v != v1 && v != v2 && v1 != v2);
     let rows = random::split_n(&k, 2).unwrap();
-    assert_eq!(array_bits(&rows), [v1, v2].concat());
+    assert_eq!(host_bits(&rows), [v1, v2].concat());
 }
 
 #[test]
@@ -259,10 +260,10 @@ fn default_state_advances_and_reseeds() {
     random::seed(5).unwrap();
     let a = random::uniform(0.0, 1.0, &[3], Dtype::Float32, None).unwrap();
     let b = random::uniform(0.0, 1.0, &[3], Dtype::Float32, None).unwrap();
-    assert_ne!(array_bits(&a), array_bits(&b));
+    assert_ne!(host_bits(&a), host_bits(&b));
     random::seed(5).unwrap();
     let c = random::uniform(0.0, 1.0, &[3], Dtype::Float32, None).unwrap();
-    assert_eq!(array_bits(&a), array_bits(&c));
+    assert_eq!(host_bits(&a), host_bits(&c));
 }
 
 /// MLX keeps the default key state per thread: seeding on one thread does
@@ -309,7 +310,7 @@ fn on_forms_match_the_plain_forms() {
         ),
     ];
     for (on, plain) in &pairs {
-        assert_eq!(array_bits(on), array_bits(plain));
+        assert_eq!(host_bits(on), host_bits(plain));
     }
     // a permutation is a permutation
     let mut p = pairs[2].0.to_vec::<u32>().unwrap();
@@ -340,5 +341,5 @@ fn multivariate_normal_runs_on_the_cpu() {
         random::multivariate_normal(&mean, &cov, &[4], Dtype::Float32, Some(&k))
     })
     .unwrap();
-    assert_eq!(array_bits(&inside), array_bits(&plain));
+    assert_eq!(host_bits(&inside), host_bits(&plain));
 }

@@ -12,58 +12,22 @@ to move to another MLX version) with:
 Everything is deterministic: fixed seeds, fixed cases, sorted keys.
 """
 
-import json
-import math
 import os
 
 import mlx.core as mx
 
+from _common import DTYPES, OUT_DIR, dtype_name, encode_values, write_json
+
 mx.random.seed(20261121)
-mx.set_default_device(mx.cpu)
-
-DTYPES = [
-    "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
-    "int64", "float16", "float32", "float64", "bfloat16", "complex64",
-]
-
-
-def dt(name):
-    return getattr(mx, name if name != "bool" else "bool_")
-
-
-def name(d):
-    return str(d).split(".")[-1].replace("bool_", "bool")
-
-
-def num(v):
-    """A float for JSON; non-finite values as the strings inf, -inf, nan."""
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
-
-
-def flat(x):
-    """Row-major values: floats, or [re, im] pairs for complex."""
-    x = mx.contiguous(x).reshape(-1)
-    if x.dtype == mx.complex64:
-        return [[num(v.real), num(v.imag)] for v in x.tolist()]
-    return [num(v) for v in x.astype(mx.float64).tolist()]
-
-
-def enc(x):
-    return {"dtype": name(x.dtype), "shape": list(x.shape), "values": flat(x)}
 
 
 def make(values, shape, dtype):
-    return mx.array(values, dtype=mx.float64).reshape(shape).astype(dt(dtype))
+    return mx.array(values, dtype=mx.float64).reshape(shape).astype(DTYPES[dtype])
 
 
 def attempt(f):
     try:
-        return {"ok": enc(f())}
+        return {"ok": encode_values(f())}
     except Exception as e:  # MLX's errors are ValueError / RuntimeError
         return {"err": str(e)}
 
@@ -74,10 +38,10 @@ out = {"mlx_version": mx.__version__}
 out["promotion"] = []
 for a in DTYPES:
     for b in DTYPES:
-        x = mx.array([1], dtype=dt(a))
-        y = mx.array([1], dtype=dt(b))
+        x = mx.array([1], dtype=DTYPES[a])
+        y = mx.array([1], dtype=DTYPES[b])
         out["promotion"].append(
-            {"a": a, "b": b, "add": name((x + y).dtype), "divide": name((x / y).dtype)}
+            {"a": a, "b": b, "add": dtype_name((x + y).dtype), "divide": dtype_name((x / y).dtype)}
         )
 
 # 2. Weak Python scalars next to arrays of every dtype, on both sides.
@@ -102,7 +66,7 @@ def py_scalar(s):
 out["scalar_promotion"] = []
 for d in DTYPES:
     base = [1, 0] if d == "bool" else [1, 2]
-    x = mx.array(base, dtype=mx.float64).astype(dt(d))
+    x = mx.array(base, dtype=mx.float64).astype(DTYPES[d])
     for s in SCALARS:
         v = py_scalar(s)
         for op in ["add", "multiply"]:
@@ -323,7 +287,7 @@ REPR_CASES = [
 ]
 out["repr"] = []
 for values, shape, d, op in REPR_CASES:
-    x = make(values, shape, d) if values else mx.zeros(shape, dtype=dt(d))
+    x = make(values, shape, d) if values else mx.zeros(shape, dtype=DTYPES[d])
     if op == "transpose":
         x = x.T
     out["repr"].append(
@@ -334,26 +298,22 @@ out["repr_complex"] = repr(mx.array([1 + 2j, -0.5j]))
 # 7. Reading views (transposed, sliced, reversed, broadcast).
 base = mx.arange(24, dtype=mx.float32).reshape(2, 3, 4)
 out["views"] = {
-    "transpose": enc(mx.transpose(base, (2, 0, 1))),
-    "step_slice": enc(base[:, ::2, 1::2]),
-    "reversed": enc(base[::-1, :, ::-3]),
-    "broadcast": enc(mx.broadcast_to(mx.array([1.0, 2.0, 3.0]), (2, 3))),
-    "broadcast_column": enc(mx.broadcast_to(mx.array([[1.0], [2.0]]), (2, 3))),
+    "transpose": encode_values(mx.transpose(base, (2, 0, 1))),
+    "step_slice": encode_values(base[:, ::2, 1::2]),
+    "reversed": encode_values(base[::-1, :, ::-3]),
+    "broadcast": encode_values(mx.broadcast_to(mx.array([1.0, 2.0, 3.0]), (2, 3))),
+    "broadcast_column": encode_values(mx.broadcast_to(mx.array([[1.0], [2.0]]), (2, 3))),
 }
 
 # 8. Constructors.
 out["constructors"] = {
-    "arange_int": enc(mx.arange(0, 10, 3, dtype=mx.int32)),
-    "arange_float": enc(mx.arange(-1.0, 1.0, 0.5)),
-    "linspace": enc(mx.linspace(0, 1, 5)),
-    "eye": enc(mx.eye(3, 4, 1)),
-    "full": enc(mx.full([2, 2], 7, dtype=mx.int16)),
+    "arange_int": encode_values(mx.arange(0, 10, 3, dtype=mx.int32)),
+    "arange_float": encode_values(mx.arange(-1.0, 1.0, 0.5)),
+    "linspace": encode_values(mx.linspace(0, 1, 5)),
+    "eye": encode_values(mx.eye(3, 4, 1)),
+    "full": encode_values(mx.full([2, 2], 7, dtype=mx.int16)),
 }
 
-path = os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "mlx-rs", "tests", "golden", "core.json"
-)
-with open(path, "w") as f:
-    json.dump(out, f, indent=1, sort_keys=True, allow_nan=False)
-    f.write("\n")
+path = os.path.join(OUT_DIR, "core.json")
+write_json(path, out, compact=False)
 print("wrote", path)

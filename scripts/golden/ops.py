@@ -29,44 +29,14 @@ crash.
 Everything is deterministic: fixed seeds, fixed cases.
 """
 
-import json
 import math
 import os
 
 import mlx.core as mx
 
-mx.set_default_device(mx.cpu)
+from _common import OUT_DIR, encode_values, write_json
 
-OUT = os.path.join(
-    os.path.dirname(os.path.abspath(__file__)),
-    "..", "..", "mlx-rs", "tests", "golden", "ops_cases.json",
-)
-
-
-def name(d):
-    return str(d).split(".")[-1].replace("bool_", "bool")
-
-
-def num(v):
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
-
-
-def enc(x):
-    x = mx.contiguous(x).reshape(-1) if x.ndim else x.reshape(-1)
-    if x.dtype == mx.complex64:
-        vals = [[num(v.real), num(v.imag)] for v in x.tolist()]
-    else:
-        vals = [num(v) for v in x.astype(mx.float64).tolist()]
-    return vals
-
-
-def encode(x):
-    return {"dtype": name(x.dtype), "shape": list(x.shape), "values": enc(x)}
+OUT = os.path.join(OUT_DIR, "ops_cases.json")
 
 
 # ---- inputs ------------------------------------------------------------
@@ -122,8 +92,8 @@ def case(nm, c, inputs, fn):
     CASES.append({
         "name": nm,
         "c": c.split(),
-        "inputs": [encode(x) for x in inputs],
-        "outputs": [encode(o) for o in outs],
+        "inputs": [encode_values(x) for x in inputs],
+        "outputs": [encode_values(o) for o in outs],
     })
 
 
@@ -140,7 +110,7 @@ def bad(nm, inputs, fn=None):
             return
         except (ValueError, RuntimeError, IndexError) as e:
             msg = str(e)
-    BAD.append({"name": nm, "inputs": [encode(x) for x in inputs], "message": msg})
+    BAD.append({"name": nm, "inputs": [encode_values(x) for x in inputs], "message": msg})
 
 
 # ---- unary --------------------------------------------------------------
@@ -680,7 +650,5 @@ bad("exp_huge_broadcast", [], None)
 bad("masked_scatter_rows_short_source", [F(2, 3), A([True, True], mx.bool_), F(1)], None)  # MLX reads past src
 bad("depends_on_nothing_is_fine_but_shapes", [F(2)], None)
 
-with open(OUT, "w") as f:
-    json.dump({"mlx": mx.__version__, "cases": CASES, "bad": BAD}, f, separators=(",", ":"))
-    f.write("\n")
+write_json(OUT, {"mlx": mx.__version__, "cases": CASES, "bad": BAD}, compact=True)
 print(f"{len(CASES)} cases, {len(BAD)} bad inputs, {os.path.getsize(OUT)} bytes -> {OUT}")

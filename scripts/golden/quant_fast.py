@@ -19,42 +19,13 @@ Usage (from the workspace root):
 The script refuses to run with any other MLX version.
 """
 
-import json
 import math
 import os
 import struct
-import sys
 
 import mlx.core as mx
 
-MLX_VERSION = "0.32.2"
-if mx.__version__ != MLX_VERSION:
-    sys.exit(f"needs MLX {MLX_VERSION}, found {mx.__version__}")
-
-mx.set_default_device(mx.cpu)
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-OUT_DIR = os.path.join(ROOT, "mlx-rs", "tests", "golden")
-
-UINT = {1: mx.uint8, 2: mx.uint16, 4: mx.uint32, 8: mx.uint64}
-
-
-def enc(a):
-    """An array as {"dtype", "shape", "hex"}: each element's raw bits as
-    fixed-width hex (2 * itemsize digits), row-major."""
-    a = mx.array(a) if not isinstance(a, mx.array) else a
-    mx.eval(a)
-    if a.dtype == mx.bool_:
-        bits = a.astype(mx.uint8).reshape(-1).tolist()
-        width = 2
-    else:
-        size = a.dtype.size
-        bits = a.view(UINT[size]).reshape(-1).tolist()
-        width = 2 * size
-    return {
-        "dtype": str(a.dtype).replace("mlx.core.", ""),
-        "shape": list(a.shape),
-        "hex": "".join(format(int(b), f"0{width}x") for b in bits),
-    }
+from _common import MLX_VERSION, OUT_DIR, ROOT, encode_hex, write_json
 
 
 def f32(x):
@@ -128,7 +99,7 @@ def count_ties(w, scales, biases, group_size):
 
 def quantization():
     w = quant_input()
-    out = {"inputs": {"w": enc(w)}, "affine": [], "fp": [], "qmm": [],
+    out = {"inputs": {"w": encode_hex(w)}, "affine": [], "fp": [], "qmm": [],
            "gather_qmm": [], "qqmm": [], "errors": {}}
 
     for bits in (2, 3, 4, 5, 6, 8):
@@ -139,34 +110,34 @@ def quantization():
             assert ties > 0, (bits, gs)
             out["affine"].append({
                 "bits": bits, "group_size": gs, "ties": ties,
-                "weights": enc(q), "scales": enc(s), "biases": enc(b),
-                "dequantized": enc(deq),
+                "weights": encode_hex(q), "scales": encode_hex(s), "biases": encode_hex(b),
+                "dequantized": encode_hex(deq),
             })
 
     # dequantize with an explicit output dtype
     q, s, b = mx.quantize(w)
     out["dequantize_dtype"] = [
         {"mode": "affine", "dtype": "bfloat16",
-         "out": enc(mx.dequantize(q, s, b, dtype=mx.bfloat16))},
+         "out": encode_hex(mx.dequantize(q, s, b, dtype=mx.bfloat16))},
         {"mode": "affine", "dtype": "float16",
-         "out": enc(mx.dequantize(q, s, b, dtype=mx.float16))},
+         "out": encode_hex(mx.dequantize(q, s, b, dtype=mx.float16))},
     ]
 
     # MLX's nvfp4 global scale is the tensor-level *encode* scale,
     # 448 * 6 / max|w| (dequantize multiplies by global_scale / 2688)
     gscale = f32(448.0 * 6.0 / float(mx.max(mx.abs(w)).item()))
-    out["nvfp4_global_scale"] = enc(mx.array(gscale, dtype=mx.float32))
+    out["nvfp4_global_scale"] = encode_hex(mx.array(gscale, dtype=mx.float32))
     fp_modes = [("mxfp4", None), ("mxfp8", None), ("nvfp4", None),
                 ("nvfp4", gscale)]
     for mode, g in fp_modes:
         gs_arr = None if g is None else mx.array(g, dtype=mx.float32)
         q, s = mx.quantize(w, mode=mode, global_scale=gs_arr)
         case = {"mode": mode, "global_scale": g is not None,
-                "weights": enc(q), "scales": enc(s),
+                "weights": encode_hex(q), "scales": encode_hex(s),
                 # MLX's default output dtype for these modes is bfloat16
-                "dequantized": enc(mx.dequantize(q, s, mode=mode,
+                "dequantized": encode_hex(mx.dequantize(q, s, mode=mode,
                                                  global_scale=gs_arr)),
-                "dequantized_f32": enc(mx.dequantize(
+                "dequantized_f32": encode_hex(mx.dequantize(
                     q, s, mode=mode, global_scale=gs_arr, dtype=mx.float32)),
                 }
         out["fp"].append(case)
@@ -174,8 +145,8 @@ def quantization():
     # quantized_matmul, both orientations
     x = normal((3, 128), 20)
     xt = normal((1, 5), 21)
-    out["inputs"]["x"] = enc(x)
-    out["inputs"]["x_t"] = enc(xt)
+    out["inputs"]["x"] = encode_hex(x)
+    out["inputs"]["x_t"] = encode_hex(xt)
     qmm_modes = [("affine", 4, 64, None), ("affine", 8, 32, None),
                  ("affine", 2, 128, None), ("affine", 3, 32, None),
                  ("mxfp4", None, None, None), ("mxfp8", None, None, None),
@@ -196,18 +167,18 @@ def quantization():
                                  bits=bits, mode=mode)
         out["qmm"].append({
             "mode": mode, "bits": bits, "group_size": gs,
-            "out": enc(y), "out_t": enc(yt),
-            "reference": enc(x @ deq.T),
-            "reference_t": enc(xt @ deq),
+            "out": encode_hex(y), "out_t": encode_hex(yt),
+            "reference": encode_hex(x @ deq.T),
+            "reference_t": encode_hex(xt @ deq),
         })
 
     # gather_qmm
     W = normal((3, 4, 64), 30)
     X = normal((5, 1, 64), 31)
     X2 = normal((2, 1, 64), 32)
-    out["inputs"]["gather_w"] = enc(W)
-    out["inputs"]["gather_x"] = enc(X)
-    out["inputs"]["gather_x2"] = enc(X2)
+    out["inputs"]["gather_w"] = encode_hex(W)
+    out["inputs"]["gather_x"] = encode_hex(X)
+    out["inputs"]["gather_x2"] = encode_hex(X2)
     rhs = mx.array([0, 2, 1, 1, 0], dtype=mx.uint32)
     rhs_sorted = mx.array([0, 0, 1, 1, 2], dtype=mx.uint32)
     lhs = mx.array([1, 0, 0, 1, 1], dtype=mx.uint32)
@@ -227,17 +198,17 @@ def quantization():
         }
         out["gather_qmm"].append({
             "mode": mode, "bits": bits, "group_size": gs,
-            **{k: enc(v) for k, v in variants.items()},
+            **{k: encode_hex(v) for k, v in variants.items()},
         })
-    out["inputs"]["rhs"] = enc(rhs)
-    out["inputs"]["rhs_sorted"] = enc(rhs_sorted)
-    out["inputs"]["lhs"] = enc(lhs)
+    out["inputs"]["rhs"] = encode_hex(rhs)
+    out["inputs"]["rhs_sorted"] = encode_hex(rhs_sorted)
+    out["inputs"]["lhs"] = encode_hex(lhs)
 
     # qqmm: on the CPU only a single row times a pre-quantized w runs
     xv = normal((1, 128), 40)
-    out["inputs"]["qqmm_x"] = enc(xv)
+    out["inputs"]["qqmm_x"] = encode_hex(xv)
     gx = f32(448.0 * 6.0 / float(mx.max(mx.abs(xv)).item()))
-    out["qqmm_global_scale_x"] = enc(mx.array(gx, dtype=mx.float32))
+    out["qqmm_global_scale_x"] = encode_hex(mx.array(gx, dtype=mx.float32))
     for mode, g, gxx in [("mxfp4", None, None), ("mxfp8", None, None),
                          ("nvfp4", None, None), ("nvfp4", gscale, gx)]:
         gw = None if g is None else mx.array(g, dtype=mx.float32)
@@ -247,7 +218,7 @@ def quantization():
                                 global_scale_w=gw))
         assert "ok" in r, r
         out["qqmm"].append({"mode": mode, "global_scales": g is not None,
-                            "out": enc(r["ok"])})
+                            "out": encode_hex(r["ok"])})
 
     # half-precision weights and activations (slow on the CPU at scale,
     # but these are small)
@@ -258,11 +229,11 @@ def quantization():
             qs = mx.quantize(wh, mode=mode)
             b = qs[2] if mode == "affine" else None
             case = {"dtype": str(dt).replace("mlx.core.", ""), "mode": mode,
-                    "weights": enc(qs[0]), "scales": enc(qs[1]),
-                    "dequantized": enc(mx.dequantize(qs[0], qs[1], b, mode=mode)),
-                    "qmm": enc(mx.quantized_matmul(xh, qs[0], qs[1], b, mode=mode))}
+                    "weights": encode_hex(qs[0]), "scales": encode_hex(qs[1]),
+                    "dequantized": encode_hex(mx.dequantize(qs[0], qs[1], b, mode=mode)),
+                    "qmm": encode_hex(mx.quantized_matmul(xh, qs[0], qs[1], b, mode=mode))}
             if b is not None:
-                case["biases"] = enc(b)
+                case["biases"] = encode_hex(b)
             out["half"].append(case)
 
     out["errors"] = quant_errors(w)
@@ -347,14 +318,14 @@ def fast():
     out = {"inputs": {}, "sdpa": [], "norms": [], "rope": [], "errors": {}}
     B, NQ, TQ, TK, D = 1, 4, 5, 7, 8
     q = normal((B, NQ, TQ, D), 50)
-    out["inputs"]["q"] = enc(q)
+    out["inputs"]["q"] = encode_hex(q)
     kv = {}
     for nkv in (4, 2, 1):
         k = normal((B, nkv, TK, D), 51 + nkv)
         v = normal((B, nkv, TK, D), 61 + nkv)
         kv[nkv] = (k, v)
-        out["inputs"][f"k{nkv}"] = enc(k)
-        out["inputs"][f"v{nkv}"] = enc(v)
+        out["inputs"][f"k{nkv}"] = encode_hex(k)
+        out["inputs"][f"v{nkv}"] = encode_hex(v)
     # boolean mask: random, with the diagonal kept so no row is all False
     bm = mx.random.bernoulli(0.6, (TQ, TK), key=mx.random.key(70))
     bool_mask = mx.logical_or(bm, mx.eye(TQ, TK, dtype=mx.bool_))
@@ -363,11 +334,11 @@ def fast():
     add[0, 0, 4, 0] = -math.inf
     add_mask = add
     sinks = normal((NQ,), 72)
-    out["inputs"]["bool_mask"] = enc(bool_mask)
-    out["inputs"]["add_mask"] = enc(add_mask)
-    out["inputs"]["sinks"] = enc(sinks)
+    out["inputs"]["bool_mask"] = encode_hex(bool_mask)
+    out["inputs"]["add_mask"] = encode_hex(add_mask)
+    out["inputs"]["sinks"] = encode_hex(sinks)
     scale = f32(1.0 / math.sqrt(D))
-    out["sdpa_scale"] = enc(mx.array(scale, dtype=mx.float32))
+    out["sdpa_scale"] = encode_hex(mx.array(scale, dtype=mx.float32))
     masks = {"none": None, "causal": "causal", "bool": bool_mask,
              "additive": add_mask}
     for mask_name, mask in masks.items():
@@ -378,14 +349,14 @@ def fast():
                     q, k, v, scale=scale, mask=mask,
                     sinks=sinks if use_sinks else None)
                 out["sdpa"].append({"mask": mask_name, "kv_heads": nkv,
-                                    "sinks": use_sinks, "out": enc(o)})
+                                    "sinks": use_sinks, "out": encode_hex(o)})
 
     x = normal((2, 3, 8), 80)
     wt = normal((8,), 81)
     bs = normal((8,), 82)
-    out["inputs"]["norm_x"] = enc(x)
-    out["inputs"]["norm_w"] = enc(wt)
-    out["inputs"]["norm_b"] = enc(bs)
+    out["inputs"]["norm_x"] = encode_hex(x)
+    out["inputs"]["norm_w"] = encode_hex(wt)
+    out["inputs"]["norm_b"] = encode_hex(bs)
     eps = f32(1e-5)
     for name, f in [
         ("rms_w", lambda: mx.fast.rms_norm(x, wt, eps)),
@@ -395,16 +366,16 @@ def fast():
         ("ln_b", lambda: mx.fast.layer_norm(x, None, bs, eps)),
         ("ln_wb", lambda: mx.fast.layer_norm(x, wt, bs, eps)),
     ]:
-        out["norms"].append({"name": name, "out": enc(f())})
+        out["norms"].append({"name": name, "out": encode_hex(f())})
 
     xr = normal((2, 3, 5, 8), 90)
-    out["inputs"]["rope_x"] = enc(xr)
+    out["inputs"]["rope_x"] = encode_hex(xr)
     freqs = {8: mx.exp(normal((4,), 91)), 4: mx.exp(normal((2,), 92))}
-    out["inputs"]["freqs8"] = enc(freqs[8])
-    out["inputs"]["freqs4"] = enc(freqs[4])
+    out["inputs"]["freqs8"] = encode_hex(freqs[8])
+    out["inputs"]["freqs4"] = encode_hex(freqs[4])
     off_scalar = mx.array(3, dtype=mx.int32)
     off_vec = mx.array([1, 4], dtype=mx.int32)
-    out["inputs"]["offset_vec"] = enc(off_vec)
+    out["inputs"]["offset_vec"] = encode_hex(off_vec)
     i = 0
     for traditional in (False, True):
         for basis in ("base", "freqs"):
@@ -420,7 +391,7 @@ def fast():
                 out["rope"].append({"traditional": traditional,
                                     "basis": basis, "offset": offset,
                                     "dims": dims, "scale": scale,
-                                    "out": enc(o)})
+                                    "out": encode_hex(o)})
                 i += 1
 
     out["errors"] = fast_errors()
@@ -460,9 +431,7 @@ def write(name, data):
     path = os.path.join(OUT_DIR, name)
     data = {"generator": "scripts/golden/quant_fast.py",
             "mlx_version": MLX_VERSION, "device": "cpu", **data}
-    with open(path, "w") as f:
-        json.dump(data, f, separators=(",", ":"))
-        f.write("\n")
+    write_json(path, data, compact=True)
     print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
 
 

@@ -40,14 +40,6 @@ impl Drop for TempDir {
     }
 }
 
-/// Decodes a hex string.
-pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 // ------------------------------------------------------------ safetensors
 
 /// A safetensors file from a raw header and data.

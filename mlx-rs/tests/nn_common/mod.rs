@@ -1,4 +1,4 @@
-//! Shared by the `nn_*` tests: the golden file, hex decoding, the
+//! Shared by the `nn_*` tests: the golden file, its arrays as `float32`, the
 //! deterministic weights of `scripts/golden/nn.py`, and comparisons: within
 //! the tolerance each test states on the CPU, within its op family's on the
 //! GPU (`crate::device`, the suite's one table).
@@ -11,48 +11,29 @@ use mlx_rs::nn::Module;
 use mlx_rs::Array;
 use serde_json::Value;
 
+use crate::common::golden::{bits, golden_file, pinned, shape};
 use crate::device::{Family, Report, Tol};
 
 pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
-pub fn golden() -> Value {
-    let text = std::fs::read_to_string(golden_dir().join("nn_cases.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+pub fn golden() -> &'static Value {
+    pinned(golden_file!("nn_cases.json"))
 }
 
-/// A `{"dtype", "shape", "hex"}` entry as an f32 array (f32 and bf16 only).
+/// A hex-encoded `float32` or `bfloat16` array as a `float32` array (read
+/// on the host: bfloat16 widens exactly).
 pub fn decode(v: &Value) -> Array {
-    let shape: Vec<i32> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_i64().unwrap() as i32)
-        .collect();
-    let hex = v["hex"].as_str().unwrap();
-    let dtype = v["dtype"].as_str().unwrap();
-    let vals: Vec<f32> = match dtype {
-        "float32" => hex
-            .as_bytes()
-            .chunks(8)
-            .map(|c| {
-                f32::from_bits(u32::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-            })
-            .collect(),
-        "bfloat16" => hex
-            .as_bytes()
-            .chunks(4)
-            .map(|c| {
-                f32::from_bits(
-                    u32::from(u16::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-                        << 16,
-                )
-            })
+    let vals: Vec<f32> = match v["dtype"].as_str().unwrap() {
+        "float32" => bits(v).iter().map(|&b| f32::from_bits(b as u32)).collect(),
+        "bfloat16" => bits(v)
+            .iter()
+            .map(|&b| f32::from_bits((b as u32) << 16))
             .collect(),
         other => panic!("unexpected golden dtype {other}"),
     };
-    Array::from_slice(&vals, &shape).unwrap()
+    Array::from_slice(&vals, &shape(&v["shape"])).unwrap()
 }
 
 /// Checks `got` against `want` (read on the host): max |diff| ≤ `cpu` on
