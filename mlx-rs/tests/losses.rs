@@ -1,61 +1,28 @@
 //! `nn::losses` against Python MLX 0.32.2 (`scripts/golden/losses.py`):
-//! 26 cases over all 14 losses, equal bit for bit on the CPU.
+//! 26 cases over all 14 losses, equal bit for bit on the CPU and within
+//! the reduction tolerance on the GPU (`tests/device`).
+
+mod common;
+mod device;
 
 use std::collections::HashMap;
 
+use common::compare::assert_golden;
+use common::golden::{array, golden_file, pinned};
+use device::{Family, Report};
 use mlx_rs::nn::losses::*;
 use mlx_rs::{Array, Error, Result};
-use serde_json::Value;
-
-fn golden() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/losses.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn shape(v: &Value) -> Vec<i32> {
-    v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_i64().unwrap() as i32)
-        .collect()
-}
-
-fn array(v: &Value) -> Array {
-    let vals: Vec<f32> = v["bits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect();
-    Array::from_slice(&vals, &shape(v)).unwrap()
-}
-
-fn bits(a: &Array) -> Vec<u32> {
-    a.to_vec::<f32>()
-        .unwrap()
-        .iter()
-        .map(|x| x.to_bits())
-        .collect()
-}
 
 #[test]
-fn losses_match_python_bit_for_bit() {
-    let g = golden();
+fn losses_match_python() {
+    let g = pinned(golden_file!("losses.json"));
     let x: HashMap<String, Array> = g["inputs"]
         .as_object()
         .unwrap()
         .iter()
         .map(|(k, v)| (k.clone(), array(v)))
         .collect();
-    let c = &g["classes"];
-    let classes: Vec<i32> = c["ints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap() as i32)
-        .collect();
-    let classes = Array::from_slice(&classes, &shape(c)).unwrap();
+    let classes = array(&g["classes"]);
     let (p, t, n, sgn) = (&x["p"], &x["t"], &x["n"], &x["sgn"]);
     let ce = |targets: &Array, o: CrossEntropy<'_>| cross_entropy(&x["logits"], targets, o);
     let m = Reduction::Mean;
@@ -143,18 +110,12 @@ fn losses_match_python_bit_for_bit() {
     ];
     let want = g["cases"].as_object().unwrap();
     assert_eq!(cases.len(), want.len());
+    let mut r = Report::new();
     for (name, got) in cases {
         let got = got.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let w = &want[name];
-        assert_eq!(got.shape(), shape(w).as_slice(), "{name}: shape");
-        let wb: Vec<u32> = w["bits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b.as_u64().unwrap() as u32)
-            .collect();
-        assert_eq!(bits(&got), wb, "{name}");
+        assert_golden(&mut r, &got, &want[name], Family::Reduction, name);
     }
+    r.finish();
 }
 
 #[test]

@@ -1,9 +1,16 @@
 //! Optimizers, schedules and gradient clipping against Python MLX 0.32.2
 //! (`scripts/golden/optimizers.py`): every update, state entry and
-//! schedule value equal bit for bit on the CPU.
+//! schedule value equal bit for bit on the CPU, and within the
+//! transcendental tolerance on the GPU (`tests/device`).
+
+mod common;
+mod device;
 
 use std::collections::HashMap;
 
+use common::compare::assert_golden;
+use common::golden::{array, golden_file, pinned};
+use device::{Family, Report};
 use mlx_rs::optimizers::{
     clip_grad_norm, cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay,
     AdaDelta, Adagrad, Adam, AdamW, Adamax, Lion, Optimizer, Params, RMSprop, Schedule, Sgd,
@@ -11,52 +18,12 @@ use mlx_rs::optimizers::{
 use mlx_rs::{Array, Error};
 use serde_json::Value;
 
-fn golden() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/optimizers.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn array(v: &Value) -> Array {
-    let shape: Vec<i32> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_i64().unwrap() as i32)
-        .collect();
-    let vals: Vec<f32> = v["bits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| f32::from_bits(b.as_u64().unwrap() as u32))
-        .collect();
-    Array::from_slice(&vals, &shape).unwrap()
-}
-
 fn tree(v: &Value) -> Params {
     v.as_object()
         .unwrap()
         .iter()
         .map(|(k, a)| (k.clone(), array(a)))
         .collect()
-}
-
-/// Asserts `a` holds exactly the bits of golden `v`.
-fn assert_bits(what: &str, a: &Array, v: &Value) {
-    let want: Vec<u32> = v["bits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u32)
-        .collect();
-    let got: Vec<u32> = a
-        .astype(mlx_rs::Dtype::Float32)
-        .unwrap()
-        .to_vec::<f32>()
-        .unwrap()
-        .iter()
-        .map(|x| x.to_bits())
-        .collect();
-    assert_eq!(got, want, "{what}");
 }
 
 fn schedule(name: &str) -> Schedule {
@@ -111,8 +78,9 @@ fn optimizer(name: &str) -> Step {
 }
 
 #[test]
-fn updates_and_state_match_python_bit_for_bit() {
-    let g = golden();
+fn updates_and_state_match_python() {
+    let mut r = Report::new();
+    let g = pinned(golden_file!("optimizers.json"));
     let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
     let cases = g["optimizers"].as_object().unwrap();
     assert_eq!(cases.len(), 17);
@@ -127,7 +95,13 @@ fn updates_and_state_match_python_bit_for_bit() {
         {
             state = run(&mut params, grad).unwrap();
             for (k, v) in want.as_object().unwrap() {
-                assert_bits(&format!("{name} step {i} {k}"), &params[k], v);
+                assert_golden(
+                    &mut r,
+                    &params[k],
+                    v,
+                    Family::Transcendental,
+                    &format!("{name} step {i} {k}"),
+                );
             }
         }
         let want_state = case["state"].as_object().unwrap();
@@ -144,44 +118,73 @@ fn updates_and_state_match_python_bit_for_bit() {
                     "{name} step"
                 );
             } else {
-                assert_bits(&format!("{name} state {k}"), &state[k], v);
+                assert_golden(
+                    &mut r,
+                    &state[k],
+                    v,
+                    Family::Transcendental,
+                    &format!("{name} state {k}"),
+                );
             }
         }
     }
+    r.finish();
 }
 
 #[test]
-fn schedules_match_python_bit_for_bit() {
-    let g = golden();
+fn schedules_match_python() {
+    let mut r = Report::new();
+    let g = pinned(golden_file!("optimizers.json"));
     for (name, values) in g["schedules"].as_object().unwrap() {
         let s = schedule(name);
         for (step, want) in values.as_array().unwrap().iter().enumerate() {
             let got = s(&Array::scalar(step as u64).unwrap()).unwrap();
-            assert_bits(&format!("{name}({step})"), &got, want);
+            assert_golden(
+                &mut r,
+                &got,
+                want,
+                Family::Transcendental,
+                &format!("{name}({step})"),
+            );
         }
     }
+    r.finish();
 }
 
 #[test]
-fn clip_grad_norm_matches_python_bit_for_bit() {
-    let g = golden();
+fn clip_grad_norm_matches_python() {
+    let mut r = Report::new();
+    let g = pinned(golden_file!("optimizers.json"));
     let grads = tree(&g["grads"][0]);
     for (max_norm, want) in g["clip_grad_norm"].as_object().unwrap() {
         let (clipped, norm) = clip_grad_norm(&grads, max_norm.parse().unwrap()).unwrap();
-        assert_bits(&format!("norm {max_norm}"), &norm, &want["norm"]);
+        assert_golden(
+            &mut r,
+            &norm,
+            &want["norm"],
+            Family::Transcendental,
+            &format!("norm {max_norm}"),
+        );
         for (k, v) in want["grads"].as_object().unwrap() {
-            assert_bits(&format!("clip {max_norm} {k}"), &clipped[k], v);
+            assert_golden(
+                &mut r,
+                &clipped[k],
+                v,
+                Family::Transcendental,
+                &format!("clip {max_norm} {k}"),
+            );
         }
     }
     assert!(matches!(
         clip_grad_norm(&grads, -1.0),
         Err(Error::InvalidArgument { .. })
     ));
+    r.finish();
 }
 
 #[test]
 fn a_saved_state_resumes_bit_exactly() {
-    let g = golden();
+    let g = pinned(golden_file!("optimizers.json"));
     let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
     let dir = std::env::temp_dir().join(format!("mlx-rs-opt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -6,26 +6,15 @@ mlx-cpu==0.32.2`:
     python3 scripts/golden/losses.py
 
 Writes mlx-rs/tests/golden/losses.json: the inputs and each loss's value,
-as float32 bit patterns (the Rust test compares bit for bit).
+hex-encoded (each element's bits: the Rust test compares bit for bit).
 """
 
-import json
 import os
 
 import mlx.core as mx
 import mlx.nn.losses as L
 
-mx.set_default_device(mx.cpu)
-
-
-def bits(a):
-    a = mx.array(a).astype(mx.float32)
-    return {"shape": list(a.shape), "bits": a.view(mx.uint32).flatten().tolist()}
-
-
-def ints(a):
-    return {"shape": list(a.shape), "ints": a.flatten().tolist()}
-
+from _common import MLX_VERSION, OUT_DIR, encode_hex, write_json
 
 key = mx.random.key(11)
 ks = mx.random.split(key, 12)
@@ -77,14 +66,13 @@ CASES = {
 
 def main():
     out = {
-        "inputs": {k: bits(v) for k, v in X.items()},
-        "classes": ints(CLASSES),
-        "cases": {k: bits(v) for k, v in CASES.items()},
+        "mlx_version": MLX_VERSION,
+        "inputs": {k: encode_hex(v) for k, v in X.items()},
+        "classes": encode_hex(CLASSES),
+        "cases": {k: encode_hex(v) for k, v in CASES.items()},
     }
-    path = os.path.join("mlx-rs", "tests", "golden", "losses.json")
-    with open(path, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-        f.write("\n")
+    path = os.path.join(OUT_DIR, "losses.json")
+    write_json(path, out, compact=True)
     print(f"wrote {path} ({len(CASES)} cases)")
 
 

@@ -5,26 +5,19 @@ mlx-cpu==0.32.2`:
 
     python3 scripts/golden/optimizers.py
 
-Writes mlx-rs/tests/golden/optimizers.json. Arrays are stored as the bit
-patterns of their float32 values, so the Rust test compares bit for bit.
+Writes mlx-rs/tests/golden/optimizers.json. Arrays are stored hex-encoded
+(each element's bits), so the Rust test compares bit for bit.
 """
 
-import json
 import os
 
 import mlx.core as mx
 import mlx.optimizers as optim
 
-mx.set_default_device(mx.cpu)
-
-
-def bits(a):
-    a = a.astype(mx.float32)
-    return {"shape": list(a.shape), "bits": a.view(mx.uint32).flatten().tolist()}
-
+from _common import MLX_VERSION, OUT_DIR, encode_hex, write_json
 
 def tree_bits(t):
-    return {k: bits(v) for k, v in t.items()}
+    return {k: encode_hex(v) for k, v in t.items()}
 
 
 key = mx.random.key(7)
@@ -80,7 +73,11 @@ def flat_state(state, prefix=""):
 
 
 def main():
-    out = {"params": tree_bits(PARAMS), "grads": [tree_bits(g) for g in GRADS]}
+    out = {
+        "mlx_version": MLX_VERSION,
+        "params": tree_bits(PARAMS),
+        "grads": [tree_bits(g) for g in GRADS],
+    }
     cases = {}
     for name, (make, _) in OPTIMIZERS.items():
         opt = make()
@@ -94,24 +91,22 @@ def main():
             mx.eval(params)
             steps.append(tree_bits(params))
         st = flat_state(opt.state)
-        state = {k: bits(v) for k, v in st.items() if k != "step"}
+        state = {k: encode_hex(v) for k, v in st.items() if k != "step"}
         state["step"] = int(st["step"].item())
         cases[name] = {"steps": steps, "state": state}
     out["optimizers"] = cases
     out["schedules"] = {
-        name: [bits(mx.array(make()(mx.array(s, mx.uint64)))) for s in range(13)]
+        name: [encode_hex(mx.array(make()(mx.array(s, mx.uint64)))) for s in range(13)]
         for name, make in SCHEDULES.items()
     }
     clips = {}
     for max_norm in [1.0, 100.0]:
         g = {k: mx.array(v) for k, v in GRADS[0].items()}
         clipped, norm = optim.clip_grad_norm(g, max_norm)
-        clips[str(max_norm)] = {"grads": tree_bits(clipped), "norm": bits(norm)}
+        clips[str(max_norm)] = {"grads": tree_bits(clipped), "norm": encode_hex(norm)}
     out["clip_grad_norm"] = clips
-    path = os.path.join("mlx-rs", "tests", "golden", "optimizers.json")
-    with open(path, "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-        f.write("\n")
+    path = os.path.join(OUT_DIR, "optimizers.json")
+    write_json(path, out, compact=True)
     print(f"wrote {path}")
 
 
