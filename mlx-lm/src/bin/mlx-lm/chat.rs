@@ -24,9 +24,16 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
     let loaded = args.model.load()?;
     let tok = &loaded.tokenizer;
     let options = args.sampler.options(tok)?;
-    let start: Vec<Message> = args.system.iter().map(|s| Message::system(s.clone())).collect();
+    let start: Vec<Message> = args
+        .system
+        .iter()
+        .map(|s| Message::system(s.clone()))
+        .collect();
     let mut history = start.clone();
-    eprintln!("[{}] type a message; /reset clears the history, /exit quits", loaded.name);
+    eprintln!(
+        "[{}] type a message; /reset clears the history, /exit quits",
+        loaded.name
+    );
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {

@@ -63,7 +63,11 @@ impl ModelArgs {
             DeviceArg::Gpu => Device::gpu(),
         };
         if !device.is_available()? {
-            return Err(format!("device {:?} is not available in this MLX build", self.device).into());
+            return Err(format!(
+                "device {:?} is not available in this MLX build",
+                self.device
+            )
+            .into());
         }
         device.set_as_default()?;
         let path = match &self.model {
@@ -77,11 +81,19 @@ impl ModelArgs {
         if path.is_dir() {
             let model = Llama::load_as(&path, compute)?;
             let tokenizer = Tokenizer::from_dir(&path)?;
-            Ok(Loaded { model, tokenizer, name })
+            Ok(Loaded {
+                model,
+                tokenizer,
+                name,
+            })
         } else if path.is_file() {
             let dtype = compute.unwrap_or(Dtype::Bfloat16);
             let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
-            Ok(Loaded { model, tokenizer, name })
+            Ok(Loaded {
+                model,
+                tokenizer,
+                name,
+            })
         } else {
             Err(format!("{}: no such file or directory", path.display()).into())
         }
@@ -95,7 +107,12 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 256)]
     pub max_tokens: usize,
     /// Sampling temperature (0: greedy)
-    #[arg(long, visible_alias = "temperature", default_value_t = 0.0)]
+    #[arg(
+        long,
+        visible_alias = "temperature",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub temp: f32,
     /// Nucleus sampling mass in (0, 1] (with --temp)
     #[arg(long, default_value_t = 1.0)]
@@ -112,8 +129,14 @@ fn parse_bias(s: &str) -> Result<(u32, f32), String> {
     let (id, bias) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: expected ID=BIAS"))?;
-    let id = id.trim().parse().map_err(|_| format!("`{id}`: not a token id"))?;
-    let bias = bias.trim().parse().map_err(|_| format!("`{bias}`: not a number"))?;
+    let id = id
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{id}`: not a token id"))?;
+    let bias = bias
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{bias}`: not a number"))?;
     Ok((id, bias))
 }
 
@@ -133,7 +156,9 @@ impl SamplerArgs {
 /// The sampler of a temperature (0: greedy), a nucleus mass and a seed.
 pub fn sampler(temp: f32, top_p: f32, seed: u64) -> Result<Sampler, String> {
     if !(temp >= 0.0 && temp.is_finite()) {
-        return Err(format!("temperature must be a finite number >= 0, not {temp}"));
+        return Err(format!(
+            "temperature must be a finite number >= 0, not {temp}"
+        ));
     }
     if !(top_p > 0.0 && top_p <= 1.0) {
         return Err(format!("top_p must be in (0, 1], not {top_p}"));

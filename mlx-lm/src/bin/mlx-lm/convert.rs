@@ -81,7 +81,10 @@ fn write_float(gguf: &Path, dir: &Path, dtype: Dtype) -> Result<(), BoxError> {
     let (model, tokenizer) = load_gguf_float(gguf, dtype)?;
     let mut json = serde_json::to_value(&model.config)?;
     if let serde_json::Value::Object(o) = &mut json {
-        o.insert("architectures".into(), serde_json::json!(["LlamaForCausalLM"]));
+        o.insert(
+            "architectures".into(),
+            serde_json::json!(["LlamaForCausalLM"]),
+        );
         o.insert("torch_dtype".into(), dtype.name().into());
         if let Some(b) = tokenizer.bos_id() {
             o.insert("bos_token_id".into(), b.into());

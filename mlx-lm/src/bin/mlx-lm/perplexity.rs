@@ -22,8 +22,8 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
     if args.context < 2 {
         return Err(format!("--context must be at least 2, not {}", args.context).into());
     }
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let text =
+        std::fs::read_to_string(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let loaded = args.model.load()?;
     let ids = loaded.tokenizer.encode(&text, true)?;
     if ids.len() < 2 {
@@ -36,6 +36,9 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
         scored += n;
     }
     let ppl = (nll / scored as f64).exp();
-    println!("perplexity: {ppl:.4} ({scored} tokens scored, {} in the file)", ids.len());
+    println!(
+        "perplexity: {ppl:.4} ({scored} tokens scored, {} in the file)",
+        ids.len()
+    );
     Ok(())
 }

@@ -81,7 +81,10 @@ fn boolean(o: &Map<String, Value>, key: &'static str) -> Result<bool, ApiError> 
     match o.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(ApiError::bad(key, format!("`{key}` must be a boolean, not {v}"))),
+        Some(v) => Err(ApiError::bad(
+            key,
+            format!("`{key}` must be a boolean, not {v}"),
+        )),
     }
 }
 
@@ -111,7 +114,12 @@ fn messages(o: &Map<String, Value>) -> Result<Vec<Message>, ApiError> {
             return Err(ApiError::bad("messages", "`messages` must not be empty"))
         }
         Some(Value::Array(a)) => a,
-        Some(v) => return Err(ApiError::bad("messages", format!("`messages` must be an array, not {v}"))),
+        Some(v) => {
+            return Err(ApiError::bad(
+                "messages",
+                format!("`messages` must be an array, not {v}"),
+            ))
+        }
     };
     list.iter()
         .enumerate()
@@ -120,11 +128,17 @@ fn messages(o: &Map<String, Value>) -> Result<Vec<Message>, ApiError> {
                 ApiError::bad("messages", format!("messages[{i}] needs a string `role`"))
             })?;
             if !["system", "developer", "user", "assistant", "tool"].contains(&role) {
-                return Err(ApiError::bad("messages", format!("messages[{i}]: unknown role `{role}`")));
+                return Err(ApiError::bad(
+                    "messages",
+                    format!("messages[{i}]: unknown role `{role}`"),
+                ));
             }
             let role = if role == "developer" { "system" } else { role };
             let content = m.get("content").and_then(text_content).ok_or_else(|| {
-                ApiError::bad("messages", format!("messages[{i}].content must be a string or text parts"))
+                ApiError::bad(
+                    "messages",
+                    format!("messages[{i}].content must be a string or text parts"),
+                )
             })?;
             Ok(Message::new(role, content))
         })
@@ -138,12 +152,20 @@ fn prompt_text(o: &Map<String, Value>) -> Result<String, ApiError> {
             Ok(a[0].as_str().unwrap_or_default().to_owned())
         }
         None | Some(Value::Null) => Err(ApiError::bad("prompt", "`prompt` is required")),
-        Some(_) => Err(ApiError::bad("prompt", "`prompt` must be a string (or an array of one string)")),
+        Some(_) => Err(ApiError::bad(
+            "prompt",
+            "`prompt` must be a string (or an array of one string)",
+        )),
     }
 }
 
 fn stops(o: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
-    let err = || ApiError::bad("stop", "`stop` must be a string or an array of at most 4 strings");
+    let err = || {
+        ApiError::bad(
+            "stop",
+            "`stop` must be a string or an array of at most 4 strings",
+        )
+    };
     match o.get("stop") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
@@ -159,7 +181,12 @@ fn logit_bias(o: &Map<String, Value>) -> Result<Vec<(u32, f32)>, ApiError> {
     let map = match o.get("logit_bias") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Object(m)) => m,
-        Some(_) => return Err(ApiError::bad("logit_bias", "`logit_bias` must be an object of token id to bias")),
+        Some(_) => {
+            return Err(ApiError::bad(
+                "logit_bias",
+                "`logit_bias` must be an object of token id to bias",
+            ))
+        }
     };
     map.iter()
         .map(|(k, v)| {
@@ -168,7 +195,10 @@ fn logit_bias(o: &Map<String, Value>) -> Result<Vec<(u32, f32)>, ApiError> {
             })?;
             match v.as_f64() {
                 Some(b) if (-100.0..=100.0).contains(&b) => Ok((id, b as f32)),
-                _ => Err(ApiError::bad("logit_bias", format!("logit_bias[{k}] must be a number in [-100, 100], not {v}"))),
+                _ => Err(ApiError::bad(
+                    "logit_bias",
+                    format!("logit_bias[{k}] must be a number in [-100, 100], not {v}"),
+                )),
             }
         })
         .collect()
@@ -176,11 +206,23 @@ fn logit_bias(o: &Map<String, Value>) -> Result<Vec<(u32, f32)>, ApiError> {
 
 /// Checks a request body. `chat` picks `messages` over `prompt`;
 /// `model_id` is the served model (another `model` is a 404).
-pub fn parse(body: &[u8], chat: bool, model_id: &str, default_max: usize) -> Result<Request, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {e}")))?;
+pub fn parse(
+    body: &[u8],
+    chat: bool,
+    model_id: &str,
+    default_max: usize,
+) -> Result<Request, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let Value::Object(o) = value else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the body must be a JSON object"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the body must be a JSON object",
+        ));
     };
     match o.get("model") {
         None | Some(Value::Null) => {}
@@ -201,18 +243,33 @@ pub fn parse(body: &[u8], chat: bool, model_id: &str, default_max: usize) -> Res
     };
     let temp = number(&o, "temperature")?.unwrap_or(0.0);
     if !(0.0..=2.0).contains(&temp) {
-        return Err(ApiError::bad("temperature", format!("`temperature` must be in [0, 2], not {temp}")));
+        return Err(ApiError::bad(
+            "temperature",
+            format!("`temperature` must be in [0, 2], not {temp}"),
+        ));
     }
     let top_p = number(&o, "top_p")?.unwrap_or(1.0);
     if !(top_p > 0.0 && top_p <= 1.0) {
-        return Err(ApiError::bad("top_p", format!("`top_p` must be in (0, 1], not {top_p}")));
+        return Err(ApiError::bad(
+            "top_p",
+            format!("`top_p` must be in (0, 1], not {top_p}"),
+        ));
     }
-    let max_key = if o.contains_key("max_completion_tokens") { "max_completion_tokens" } else { "max_tokens" };
+    let max_key = if o.contains_key("max_completion_tokens") {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
     let max_tokens = match o.get(max_key) {
         None | Some(Value::Null) => default_max,
         Some(v) => match v.as_i64() {
             Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
-            _ => return Err(ApiError::bad("max_tokens", format!("`{max_key}` must be an integer >= 1, not {v}"))),
+            _ => {
+                return Err(ApiError::bad(
+                    "max_tokens",
+                    format!("`{max_key}` must be an integer >= 1, not {v}"),
+                ))
+            }
         },
     };
     let seed = match o.get("seed") {
@@ -224,7 +281,10 @@ pub fn parse(body: &[u8], chat: bool, model_id: &str, default_max: usize) -> Res
     };
     if let Some(n) = o.get("n").and_then(|n| (!n.is_null()).then_some(n)) {
         if n.as_i64() != Some(1) {
-            return Err(ApiError::bad("n", "this server generates one choice (`n` must be 1)"));
+            return Err(ApiError::bad(
+                "n",
+                "this server generates one choice (`n` must be 1)",
+            ));
         }
     }
     let sampler = crate::common::sampler(temp as f32, top_p as f32, seed)

@@ -64,7 +64,9 @@ struct Shared {
 type App = Arc<Shared>;
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn run(args: &Args) -> Result<(), BoxError> {
@@ -101,7 +103,9 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(args.max_body_bytes))
         .with_state(shared);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let addr = SocketAddr::new(args.host, args.port);
         let listener = tokio::net::TcpListener::bind(addr)
@@ -134,11 +138,15 @@ async fn models(AxState(app): AxState<App>) -> Json<Value> {
 }
 
 async fn chat(app: AxState<App>, body: Result<Bytes, BytesRejection>) -> Response {
-    complete(app.0, body, true).await.unwrap_or_else(IntoResponse::into_response)
+    complete(app.0, body, true)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn completions(app: AxState<App>, body: Result<Bytes, BytesRejection>) -> Response {
-    complete(app.0, body, false).await.unwrap_or_else(IntoResponse::into_response)
+    complete(app.0, body, false)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The usage block.
@@ -146,7 +154,11 @@ fn usage(prompt: usize, completion: usize) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
-async fn complete(app: App, body: Result<Bytes, BytesRejection>, chat: bool) -> Result<Response, ApiError> {
+async fn complete(
+    app: App,
+    body: Result<Bytes, BytesRejection>,
+    chat: bool,
+) -> Result<Response, ApiError> {
     let body = body.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
     let req = api::parse(&body, chat, &app.model_id, app.max_tokens)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -161,19 +173,29 @@ async fn complete(app: App, body: Result<Bytes, BytesRejection>, chat: bool) -> 
     app.state.queued.fetch_add(1, Ordering::SeqCst);
     if app.jobs.try_send(job).is_err() {
         app.state.queued.fetch_sub(1, Ordering::SeqCst);
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the request queue is full; try again later"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the request queue is full; try again later",
+        ));
     }
     let prefix = if chat { "chatcmpl" } else { "cmpl" };
     let id = format!("{prefix}-{}", app.next_id.fetch_add(1, Ordering::SeqCst));
     let created = now();
     // The first event tells a failed request (an error response) from one
     // that generates.
-    let first = rx.recv().await.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the model thread ended"))?;
+    let first = rx.recv().await.ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the model thread ended")
+    })?;
     if let Event::Error(status, message) = first {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Err(ApiError::new(status, message));
     }
-    let meta = Meta { id, created, model: app.model_id.clone(), chat };
+    let meta = Meta {
+        id,
+        created,
+        model: app.model_id.clone(),
+        chat,
+    };
     if req.stream {
         Ok(stream(meta, first, rx, req.include_usage).into_response())
     } else {
@@ -182,7 +204,11 @@ async fn complete(app: App, body: Result<Bytes, BytesRejection>, chat: bool) -> 
         while let Some(e) = event {
             match e {
                 Event::Text(t) => text.push_str(&t),
-                Event::Done { prompt_tokens, completion_tokens, finish_reason } => {
+                Event::Done {
+                    prompt_tokens,
+                    completion_tokens,
+                    finish_reason,
+                } => {
                     let choice = if chat {
                         json!({"index": 0, "message": {"role": "assistant", "content": text},
                                "finish_reason": finish_reason, "logprobs": null})
@@ -196,11 +222,16 @@ async fn complete(app: App, body: Result<Bytes, BytesRejection>, chat: bool) -> 
                     }))
                     .into_response());
                 }
-                Event::Error(_, m) => return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m)),
+                Event::Error(_, m) => {
+                    return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m))
+                }
             }
             event = rx.recv().await;
         }
-        Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the model thread ended"))
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the model thread ended",
+        ))
     }
 }
 
@@ -265,8 +296,14 @@ fn stream(
         while let Some(e) = event {
             let sse = match e {
                 Event::Text(t) => meta.delta(Some(&t), None, false),
-                Event::Done { prompt_tokens, completion_tokens, finish_reason } => {
-                    let _ = out_tx.send(meta.delta(None, Some(finish_reason), false)).await;
+                Event::Done {
+                    prompt_tokens,
+                    completion_tokens,
+                    finish_reason,
+                } => {
+                    let _ = out_tx
+                        .send(meta.delta(None, Some(finish_reason), false))
+                        .await;
                     if include_usage {
                         let u = usage(prompt_tokens, completion_tokens);
                         let _ = out_tx.send(meta.chunk(json!([]), Some(u))).await;

@@ -81,8 +81,18 @@ fn serve(loaded: &Loaded, job: &Job) -> Result<(), (u16, String)> {
     if ids.is_empty() {
         return Err((400, "the prompt has no tokens".into()));
     }
-    if let Some(&(id, _)) = job.logit_bias.iter().find(|(id, _)| *id as usize >= tok.vocab_size()) {
-        return Err((400, format!("logit_bias: token id {id} is out of the vocabulary ({} tokens)", tok.vocab_size())));
+    if let Some(&(id, _)) = job
+        .logit_bias
+        .iter()
+        .find(|(id, _)| *id as usize >= tok.vocab_size())
+    {
+        return Err((
+            400,
+            format!(
+                "logit_bias: token id {id} is out of the vocabulary ({} tokens)",
+                tok.vocab_size()
+            ),
+        ));
     }
     let options = GenerateOptions {
         max_tokens: job.max_tokens,
