@@ -10,6 +10,7 @@
 //! a seeded generator on the host, so a seed gives the same text on every
 //! run and the sample stays a lazy MLX graph.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use mlx_rs::nn::KvCache;
@@ -49,6 +50,9 @@ pub struct GenerateOptions {
     /// Prompt tokens processed per forward pass (mlx-lm's
     /// `prefill_step_size`).
     pub prefill_step: usize,
+    /// Added to the logits of these ids before sampling (OpenAI's
+    /// `logit_bias`; `-100` all but bans a token).
+    pub logit_bias: Vec<(u32, f32)>,
 }
 
 impl Default for GenerateOptions {
@@ -58,6 +62,7 @@ impl Default for GenerateOptions {
             sampler: Sampler::Greedy,
             stop: Vec::new(),
             prefill_step: 2048,
+            logit_bias: Vec::new(),
         }
     }
 }
@@ -69,6 +74,8 @@ pub enum Finish {
     Stop,
     /// `max_tokens` were produced.
     Length,
+    /// The callback of [`generate_with`] asked to stop.
+    Halted,
 }
 
 /// Counts and timings of one generation.
@@ -186,9 +193,46 @@ pub fn generate(
     options: &GenerateOptions,
     mut on_token: impl FnMut(u32) -> Result<()>,
 ) -> Result<GenerationStats> {
+    generate_with(model, prompt, options, |id| {
+        on_token(id).map(|()| ControlFlow::Continue(()))
+    })
+}
+
+/// The bias of `options.logit_bias` as a `[1, vocab]` array, if any.
+fn bias_array(options: &GenerateOptions, vocab: usize) -> Result<Option<Array>> {
+    if options.logit_bias.is_empty() {
+        return Ok(None);
+    }
+    let mut bias = vec![0.0f32; vocab];
+    for &(id, b) in &options.logit_bias {
+        let slot = bias.get_mut(id as usize).ok_or_else(|| {
+            crate::Error::config(
+                "logit_bias",
+                format!("token id {id} is out of the vocabulary ({vocab} tokens)"),
+            )
+        })?;
+        *slot += b;
+    }
+    Ok(Some(Array::from_slice(&bias, &[1, vocab as i32])?))
+}
+
+/// [`generate`] whose callback can end generation early by returning
+/// [`ControlFlow::Break`] (a stop string, a client gone): the stats then
+/// say [`Finish::Halted`], and the token is counted.
+///
+/// # Errors
+/// As [`generate`]; [`Error::Config`](crate::Error::Config) for a
+/// `logit_bias` id out of the vocabulary.
+pub fn generate_with(
+    model: &Llama,
+    prompt: &[u32],
+    options: &GenerateOptions,
+    mut on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
+) -> Result<GenerationStats> {
     if prompt.is_empty() {
         return Err(crate::Error::config("prompt", "no tokens"));
     }
+    let bias = bias_array(options, model.config.vocab_size as usize)?;
     let start = Instant::now();
     if options.max_tokens == 0 {
         return Ok(GenerationStats {
@@ -216,7 +260,10 @@ pub fn generate(
         };
         let t = logits.shape()[1];
         let last = logits.index((.., t - 1, ..))?;
-        sampler.sample(&last)
+        match &bias {
+            Some(b) => sampler.sample(&(&last.astype(Dtype::Float32)? + b)?),
+            None => sampler.sample(&last),
+        }
     };
     // Prefill in chunks; all but the last chunk only fill the caches.
     let chunk = options.prefill_step.max(1);
@@ -256,7 +303,10 @@ pub fn generate(
             break;
         }
         tokens.push(id);
-        on_token(id)?;
+        if on_token(id)?.is_break() {
+            finish = Finish::Halted;
+            break;
+        }
         match next {
             Some(n) => y = n,
             None => break,

