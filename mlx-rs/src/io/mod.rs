@@ -25,7 +25,8 @@
 //!
 //! - safetensors: [`load_safetensors`], [`save_safetensors`], and the
 //!   in-memory variants; [`inspect_safetensors`] reads only the header.
-//! - GGUF: [`load_gguf`], [`save_gguf`], [`inspect_gguf`].
+//! - GGUF: [`load_gguf`], [`save_gguf`], [`inspect_gguf`]; [`ggml`]: every
+//!   GGML block type dequantized in Rust, and [`load_gguf_native`].
 //! - `.npy`: [`load_npy`], [`save_npy`] and in-memory variants.
 //! - strict loading: [`check_weights`], [`load_weights_into`].
 //! - with the cargo feature `safetensors`: `ArrayView` (an evaluated array
@@ -40,6 +41,7 @@ use crate::error::{self, check, Error, Result};
 use crate::Array;
 
 mod gguf;
+pub mod ggml;
 #[cfg(feature = "safetensors")]
 mod interop;
 mod npy;
@@ -56,6 +58,7 @@ pub use interop::{
     array_from_view, arrays_from_safetensors, dtype_from_safetensors, dtype_to_safetensors,
     serialize_arrays, ArrayView,
 };
+pub use ggml::load_gguf_native;
 pub use npy::{
     load_npy, load_npy_from_bytes, load_npy_from_reader, save_npy, save_npy_to_vec,
     save_npy_to_writer,
