@@ -99,20 +99,31 @@ fn a_file_with_every_type_loads_with_the_right_dtypes_and_values() {
             let gshape = [rows as i32, (cols / 32) as i32];
             assert_eq!((s.dtype(), s.shape()), (Dtype::Float16, &gshape[..]));
             assert_eq!((b.dtype(), b.shape()), (Dtype::Float16, &gshape[..]));
-            // scale * code + bias reproduces gguf-py's values to float16
-            // rounding of the bias.
-            let w = mlx_rs::quantization::dequantize(
-                a,
-                s,
-                Some(b),
-                mlx_rs::quantization::QuantMode::affine(bits as i32, 32).unwrap(),
-                Some(Dtype::Float32),
-            )
-            .unwrap()
-            .to_vec::<f32>()
-            .unwrap();
-            for (x, e) in w.iter().zip(&expect) {
-                assert!((x - e).abs() <= 1e-3 * e.abs().max(1.0), "{key}: {x} vs {e}");
+            // scale * code + bias reproduces gguf-py's values up to MLX's
+            // float16 arithmetic (a few float16 steps of the row's largest
+            // value).
+            let q = mlx_rs::quantization::Quantized {
+                weights: a.clone(),
+                scales: s.clone(),
+                biases: Some(b.clone()),
+                mode: mlx_rs::quantization::QuantMode::affine(bits as i32, 32).unwrap(),
+            };
+            let w = mlx_rs::quantization::dequantize(&q, Some(Dtype::Float32))
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+            for (row, (w, e)) in w.chunks(cols).zip(expect.chunks(cols)).enumerate() {
+                let max = e.iter().fold(0f32, |m, v| m.max(v.abs()));
+                if bits == 8 && 2.0 * max > 65504.0 {
+                    // MLX's Q8_0 mapping (codes + 128, bias -128 d) computes
+                    // d * code in float16: rows past 32752 overflow (here
+                    // the row scaled by 1e4), in MLX's reader as in ours.
+                    assert!(w.iter().any(|x| x.is_infinite()), "{key} row {row}");
+                    continue;
+                }
+                for (x, e) in w.iter().zip(e) {
+                    assert!((x - e).abs() <= 4e-3 * max, "{key} row {row}: {x} vs {e}");
+                }
             }
         } else {
             assert_eq!((a.dtype(), a.shape()), (Dtype::Float16, &[rows as i32, cols as i32][..]), "{key}");
@@ -206,7 +217,7 @@ fn the_rust_reader_matches_mlx_on_the_types_mlx_reads() {
         k
     };
     assert_eq!(keys(&rust.arrays), keys(&mlx.arrays));
-    assert_eq!(rust.arrays.len(), 16);
+    assert_eq!(rust.arrays.len(), 14);
     for (k, a) in &mlx.arrays {
         assert_eq!(bytes_of(&rust.arrays[k]), bytes_of(a), "tensor {k}");
     }
