@@ -38,7 +38,12 @@ fn types() -> Vec<(String, GgmlType, usize, usize)> {
         .map(|(name, e)| {
             let code = e["code"].as_u64().unwrap() as u32;
             let (r, c) = (e["rows"].as_u64().unwrap(), e["cols"].as_u64().unwrap());
-            (name.clone(), GgmlType::from_code(code), r as usize, c as usize)
+            (
+                name.clone(),
+                GgmlType::from_code(code),
+                r as usize,
+                c as usize,
+            )
         })
         .collect()
 }
@@ -59,7 +64,11 @@ fn every_type_dequantizes_bit_exactly_as_gguf_py() {
         }
         let half = ggml::dequantize_f16(*ty, &blocks).unwrap();
         for (i, (g, e)) in half.iter().zip(&expect).enumerate() {
-            assert_eq!(g.to_bits(), f16::from_f32(*e).to_bits(), "{name}[{i}] as f16");
+            assert_eq!(
+                g.to_bits(),
+                f16::from_f32(*e).to_bits(),
+                "{name}[{i}] as f16"
+            );
         }
     }
 }
@@ -80,14 +89,20 @@ fn a_file_with_every_type_loads_with_the_right_dtypes_and_values() {
     let g = io::load_gguf(&p).unwrap();
     assert_eq!(g.metadata["general.name"].as_str(), Some("every GGML type"));
     let u = g.metadata["test.u32"].as_array().unwrap();
-    assert_eq!((u.dtype(), u.to_vec::<u32>().unwrap()), (Dtype::Uint32, vec![7]));
+    assert_eq!(
+        (u.dtype(), u.to_vec::<u32>().unwrap()),
+        (Dtype::Uint32, vec![7])
+    );
     for (name, ty, rows, cols) in types() {
         if name == "Q8_1" {
             continue;
         }
         let key = format!("{}.weight", name.to_lowercase());
         let t = info.tensors.iter().find(|t| t.name == key).unwrap();
-        assert_eq!((t.ggml_type, t.shape.as_slice()), (ty, &[rows as i32, cols as i32][..]));
+        assert_eq!(
+            (t.ggml_type, t.shape.as_slice()),
+            (ty, &[rows as i32, cols as i32][..])
+        );
         let a = &g.arrays[&key];
         let (_, expect) = fixture(&name);
         if ty.is_mlx_quantized() {
@@ -126,7 +141,11 @@ fn a_file_with_every_type_loads_with_the_right_dtypes_and_values() {
                 }
             }
         } else {
-            assert_eq!((a.dtype(), a.shape()), (Dtype::Float16, &[rows as i32, cols as i32][..]), "{key}");
+            assert_eq!(
+                (a.dtype(), a.shape()),
+                (Dtype::Float16, &[rows as i32, cols as i32][..]),
+                "{key}"
+            );
             let got = a.to_vec::<f16>().unwrap();
             for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
                 assert_eq!(g.to_bits(), f16::from_f32(*e).to_bits(), "{key}[{i}]");
@@ -136,7 +155,10 @@ fn a_file_with_every_type_loads_with_the_right_dtypes_and_values() {
     let f = &g.arrays["f32.weight"];
     assert_eq!((f.dtype(), f.shape()), (Dtype::Float32, &[3, 32][..]));
     let (_, f32s) = (0, std::fs::read(format!("{DIR}/F32.f32")).unwrap());
-    let expect: Vec<f32> = f32s.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let expect: Vec<f32> = f32s
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
     assert_eq!(f.to_vec::<f32>().unwrap(), expect);
     assert_eq!(g.arrays["f16.weight"].dtype(), Dtype::Float16);
 }
@@ -153,7 +175,12 @@ fn bytes_of(a: &Array) -> (Dtype, Vec<i32>, Vec<u8>) {
         Dtype::Uint16 => bytemuck_vec(&a.to_vec::<u16>().unwrap()),
         Dtype::Uint64 => bytemuck_vec(&a.to_vec::<u64>().unwrap()),
         Dtype::Int64 => bytemuck_vec(&a.to_vec::<i64>().unwrap()),
-        Dtype::Bool => a.to_vec::<bool>().unwrap().iter().map(|&b| b as u8).collect(),
+        Dtype::Bool => a
+            .to_vec::<bool>()
+            .unwrap()
+            .iter()
+            .map(|&b| b as u8)
+            .collect(),
         d => panic!("unexpected dtype {d:?}"),
     };
     (a.dtype(), a.shape().to_vec(), b)
@@ -197,11 +224,20 @@ fn the_rust_reader_matches_mlx_on_the_types_mlx_reads() {
     for name in ["Q4_0", "Q4_1", "Q8_0", "BF16"] {
         let (blocks, _) = fixture(name);
         let code = types().iter().find(|t| t.0 == name).unwrap().1.code();
-        b = b.tensor(&format!("{}.weight", name.to_lowercase()), &[512, 4], code, &blocks);
+        b = b.tensor(
+            &format!("{}.weight", name.to_lowercase()),
+            &[512, 4],
+            code,
+            &blocks,
+        );
     }
-    let f: Vec<u8> = (0..64).flat_map(|i| (i as f32 * 0.5 - 3.0).to_le_bytes()).collect();
+    let f: Vec<u8> = (0..64)
+        .flat_map(|i| (i as f32 * 0.5 - 3.0).to_le_bytes())
+        .collect();
     b = b.tensor("f32.weight", &[32, 2], 0, &f);
-    let h: Vec<u8> = (0..64).flat_map(|i| f16::from_f32(i as f32 - 9.0).to_le_bytes()).collect();
+    let h: Vec<u8> = (0..64)
+        .flat_map(|i| f16::from_f32(i as f32 - 9.0).to_le_bytes())
+        .collect();
     b = b.tensor("f16.weight", &[64], 1, &h);
     let i8s: Vec<u8> = (0..32).map(|i| (i * 7) as u8).collect();
     b = b.tensor("ints.i8", &[32], 24, &i8s);
@@ -241,7 +277,10 @@ fn the_rust_reader_matches_mlx_on_the_types_mlx_reads() {
 fn expect_invalid(r: Result<impl std::fmt::Debug, Error>, what: &str, needle: &str) {
     match r {
         Err(e @ Error::InvalidFile { .. }) => {
-            assert!(e.to_string().contains(needle), "{what}: {e} lacks {needle:?}")
+            assert!(
+                e.to_string().contains(needle),
+                "{what}: {e} lacks {needle:?}"
+            )
         }
         other => panic!("{what}: expected InvalidFile, got {other:?}"),
     }
@@ -260,10 +299,18 @@ fn hostile_blocks_are_errors() {
     let (q4k, _) = fixture("Q4_K");
     let block = &q4k[..144];
     // A NaN and an infinite super-block scale, and a NaN min.
-    for (what, off, bits) in [("NaN d", 0, 0x7E00u16), ("inf d", 0, 0x7C00), ("NaN dmin", 2, 0xFE00)] {
+    for (what, off, bits) in [
+        ("NaN d", 0, 0x7E00u16),
+        ("inf d", 0, 0x7C00),
+        ("NaN dmin", 2, 0xFE00),
+    ] {
         let mut b = block.to_vec();
         b[off..off + 2].copy_from_slice(&bits.to_le_bytes());
-        expect_invalid(ggml::dequantize(GgmlType::Q4K, &b), what, "NaN or infinite scale");
+        expect_invalid(
+            ggml::dequantize(GgmlType::Q4K, &b),
+            what,
+            "NaN or infinite scale",
+        );
         let p = dir.write("nan.gguf", &one_tensor(12, &[256], &b));
         expect_invalid(io::load_gguf(&p).map(drop), what, "NaN or infinite scale");
     }
@@ -299,23 +346,55 @@ fn hostile_blocks_are_errors() {
         .tensor("a.weight", &[32], 8, &b)
         .tensor("k.weight", &[256], 12, block)
         .build();
-    expect_invalid(io::load_gguf(dir.write("q8.gguf", &file)).map(drop), "Q8_0 NaN", "NaN or infinite scale");
+    expect_invalid(
+        io::load_gguf(dir.write("q8.gguf", &file)).map(drop),
+        "Q8_0 NaN",
+        "NaN or infinite scale",
+    );
     // Truncated block data, a row that is not whole blocks, grid types,
     // unknown codes, overflowing dimensions.
     let file = one_tensor(13, &[512], &q4k[..300]);
     let cut = &file[..file.len() - 40];
-    expect_invalid(io::load_gguf(dir.write("cut.gguf", cut)).map(drop), "truncated", "truncated");
+    expect_invalid(
+        io::load_gguf(dir.write("cut.gguf", cut)).map(drop),
+        "truncated",
+        "truncated",
+    );
     let file = one_tensor(13, &[128, 2], &q4k[..176]);
-    expect_invalid(io::load_gguf(dir.write("rows.gguf", &file)).map(drop), "rows", "divisible by 256");
+    expect_invalid(
+        io::load_gguf(dir.write("rows.gguf", &file)).map(drop),
+        "rows",
+        "divisible by 256",
+    );
     let file = one_tensor(16, &[256], &[0; 66]);
-    expect_invalid(io::load_gguf(dir.write("iq2.gguf", &file)).map(drop), "IQ2_XXS", "IQ2_XXS needs llama.cpp's grid tables");
+    expect_invalid(
+        io::load_gguf(dir.write("iq2.gguf", &file)).map(drop),
+        "IQ2_XXS",
+        "IQ2_XXS needs llama.cpp's grid tables",
+    );
     let file = one_tensor(99, &[256], &[0; 64]);
-    expect_invalid(io::load_gguf(dir.write("99.gguf", &file)).map(drop), "code 99", "GGML type code 99 is unknown");
+    expect_invalid(
+        io::load_gguf(dir.write("99.gguf", &file)).map(drop),
+        "code 99",
+        "GGML type code 99 is unknown",
+    );
     let file = one_tensor(11, &[1 << 30, 1 << 30, 1 << 30, 1 << 30], &[0; 110]);
-    expect_invalid(io::load_gguf(dir.write("big.gguf", &file)).map(drop), "dims", "t.weight");
+    expect_invalid(
+        io::load_gguf(dir.write("big.gguf", &file)).map(drop),
+        "dims",
+        "t.weight",
+    );
     // The in-memory API: lengths that are not whole blocks, unknown types.
-    expect_invalid(ggml::dequantize(GgmlType::Q5K, &q4k[..100]), "partial", "not 0 whole blocks");
-    expect_invalid(ggml::dequantize(GgmlType::Other(19), &[0; 50]), "IQ1_S", "IQ1_S needs");
+    expect_invalid(
+        ggml::dequantize(GgmlType::Q5K, &q4k[..100]),
+        "partial",
+        "not 0 whole blocks",
+    );
+    expect_invalid(
+        ggml::dequantize(GgmlType::Other(19), &[0; 50]),
+        "IQ1_S",
+        "IQ1_S needs",
+    );
     expect_invalid(ggml::dequantize(GgmlType::Other(77), &[0; 50]), "77", "77");
 }
 

@@ -40,8 +40,8 @@ use std::path::Path;
 use crate::error::{self, check, Error, Result};
 use crate::Array;
 
-mod gguf;
 pub mod ggml;
+mod gguf;
 #[cfg(feature = "safetensors")]
 mod interop;
 mod npy;
@@ -49,6 +49,7 @@ mod reader;
 mod safetensors;
 mod weights;
 
+pub use ggml::load_gguf_native;
 pub use gguf::{
     inspect_gguf, load_gguf, save_gguf, GgmlType, Gguf, GgufInfo, GgufMetadataKind, GgufTensorInfo,
     GgufValue, GgufValueType,
@@ -58,7 +59,6 @@ pub use interop::{
     array_from_view, arrays_from_safetensors, dtype_from_safetensors, dtype_to_safetensors,
     serialize_arrays, ArrayView,
 };
-pub use ggml::load_gguf_native;
 pub use npy::{
     load_npy, load_npy_from_bytes, load_npy_from_reader, save_npy, save_npy_to_vec,
     save_npy_to_writer,

@@ -25,7 +25,9 @@ struct Slice<'a> {
 
 impl<'a> Slice<'a> {
     fn take(&mut self, n: u64) -> Result<&'a [u8]> {
-        let n = usize::try_from(n).ok().filter(|&n| n <= self.b.len() - self.pos);
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= self.b.len() - self.pos);
         let n = n.ok_or_else(|| invalid(FORMAT, self.origin, "the header ends early"))?;
         let s = &self.b[self.pos..self.pos + n];
         self.pos += n;
