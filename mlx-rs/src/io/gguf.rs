@@ -38,19 +38,43 @@ pub enum GgmlType {
     Q4_1,
     /// `Q8_0`: as `Q4_0`, 8 bits.
     Q8_0,
-    /// `Q2_K`: dequantized to `float16`.
+    /// `Q2_K`: dequantized to `float16` (in Rust, see [`ggml`](super::ggml)).
     Q2K,
     /// `Q4_K`: dequantized to `float16`.
     Q4K,
     /// `Q6_K`: dequantized to `float16`.
     Q6K,
+    /// `Q5_0`: dequantized to `float16`.
+    Q5_0,
+    /// `Q5_1`: dequantized to `float16`.
+    Q5_1,
+    /// `Q8_1`: dequantized to `float16`.
+    Q8_1,
+    /// `Q3_K`: dequantized to `float16`.
+    Q3K,
+    /// `Q5_K`: dequantized to `float16`.
+    Q5K,
+    /// `Q8_K`: dequantized to `float16`.
+    Q8K,
+    /// `IQ4_NL`: dequantized to `float16`.
+    Iq4Nl,
+    /// `IQ4_XS`: dequantized to `float16`.
+    Iq4Xs,
+    /// `TQ1_0`: dequantized to `float16`.
+    Tq1_0,
+    /// `TQ2_0`: dequantized to `float16`.
+    Tq2_0,
+    /// `MXFP4`: dequantized to `float16`.
+    Mxfp4,
+    /// `NVFP4`: dequantized to `float16`.
+    Nvfp4,
     /// `I8`: loaded as `int8`.
     I8,
     /// `I16`: loaded as `int16`.
     I16,
     /// `I32`: loaded as `int32`.
     I32,
-    /// Any other GGML type (MLX 0.32 cannot load it).
+    /// Any other GGML type (mlx-rs cannot load it).
     Other(u32),
 }
 
@@ -66,6 +90,18 @@ impl GgmlType {
             10 => GgmlType::Q2K,
             12 => GgmlType::Q4K,
             14 => GgmlType::Q6K,
+            6 => GgmlType::Q5_0,
+            7 => GgmlType::Q5_1,
+            9 => GgmlType::Q8_1,
+            11 => GgmlType::Q3K,
+            13 => GgmlType::Q5K,
+            15 => GgmlType::Q8K,
+            20 => GgmlType::Iq4Nl,
+            23 => GgmlType::Iq4Xs,
+            34 => GgmlType::Tq1_0,
+            35 => GgmlType::Tq2_0,
+            39 => GgmlType::Mxfp4,
+            40 => GgmlType::Nvfp4,
             24 => GgmlType::I8,
             25 => GgmlType::I16,
             26 => GgmlType::I32,
@@ -85,6 +121,18 @@ impl GgmlType {
             GgmlType::Q2K => 10,
             GgmlType::Q4K => 12,
             GgmlType::Q6K => 14,
+            GgmlType::Q5_0 => 6,
+            GgmlType::Q5_1 => 7,
+            GgmlType::Q8_1 => 9,
+            GgmlType::Q3K => 11,
+            GgmlType::Q5K => 13,
+            GgmlType::Q8K => 15,
+            GgmlType::Iq4Nl => 20,
+            GgmlType::Iq4Xs => 23,
+            GgmlType::Tq1_0 => 34,
+            GgmlType::Tq2_0 => 35,
+            GgmlType::Mxfp4 => 39,
+            GgmlType::Nvfp4 => 40,
             GgmlType::I8 => 24,
             GgmlType::I16 => 25,
             GgmlType::I32 => 26,
@@ -93,39 +141,29 @@ impl GgmlType {
         }
     }
 
-    /// GGML's name, e.g. `"Q4_1"`.
+    /// GGML's name, e.g. `"Q4_1"` (`"type 99"` for an unknown code).
     pub fn name(self) -> String {
-        match self {
-            GgmlType::F32 => "F32".into(),
-            GgmlType::F16 => "F16".into(),
-            GgmlType::Bf16 => "BF16".into(),
-            GgmlType::Q4_0 => "Q4_0".into(),
-            GgmlType::Q4_1 => "Q4_1".into(),
-            GgmlType::Q8_0 => "Q8_0".into(),
-            GgmlType::Q2K => "Q2_K".into(),
-            GgmlType::Q4K => "Q4_K".into(),
-            GgmlType::Q6K => "Q6_K".into(),
-            GgmlType::I8 => "I8".into(),
-            GgmlType::I16 => "I16".into(),
-            GgmlType::I32 => "I32".into(),
-            GgmlType::Other(c) => format!("type {c}"),
+        match super::ggml::layout(self.code()) {
+            Some(l) => l.name.into(),
+            None => format!("type {}", self.code()),
         }
     }
 
-    /// `(elements per block, bytes per block)` for the types MLX loads.
+    /// `(elements per block, bytes per block)` for the types mlx-rs loads.
     fn block(self) -> Option<(u64, u64)> {
-        Some(match self {
-            GgmlType::F32 | GgmlType::I32 => (1, 4),
-            GgmlType::F16 | GgmlType::Bf16 | GgmlType::I16 => (1, 2),
-            GgmlType::I8 => (1, 1),
-            GgmlType::Q4_0 => (32, 18),
-            GgmlType::Q4_1 => (32, 20),
-            GgmlType::Q8_0 => (32, 34),
-            GgmlType::Q2K => (256, 84),
-            GgmlType::Q4K => (256, 144),
-            GgmlType::Q6K => (256, 210),
-            GgmlType::Other(_) => return None,
-        })
+        if super::ggml::unsupported_reason(self.code()).is_some() {
+            return None;
+        }
+        super::ggml::layout(self.code()).map(|l| (l.block as u64, l.bytes as u64))
+    }
+
+    /// Whether MLX's own GGUF reader reads the type (`F32`, `F16`, `BF16`,
+    /// `I8`, `I16`, `I32`, `Q4_0`, `Q4_1`, `Q8_0`): [`load_gguf`] hands MLX
+    /// only files whose tensors are all of these types, and reads the
+    /// others in Rust ([`ggml::load_gguf_native`](super::ggml::load_gguf_native)).
+    pub fn mlx_reads(self) -> bool {
+        use GgmlType::*;
+        matches!(self, F32 | F16 | Bf16 | I8 | I16 | I32 | Q4_0 | Q4_1 | Q8_0)
     }
 
     /// Whether MLX loads the type as affine-quantized weights
@@ -143,10 +181,8 @@ impl GgmlType {
             GgmlType::I16 => Dtype::Int16,
             GgmlType::I32 => Dtype::Int32,
             GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0 => Dtype::Uint32,
-            GgmlType::F16 | GgmlType::Bf16 | GgmlType::Q2K | GgmlType::Q4K | GgmlType::Q6K => {
-                Dtype::Float16
-            }
             GgmlType::Other(_) => return None,
+            _ => Dtype::Float16,
         })
     }
 }
@@ -464,8 +500,9 @@ fn parse<R: Read>(r: R, len: u64, origin: &str) -> Result<GgufInfo> {
         let ggml_type = GgmlType::from_code(code);
         let offset = c.u64("a tensor offset")?;
         let (items, block_bytes) = ggml_type.block().ok_or_else(|| {
+            let why = super::ggml::unsupported_reason(code).unwrap_or_default();
             c.bad(format!(
-                "tensor {name:?} has GGML type {code}, which MLX 0.32 cannot load"
+                "tensor {name:?} has GGML type {code} ({ggml_type}), which mlx-rs cannot load: {why}"
             ))
         })?;
         let mut numel: u64 = 1;
@@ -663,6 +700,9 @@ fn get_metadata(g: &GgufHandle, key: &str) -> Result<Option<GgufValue>> {
 pub fn load_gguf(path: impl AsRef<Path>) -> Result<Gguf> {
     let path = path.as_ref();
     let info = inspect_gguf(path)?;
+    if !info.tensors.iter().all(|t| t.ggml_type.mlx_reads()) {
+        return super::ggml::load_with_info(path, info);
+    }
     // gguflib opens the file with O_RDWR | O_APPEND (it never writes while
     // loading); say so instead of MLX's bare "gguf_init failed".
     std::fs::OpenOptions::new()

@@ -25,7 +25,8 @@
 //!
 //! - safetensors: [`load_safetensors`], [`save_safetensors`], and the
 //!   in-memory variants; [`inspect_safetensors`] reads only the header.
-//! - GGUF: [`load_gguf`], [`save_gguf`], [`inspect_gguf`].
+//! - GGUF: [`load_gguf`], [`save_gguf`], [`inspect_gguf`]; [`ggml`]: every
+//!   GGML block type dequantized in Rust, and [`load_gguf_native`].
 //! - `.npy`: [`load_npy`], [`save_npy`] and in-memory variants.
 //! - strict loading: [`check_weights`], [`load_weights_into`].
 //! - with the cargo feature `safetensors`: `ArrayView` (an evaluated array
@@ -41,6 +42,7 @@ use crate::raw::{self, Owned};
 pub(crate) use crate::raw::{cstring, path_cstring, string_from_c};
 use crate::Array;
 
+pub mod ggml;
 mod gguf;
 #[cfg(feature = "safetensors")]
 mod interop;
@@ -50,6 +52,7 @@ pub(crate) mod report;
 mod safetensors;
 mod weights;
 
+pub use ggml::load_gguf_native;
 pub use gguf::{
     inspect_gguf, load_gguf, save_gguf, GgmlType, Gguf, GgufInfo, GgufMetadataKind, GgufTensorInfo,
     GgufValue, GgufValueType,

@@ -494,8 +494,32 @@ pub fn gguf_corpus() -> Vec<(String, Vec<u8>)> {
             b.build()
         }),
         (
-            "unsupported type Q5_0".into(),
-            base().tensor("t", &[32], 6, &[0; 22]).build(),
+            "unsupported grid type IQ2_XXS".into(),
+            base().tensor("t", &[256], 16, &[0; 66]).build(),
+        ),
+        (
+            "Q4_K data one byte short".into(),
+            base().tensor("t", &[256], 12, &[0; 143]).build(),
+        ),
+        (
+            "Q6_K row of 128 elements".into(),
+            base().tensor("t", &[128, 2], 14, &[0; 210]).build(),
+        ),
+        (
+            "Q3_K two blocks claimed, one present".into(),
+            base().tensor("t", &[512], 11, &[0; 110]).build(),
+        ),
+        (
+            "Q5_K dimensions overflow".into(),
+            base()
+                .tensor("t", &[1 << 31, 1 << 31, 1 << 31, 1 << 31], 13, &[0; 176])
+                .build(),
+        ),
+        (
+            "IQ4_XS block size times count overflows".into(),
+            base()
+                .tensor("t", &[1 << 30, 1 << 30, 1 << 20], 23, &[0; 136])
+                .build(),
         ),
         (
             "unknown type 1000".into(),
