@@ -43,7 +43,10 @@ fn main() -> Result<(), Error> {
         let b = normal(&[k, n], 2)?;
         let t = median(rounds, || ops::matmul(&a, &b))?;
         let gflops = 2.0 * f64::from(m) * f64::from(k) * f64::from(n) / t / 1e9;
-        println!("matmul f32 {m}x{k} @ {k}x{n}: {:.2} ms ({gflops:.1} GFLOP/s)", t * 1e3);
+        println!(
+            "matmul f32 {m}x{k} @ {k}x{n}: {:.2} ms ({gflops:.1} GFLOP/s)",
+            t * 1e3
+        );
     }
     // LAPACK: sgetrf_ + sgetri_.
     let a = normal(&[512, 512], 3)?;

@@ -149,7 +149,9 @@ fn openblas(target_arch: &str, cross: bool) -> Result<Blas, String> {
         Err(e) => first_line(&e.to_string()),
     };
     if cross {
-        return Err(format!("pkg-config: {pc_err}; cross-compiling, so no folder search"));
+        return Err(format!(
+            "pkg-config: {pc_err}; cross-compiling, so no folder search"
+        ));
     }
     let dirs = default_dirs(target_arch);
     match dirs.iter().find(|d| d.join("libopenblas.so").exists()) {

@@ -151,7 +151,10 @@ fn link(
     };
     let what = match blas.name {
         "openblas" => format!("OpenBLAS (-l{}){where_}", blas.libs.join(" -l")),
-        "system" => format!("the system BLAS/LAPACK (-l{}){where_}", blas.libs.join(" -l")),
+        "system" => format!(
+            "the system BLAS/LAPACK (-l{}){where_}",
+            blas.libs.join(" -l")
+        ),
         "accelerate" => "Accelerate (linked by libmlx)".to_owned(),
         _ => "the wheel's reference BLAS/LAPACK (single-threaded)".to_owned(),
     };

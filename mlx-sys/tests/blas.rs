@@ -32,8 +32,12 @@ fn defining_file(symbol: &CStr) -> String {
 
 /// `[m, k] x [k, n]` through MLX on the CPU, checked against a f64 sum.
 fn check_matmul(m: usize, k: usize, n: usize) {
-    let a: Vec<f32> = (0..m * k).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| ((i * 53) % 89) as f32 / 44.0 - 1.0).collect();
+    let a: Vec<f32> = (0..m * k)
+        .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+        .collect();
+    let b: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 53) % 89) as f32 / 44.0 - 1.0)
+        .collect();
     let (da, db) = ([m as i32, k as i32], [k as i32, n as i32]);
     // SAFETY: every handle is created here and freed below; the data
     // vectors hold m*k and k*n floats and mlx-c copies them; the output's
