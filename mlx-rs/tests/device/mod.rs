@@ -414,6 +414,19 @@ pub fn blas_moves(family: Family) -> bool {
     on_cpu() && family.uses_blas() && mlx_sys::BLAS != "reference"
 }
 
+/// The family of a result computed by LAPACK (linalg factorizations and
+/// what builds on them): `default` with the wheel's reference LAPACK, which
+/// made the Python goldens; [`Family::Matmul`] (so [`Family::blas_tol`])
+/// on the CPU when the build linked another BLAS/LAPACK (OpenBLAS), whose
+/// kernels sum in another order.
+pub fn lapack_family(default: Family) -> Family {
+    if on_cpu() && mlx_sys::BLAS != "reference" {
+        Family::Matmul
+    } else {
+        default
+    }
+}
+
 /// One ulp of a float16 value, relative to it (at most 2^-10).
 pub const HALF_ULP: f64 = 1.0 / 1024.0;
 /// One ulp of a bfloat16 value, relative to it (at most 2^-7).
