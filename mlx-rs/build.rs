@@ -1,10 +1,17 @@
-//! Passes the location of the mlx-c headers that mlx-sys built against to
-//! mlx-rs's own tests: `tests/coverage.rs` reads `ops.h`, `linalg.h`,
-//! `fft.h` and `random.h` from there (as `env!("MLX_RS_MLX_C_INCLUDE")`)
-//! to check that every function they declare has a safe wrapper.
+//! Two jobs, nothing built:
 //!
-//! mlx-sys publishes the directory as `cargo::metadata=include=...`, which
-//! Cargo hands to this script as `DEP_MLX_INCLUDE`. Nothing is built here.
+//! 1. Passes the location of the mlx-c headers that mlx-sys built against to
+//!    mlx-rs's own tests: `tests/coverage.rs` reads `ops.h`, `linalg.h`,
+//!    `fft.h` and `random.h` from there (as `env!("MLX_RS_MLX_C_INCLUDE")`)
+//!    to check that every function they declare has a safe wrapper. mlx-sys
+//!    publishes the directory as `cargo::metadata=include=...`, which Cargo
+//!    hands to this script as `DEP_MLX_INCLUDE`.
+//! 2. Re-publishes what a final binary needs to start on its own (mlx-sys's
+//!    `DEP_MLX_LINK_ARGS`, `DEP_MLX_LIB_DIR`, `DEP_MLX_BLAS`) for crates that
+//!    depend on mlx-rs: Cargo shows `DEP_*` only to direct dependents, so
+//!    mlx-rs has `links = "mlx-rs"` and its dependents see
+//!    `DEP_MLX_RS_LINK_ARGS` etc. Their one-line build script is in
+//!    mlx-sys/README.md ("Shipping a binary").
 
 /// Reads an environment variable and tells Cargo to rerun when it changes.
 fn env_var_rerun(name: &str) -> Option<String> {
@@ -19,5 +26,15 @@ fn main() {
         // Cannot happen with the mlx-sys of this workspace; the coverage
         // test then says what is missing.
         None => println!("cargo::warning=mlx-sys did not publish DEP_MLX_INCLUDE"),
+    }
+    for (dep, key) in [
+        ("DEP_MLX_LINK_ARGS", "link_args"),
+        ("DEP_MLX_LIB_DIR", "lib_dir"),
+        ("DEP_MLX_BLAS", "blas"),
+        ("DEP_MLX_VERSION", "version"),
+    ] {
+        if let Some(value) = env_var_rerun(dep) {
+            println!("cargo::metadata={key}={value}");
+        }
     }
 }

@@ -112,9 +112,12 @@ fn dispatch(name: &str, x: &[Array], p: &Value) -> mlx_rs::Result<Vec<Array>> {
 fn tolerance(name: &str) -> Family {
     match name {
         // reductions in another order off the CPU
-        "norm" | "cross" => Family::Reduction,
-        // Everything else runs on the CPU stream: exact.
-        _ => Family::Exact,
+        "cross" => Family::Reduction,
+        // ord 2 / nuc norms are singular values (LAPACK)
+        "norm" => device::lapack_family(Family::Reduction),
+        // Everything else runs on the CPU stream, through LAPACK: exact
+        // with the wheel's reference LAPACK.
+        _ => device::lapack_family(Family::Exact),
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) const MLX_DIR: &str = "MLX_DIR";
 pub(crate) const MLX_C_SRC_DIR: &str = "MLX_C_SRC_DIR";
 pub(crate) const MLX_RS_CACHE_DIR: &str = "MLX_RS_CACHE_DIR";
 pub(crate) const MLX_RS_PYTHON: &str = "MLX_RS_PYTHON";
+pub(crate) const MLX_RS_BLAS: &str = "MLX_RS_BLAS";
 
 /// Reads `name`, registering it with `cargo::rerun-if-env-changed`.
 /// An empty value counts as unset.

@@ -5,10 +5,13 @@
 //! - MLX: `MLX_DIR` → the cache → the pinned official wheel via `pip download`.
 //! - mlx-c: `MLX_C_SRC_DIR` → the cache → the crates-registry package
 //!   `mlx-sys` 0.7.0 via `cargo vendor`.
+//! - BLAS (Linux): `MLX_RS_BLAS` → OpenBLAS when found → the wheel's
+//!   reference BLAS (see `blas.rs`).
 //!
 //! The cache is `MLX_RS_CACHE_DIR`, else `<user cache dir>/mlx-rs`.
 
 mod bindings;
+mod blas;
 mod env;
 mod fail;
 mod mlx;
@@ -39,6 +42,7 @@ fn run() -> Result<(), Failure> {
 
     check_cmake()?;
     let mlx = mlx::discover(&target_os, &target_arch, cuda)?;
+    let blas = blas::discover(&target_os, &target_arch)?;
     let pristine = mlx_c::discover(&out_dir)?;
     let mlx_c = mlx_c::patched_copy(&pristine, &manifest_dir.join("patches"), &out_dir)?;
 
@@ -68,7 +72,7 @@ fn run() -> Result<(), Failure> {
         .flag_if_supported("-Wno-unused-variable")
         .compile("mlxs");
 
-    link(&mlx, &built, &out_dir, &target_os)?;
+    link(&mlx, &blas, &built, &out_dir, &target_os, &target_arch)?;
 
     let mlx_c_include = mlx_c.display().to_string();
     println!("cargo::metadata=include={mlx_c_include}");
@@ -81,14 +85,29 @@ fn run() -> Result<(), Failure> {
     println!("cargo::rustc-env=MLX_SYS_MLX_VERSION={}", mlx.version);
     println!("cargo::metadata=mlx_c_version={}", mlx_c::MLX_C_VERSION);
     println!("cargo::metadata=backend={}", mlx.backend.name());
+    println!("cargo::metadata=blas={}", blas.name);
+    println!("cargo::rustc-env=MLX_SYS_BLAS={}", blas.name);
+    println!("cargo::rustc-check-cfg=cfg(mlx_blas_linked)");
+    if !blas.libs.is_empty() {
+        // src/lib.rs keeps the library in every final binary.
+        println!("cargo::rustc-cfg=mlx_blas_linked");
+    }
     println!("cargo::rustc-check-cfg=cfg(mlx_backend, values(\"cpu\", \"cuda\", \"metal\"))");
     println!("cargo::rustc-cfg=mlx_backend=\"{}\"", mlx.backend.name());
     Ok(())
 }
 
 /// Emits the link lines: static mlx-c and shims, dynamic libmlx with a
-/// run-time search path, the C++ runtime.
-fn link(mlx: &mlx::Mlx, built: &Path, out_dir: &Path, target_os: &str) -> Result<(), Failure> {
+/// run-time search path, the BLAS that goes ahead of the wheel's, the C++
+/// runtime.
+fn link(
+    mlx: &mlx::Mlx,
+    blas: &blas::Blas,
+    built: &Path,
+    out_dir: &Path,
+    target_os: &str,
+    target_arch: &str,
+) -> Result<(), Failure> {
     // Static libraries: the shims call into mlx-c, so they come first.
     println!(
         "cargo::rustc-link-search=native={}",
@@ -116,6 +135,34 @@ fn link(mlx: &mlx::Mlx, built: &Path, out_dir: &Path, target_os: &str) -> Result
         staged.join("lib").display()
     );
     println!("cargo::rustc-link-lib=dylib=mlx");
+    // The BLAS, after libmlx. At run time libmlx's cblas_*/LAPACK symbols
+    // bind to it, as it loads before libmlx's libblas/liblapack. The binary
+    // itself calls none of it, so `--as-needed` would drop it: src/lib.rs
+    // anchors it (cfg mlx_blas_linked); tests/blas.rs checks.
+    for dir in &blas.dirs {
+        println!("cargo::rustc-link-search=native={}", dir.display());
+    }
+    for lib in &blas.libs {
+        println!("cargo::rustc-link-lib=dylib={lib}");
+    }
+    let where_ = match blas.dirs.first() {
+        Some(dir) => format!(" from {}", dir.display()),
+        None => String::new(),
+    };
+    let what = match blas.name {
+        "openblas" => format!("OpenBLAS (-l{}){where_}", blas.libs.join(" -l")),
+        "system" => format!(
+            "the system BLAS/LAPACK (-l{}){where_}",
+            blas.libs.join(" -l")
+        ),
+        "accelerate" => "Accelerate (linked by libmlx)".to_owned(),
+        _ => "the wheel's reference BLAS/LAPACK (single-threaded)".to_owned(),
+    };
+    println!(
+        "cargo::warning=mlx-sys: MLX's CPU backend calls {what}; {}=openblas|system|reference \
+         chooses",
+        env::MLX_RS_BLAS
+    );
     let cxx = if target_os == "macos" {
         "c++"
     } else {
@@ -124,6 +171,9 @@ fn link(mlx: &mlx::Mlx, built: &Path, out_dir: &Path, target_os: &str) -> Result
     println!("cargo::rustc-link-lib=dylib={cxx}");
 
     let mut link_args = vec![format!("-Wl,-rpath,{}", lib_dir.display())];
+    for dir in blas.rpath_dirs(target_arch) {
+        link_args.push(format!("-Wl,-rpath,{}", dir.display()));
+    }
     if mlx.backend == wheel::Backend::Cuda {
         // The CUDA libmlx needs libcudart, cuBLAS, cuDNN, NCCL, ... at run
         // time only; they need not exist where we link.

@@ -39,3 +39,38 @@ pub const BY_VALUE_SHIMMED: [&str; 22] = include!("../build/by_value.in");
 
 /// The MLX version these bindings were built against (from its CMake package).
 pub const MLX_VERSION: &str = env!("MLX_SYS_MLX_VERSION");
+
+/// The BLAS/LAPACK that MLX's CPU backend calls, as the build chose it
+/// (`MLX_RS_BLAS`, see the crate README): `"openblas"` or `"system"` (a
+/// library linked ahead of the wheel's, so libmlx's `cblas_sgemm`, `sgetrf_`,
+/// ... bind to it), `"reference"` (the Linux wheel's own single-threaded
+/// netlib BLAS) or `"accelerate"` (macOS).
+pub const BLAS: &str = env!("MLX_SYS_BLAS");
+
+/// Keeps the BLAS the build chose in every final binary.
+///
+/// Nothing in a Rust binary calls the BLAS; only libmlx does. Linkers with
+/// `--as-needed` (rustc's default; rust-lld decides after dropping unused
+/// sections) then leave `libopenblas` out, and libmlx's `cblas_sgemm` binds
+/// to the wheel's reference BLAS again. A constructor in `.init_array`, which
+/// linkers always keep, takes the address of one BLAS and one LAPACK symbol,
+/// so the library stays needed and loads ahead of libmlx's own
+/// dependencies. `tests/blas.rs` checks the result at run time.
+#[cfg(mlx_blas_linked)]
+mod blas_anchor {
+    use std::ffi::c_void;
+
+    extern "C" {
+        fn cblas_sgemm();
+        fn sgetrf_();
+    }
+
+    extern "C" fn anchor() {
+        // Only the addresses are taken; neither function is called.
+        std::hint::black_box([cblas_sgemm as *const c_void, sgetrf_ as *const c_void]);
+    }
+
+    #[used]
+    #[link_section = ".init_array"]
+    static ANCHOR: extern "C" fn() = anchor;
+}
