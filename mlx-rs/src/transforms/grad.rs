@@ -55,8 +55,9 @@ fn resolve(op: &'static str, argnums: &[i32], n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Wraps `f` so that a function without outputs is an `Err` naming the
-/// transform (MLX would differentiate nothing and return zeros).
+/// Wraps `f` so that a function without outputs (MLX would differentiate
+/// nothing and return zeros) or whose first output is not a scalar is an
+/// `Err` naming the transform.
 fn with_outputs<F>(op: &'static str, mut f: F) -> impl FnMut(&[Array]) -> Result<Vec<Array>>
 where
     F: FnMut(&[Array]) -> Result<Vec<Array>> + 'static,
@@ -69,6 +70,16 @@ where
                 reason: "the function returned no outputs; its first output must be the \
                          scalar to differentiate"
                     .to_owned(),
+            });
+        }
+        if out[0].ndim() != 0 {
+            return Err(Error::InvalidArgument {
+                op,
+                reason: format!(
+                    "the function's first output must be a scalar (shape []) to differentiate, \
+                     it has shape {:?}",
+                    out[0].shape()
+                ),
             });
         }
         Ok(out)
@@ -132,9 +143,8 @@ impl ValueAndGrad {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when `argnums` names an argument that
-    /// `args` does not have, or the function returned no outputs;
-    /// [`Error::Mlx`] when the first output is not a scalar (MLX's message
-    /// says "your function must return a scalar"), or the function
+    /// `args` does not have, or the function returned no outputs or a
+    /// first output that is not a scalar; [`Error::Mlx`] when the function
     /// panicked; the function's own `Err`.
     #[doc(alias = "mlx_closure_value_and_grad_apply")]
     pub fn call(&self, args: &[Array]) -> Result<(Vec<Array>, Vec<Array>)> {
