@@ -420,3 +420,29 @@ fn custom_function_rules_are_used() {
     let y = f.call(&[Array::scalar(0.0f32).unwrap()]).unwrap();
     assert_eq!(y[0].item::<f32>().unwrap(), 0.0);
 }
+
+#[test]
+fn custom_vmap_rule_is_used() {
+    // The rule reports 100 * x, so the result shows which path ran.
+    let seen = Rc::new(Cell::new(None));
+    let s2 = seen.clone();
+    let f = CustomFunction::new(|a: &[Array]| Ok(vec![ops::square(&a[0])?]))
+        .unwrap()
+        .vmap(move |x: &[Array], axes: &[Option<i32>]| {
+            s2.set(Some(axes.to_vec()));
+            Ok((
+                vec![ops::multiply(&x[0], &Array::scalar(100.0f32)?)?],
+                vec![axes[0].unwrap()],
+            ))
+        })
+        .unwrap()
+        .build()
+        .unwrap();
+    let v = vmap(move |a: &[Array]| f.call(a), &[Some(1)], &[0]).unwrap();
+    let x = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let y = v.call(&[x]).unwrap();
+    assert_eq!(seen.take(), Some(vec![Some(1)]));
+    // Batched along input axis 1, reported as axis 1, moved to output axis 0.
+    assert_eq!(y[0].shape(), [2, 2]);
+    assert_eq!(y[0].to_vec::<f32>().unwrap(), [100.0, 300.0, 200.0, 400.0]);
+}

@@ -28,6 +28,7 @@ use crate::Array;
 /// and erases that entry when dropped, so a dropped function's traced
 /// graphs do not stay in memory.
 #[derive(Debug)]
+#[doc(alias = "mlx_detail_compile_erase")]
 pub struct CompiledFunction {
     fun: Closure,
     shapeless: bool,
@@ -128,7 +129,6 @@ impl CompiledFunction {
 
 impl Drop for CompiledFunction {
     /// Erases the function's cache entry (its traced graphs).
-    #[doc(alias = "mlx_detail_compile_erase")]
     fn drop(&mut self) {
         let id = self.id();
         // SAFETY: the cache handle is live; erasing an id that has no entry

@@ -1,4 +1,4 @@
-//! Functions with their own derivative rules ([`CustomFunction`],
+//! Functions with their own derivative and batching rules ([`CustomFunction`],
 //! [`custom_vjp`]) and [`checkpoint`].
 
 use std::ffi::c_void;
@@ -20,7 +20,7 @@ unsafe extern "C" fn call_vjp<F>(
 where
     F: FnMut(&[Array], &[Array], &[Array]) -> Result<Vec<Array>>,
 {
-    const OP: &str = "mlx_closure_custom_apply";
+    const OP: &str = "mlx_closure_custom_new_func_payload";
     guarded(|| {
         // SAFETY: mlx-c lends the three vectors for this call.
         let (p, c, o) = unsafe {
@@ -50,7 +50,7 @@ unsafe extern "C" fn call_jvp<F>(
 where
     F: FnMut(&[Array], &[Array], &[i32]) -> Result<Vec<Array>>,
 {
-    const OP: &str = "mlx_closure_custom_jvp_apply";
+    const OP: &str = "mlx_closure_custom_jvp_new_func_payload";
     guarded(|| {
         // SAFETY: mlx-c lends the vectors for this call.
         let (p, t) = unsafe {
@@ -70,6 +70,46 @@ where
         let out = unsafe { Payload::<F>::with(payload, |f| f(&p, &t, argnums)) }?;
         // SAFETY: `res` is the result vector mlx-c owns.
         unsafe { write_arrays(OP, res, &out) }
+    })
+}
+
+/// The trampoline of a vmap rule: `(inputs, axes)` to the batched outputs
+/// and the axis of each output that the batch runs along.
+unsafe extern "C" fn call_vmap<F>(
+    res: *mut mlx_sys::mlx_vector_array,
+    res_axes: *mut mlx_sys::mlx_vector_int,
+    inputs: mlx_sys::mlx_vector_array,
+    axes: *const i32,
+    axes_num: usize,
+    payload: *mut c_void,
+) -> i32
+where
+    F: FnMut(&[Array], &[Option<i32>]) -> Result<(Vec<Array>, Vec<i32>)>,
+{
+    const OP: &str = "mlx_closure_custom_vmap_new_func_payload";
+    guarded(|| {
+        // SAFETY: mlx-c lends the vector for this call.
+        let x = unsafe { borrowed_arrays(OP, inputs) }?;
+        let axes: Vec<Option<i32>> = if axes_num == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: mlx-c passes a vector's data, valid for `axes_num`
+            // ints during this call.
+            unsafe { std::slice::from_raw_parts(axes, axes_num) }
+                .iter()
+                .map(|&a| (a >= 0).then_some(a))
+                .collect()
+        };
+        // SAFETY: the payload `vmap_closure::<F>` made for `F`.
+        let (out, mut out_axes) = unsafe { Payload::<F>::with(payload, |f| f(&x, &axes)) }?;
+        // SAFETY: `res` is the result vector mlx-c owns.
+        unsafe { write_arrays(OP, res, &out) }?;
+        // SAFETY: `res_axes` points to the (empty) int vector handle mlx-c
+        // owns and frees; `set_data` fills it with a copy of `out_axes`,
+        // valid for its length.
+        raw::call(OP, || unsafe {
+            mlx_sys::mlx_vector_int_set_data(res_axes, out_axes.as_mut_ptr(), out_axes.len())
+        })
     })
 }
 
@@ -98,6 +138,21 @@ where
     raw::returned("mlx_closure_custom_jvp_new_func_payload", || unsafe {
         mlx_sys::mlx_closure_custom_jvp_new_func_payload(
             Some(call_jvp::<F>),
+            payload,
+            Some(drop_payload::<F>),
+        )
+    })
+}
+
+fn vmap_closure<F>(f: F) -> Result<Owned<mlx_sys::mlx_closure_custom_vmap>>
+where
+    F: FnMut(&[Array], &[Option<i32>]) -> Result<(Vec<Array>, Vec<i32>)> + 'static,
+{
+    let payload = Payload::into_raw(f);
+    // SAFETY: as in `vjp_closure`.
+    raw::returned("mlx_closure_custom_vmap_new_func_payload", || unsafe {
+        mlx_sys::mlx_closure_custom_vmap_new_func_payload(
+            Some(call_vmap::<F>),
             payload,
             Some(drop_payload::<F>),
         )
@@ -140,7 +195,8 @@ where
 
 /// A function with custom derivative rules, built up as Python's
 /// `mx.custom_function`: [`vjp`](CustomFunction::vjp) and
-/// [`jvp`](CustomFunction::jvp) rules, then [`build`](CustomFunction::build).
+/// [`jvp`](CustomFunction::jvp) and [`vmap`](CustomFunction::vmap) rules,
+/// then [`build`](CustomFunction::build).
 /// A rule left out is derived from the function as usual.
 ///
 /// ```
@@ -157,6 +213,7 @@ pub struct CustomFunction {
     fun: Closure,
     vjp: Option<Owned<mlx_sys::mlx_closure_custom>>,
     jvp: Option<Owned<mlx_sys::mlx_closure_custom_jvp>>,
+    vmap: Option<Owned<mlx_sys::mlx_closure_custom_vmap>>,
 }
 
 impl CustomFunction {
@@ -172,6 +229,7 @@ impl CustomFunction {
             fun: Closure::new(f)?,
             vjp: None,
             jvp: None,
+            vmap: None,
         })
     }
 
@@ -203,6 +261,21 @@ impl CustomFunction {
         Ok(self)
     }
 
+    /// Sets the vmap rule: `(inputs, axes)`, where `axes[i]` is the axis
+    /// of input `i` that the batch runs along (`None`: not batched), to
+    /// the batched outputs and, for each, the axis the batch runs along.
+    ///
+    /// # Errors
+    /// [`Error::Mlx`](crate::Error::Mlx) if mlx-c cannot make the closure.
+    #[doc(alias = "mlx_closure_custom_vmap_new_func_payload")]
+    pub fn vmap<V>(mut self, rule: V) -> Result<CustomFunction>
+    where
+        V: FnMut(&[Array], &[Option<i32>]) -> Result<(Vec<Array>, Vec<i32>)> + 'static,
+    {
+        self.vmap = Some(vmap_closure(rule)?);
+        Ok(self)
+    }
+
     /// The function with its rules, as a [`Closure`].
     ///
     /// # Errors
@@ -221,9 +294,12 @@ impl CustomFunction {
             },
             Owned::get,
         );
-        let vmap = mlx_sys::mlx_closure_custom_vmap {
-            ctx: std::ptr::null_mut(),
-        };
+        let vmap = self.vmap.as_ref().map_or(
+            mlx_sys::mlx_closure_custom_vmap {
+                ctx: std::ptr::null_mut(),
+            },
+            Owned::get,
+        );
         raw::out("mlx_custom_function", |res| {
             // SAFETY: the function and the rules given are live (MLX copies
             // them); a rule not given is the null handle, which mlx-c reads
