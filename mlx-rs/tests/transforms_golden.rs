@@ -321,3 +321,97 @@ fn gradient_of_quantized_matmul() {
     .unwrap();
     expect(&g[0], c, "gx");
 }
+
+#[derive(Debug, mlx_rs::nn::Module)]
+struct Two {
+    l1: mlx_rs::nn::Linear,
+    l2: mlx_rs::nn::Linear,
+}
+
+fn mse(m: &Two, a: &[Array]) -> Result<Vec<Array>> {
+    let h = mlx_rs::nn::silu(&m.l1.forward(&a[0])?)?;
+    let d = ops::subtract(&m.l2.forward(&h)?, &a[1])?;
+    Ok(vec![ops::mean(&ops::square(&d)?, Axes::All, false)?])
+}
+
+#[test]
+fn module_value_and_grad_over_the_parameter_tree() {
+    use mlx_rs::nn::{Linear, Module};
+    let c = case("nn_value_and_grad");
+    let mut m = Two {
+        l1: Linear::new(3, 4, true).unwrap(),
+        l2: Linear::new(4, 2, true).unwrap(),
+    };
+    let params: std::collections::BTreeMap<String, Array> = c["params"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (k.clone(), input(&c["params"], k)))
+        .collect();
+    m.update(&params).unwrap();
+    let (loss, grads) = m
+        .value_and_grad(mse, &[input(c, "x"), input(c, "t")])
+        .unwrap();
+    expect(&loss[0], c, "loss");
+    let names: Vec<&String> = grads.keys().collect();
+    assert_eq!(names, ["l1.bias", "l1.weight", "l2.bias", "l2.weight"]);
+    for (name, g) in &grads {
+        expect(g, &c["grads"], name);
+    }
+    // The real parameters are back in place.
+    assert_eq!(
+        m.l1.weight.to_vec::<f32>().unwrap(),
+        params["l1.weight"].to_vec::<f32>().unwrap()
+    );
+    // One SGD step through `update` lowers the loss.
+    let stepped: std::collections::BTreeMap<String, Array> = m
+        .parameters()
+        .into_iter()
+        .map(|(k, p)| {
+            let g = ops::multiply(&grads[&k], &Array::scalar(0.1f32).unwrap()).unwrap();
+            (k, ops::subtract(&p, &g).unwrap())
+        })
+        .collect();
+    m.update(&stepped).unwrap();
+    let after = mse(&m, &[input(c, "x"), input(c, "t")]).unwrap()[0]
+        .item::<f32>()
+        .unwrap();
+    assert!(after < loss[0].item::<f32>().unwrap());
+}
+
+#[test]
+fn module_update_refuses_unknown_names_and_shapes_and_changes_nothing() {
+    use mlx_rs::nn::{Linear, Module};
+    let mut l = Linear::new(2, 1, true).unwrap();
+    let bad = std::collections::BTreeMap::from([
+        (
+            "bias".to_owned(),
+            Array::ones(&[1], mlx_rs::Dtype::Float32).unwrap(),
+        ),
+        (
+            "weight".to_owned(),
+            Array::ones(&[2, 1], mlx_rs::Dtype::Float32).unwrap(),
+        ),
+        (
+            "wieght".to_owned(),
+            Array::ones(&[1, 2], mlx_rs::Dtype::Float32).unwrap(),
+        ),
+    ]);
+    let e = l.update(&bad).unwrap_err().to_string();
+    assert!(e.contains("\"wieght\" is not a parameter"), "{e}");
+    assert!(e.contains("\"weight\" is"), "{e}");
+    assert_eq!(
+        l.bias.as_ref().unwrap().to_vec::<f32>().unwrap(),
+        [0.0],
+        "nothing applied"
+    );
+    // A loss function that fails leaves the parameters in place too.
+    let e = l
+        .value_and_grad(
+            |_: &Linear, _: &[Array]| Err(mlx_rs::Error::NotEvaluated),
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e, mlx_rs::Error::NotEvaluated);
+    assert_eq!(l.weight.to_vec::<f32>().unwrap(), [0.0, 0.0]);
+}

@@ -148,6 +148,37 @@ _, g = mx.vjp(lambda x: mx.quantized_matmul(x, qw, qs, qb, transpose=True, group
               [x], [ct])
 cases["quantized_matmul"] = {"x": enc(x), "w": enc(wq), "ct": enc(ct), "gx": enc(g[0])}
 
+# nn.value_and_grad over a model's parameter tree (dotted names).
+import mlx.nn as nn
+from mlx.utils import tree_flatten
+
+
+class Two(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1 = nn.Linear(3, 4)
+        self.l2 = nn.Linear(4, 2)
+
+    def __call__(self, x):
+        return self.l2(nn.silu(self.l1(x)))
+
+
+model = Two()
+params = {}
+for i, (name, p) in enumerate(tree_flatten(model.parameters())):
+    params[name] = rand(40 + i, p.shape)
+from mlx.utils import tree_unflatten
+
+model.update(tree_unflatten(list(params.items())))
+x, t = rand(50, (5, 3)), rand(51, (5, 2))
+loss_and_grad = nn.value_and_grad(model, lambda m, x, t: ((m(x) - t) ** 2).mean())
+loss, grads = loss_and_grad(model, x, t)
+cases["nn_value_and_grad"] = {
+    "params": {k: enc(v) for k, v in params.items()},
+    "x": enc(x), "t": enc(t), "loss": enc(loss),
+    "grads": {k: enc(v) for k, v in tree_flatten(grads)},
+}
+
 with open(OUT, "w") as fh:
     json.dump({"mlx_version": MLX_VERSION, "cases": cases}, fh, separators=(",", ":"))
     fh.write("\n")
