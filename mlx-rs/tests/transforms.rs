@@ -48,41 +48,46 @@ fn every_closure_payload_is_freed_exactly_once() {
     let x = arr(&[1.0, 2.0]);
 
     let c = Closure::new(counted(&drops)).unwrap();
-    c.call(&[x.clone()]).unwrap();
+    c.call(std::slice::from_ref(&x)).unwrap();
     assert_eq!(drops.get(), 0, "alive while the closure is");
     drop(c);
     assert_eq!(drops.get(), 1);
 
     // A transform keeps its own copy: the function lives as long as it.
     let vg = value_and_grad(counted(&drops), &[0]).unwrap();
-    let (_, g) = vg.call(&[x.clone()]).unwrap();
+    let (_, g) = vg.call(std::slice::from_ref(&x)).unwrap();
     assert_eq!(g[0].to_vec::<f32>().unwrap(), [2.0, 4.0]);
     assert_eq!(drops.get(), 1);
     drop(vg);
     assert_eq!(drops.get(), 2);
 
     let cf = compile(counted(&drops), false).unwrap();
-    cf.call(&[x.clone()]).unwrap();
+    cf.call(std::slice::from_ref(&x)).unwrap();
     drop(cf);
     assert_eq!(drops.get(), 3);
 
     vjp(
         counted(&drops),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         &[Array::scalar(1.0f32).unwrap()],
     )
     .unwrap();
     assert_eq!(drops.get(), 4);
-    jvp(counted(&drops), &[x.clone()], &[arr(&[1.0, 0.0])]).unwrap();
+    jvp(
+        counted(&drops),
+        std::slice::from_ref(&x),
+        &[arr(&[1.0, 0.0])],
+    )
+    .unwrap();
     assert_eq!(drops.get(), 5);
     let v = vmap(counted(&drops), &[], &[]).unwrap();
-    v.call(&[x.clone()]).unwrap();
+    v.call(std::slice::from_ref(&x)).unwrap();
     drop(v);
     assert_eq!(drops.get(), 6);
 
     // A failing call frees nothing early and nothing twice.
     let vg = value_and_grad(counted(&drops), &[3]).unwrap();
-    assert!(vg.call(&[x.clone()]).is_err());
+    assert!(vg.call(std::slice::from_ref(&x)).is_err());
     drop(vg);
     assert_eq!(drops.get(), 7);
 
@@ -121,33 +126,45 @@ fn a_closure_error_reaches_the_caller_unchanged() {
     };
     let x = arr(&[1.0]);
     assert_eq!(
-        Closure::new(fail).unwrap().call(&[x.clone()]).unwrap_err(),
+        Closure::new(fail)
+            .unwrap()
+            .call(std::slice::from_ref(&x))
+            .unwrap_err(),
         want
     );
     assert_eq!(
         value_and_grad(fail, &[0])
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
         want
     );
     assert_eq!(
-        grad(fail, &[0]).unwrap().call(&[x.clone()]).unwrap_err(),
+        grad(fail, &[0])
+            .unwrap()
+            .call(std::slice::from_ref(&x))
+            .unwrap_err(),
         want
     );
-    assert_eq!(vjp(fail, &[x.clone()], &[x.clone()]).unwrap_err(), want);
-    assert_eq!(jvp(fail, &[x.clone()], &[x.clone()]).unwrap_err(), want);
+    assert_eq!(
+        vjp(fail, std::slice::from_ref(&x), std::slice::from_ref(&x)).unwrap_err(),
+        want
+    );
+    assert_eq!(
+        jvp(fail, std::slice::from_ref(&x), std::slice::from_ref(&x)).unwrap_err(),
+        want
+    );
     assert_eq!(
         vmap(fail, &[], &[])
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
         want
     );
     assert_eq!(
         compile(fail, false)
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
         want
     );
@@ -165,19 +182,22 @@ fn a_panicking_closure_is_an_err_naming_the_panic() {
     let boom = |_: &[Array]| -> mlx_rs::Result<Vec<Array>> { panic!("boom at step {}", 7) };
     let x = arr(&[1.0]);
     let errs = [
-        Closure::new(boom).unwrap().call(&[x.clone()]).unwrap_err(),
+        Closure::new(boom)
+            .unwrap()
+            .call(std::slice::from_ref(&x))
+            .unwrap_err(),
         value_and_grad(boom, &[0])
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
-        vjp(boom, &[x.clone()], &[x.clone()]).unwrap_err(),
+        vjp(boom, std::slice::from_ref(&x), std::slice::from_ref(&x)).unwrap_err(),
         compile(boom, false)
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
         vmap(boom, &[], &[])
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap_err(),
     ];
     for e in errs {

@@ -108,7 +108,7 @@ fn second_order_gradient() {
     let inner = grad(
         |a: &[Array]| {
             Ok(vec![sum(&ops::add(
-                &ops::power(&a[0], &s(3.0))?,
+                &ops::power(&a[0], s(3.0))?,
                 &ops::sin(&a[0])?,
             )?)?])
         },
@@ -125,7 +125,7 @@ fn auxiliary_outputs_come_back_with_the_loss() {
     let vg = value_and_grad(
         |a: &[Array]| {
             Ok(vec![
-                sum(&ops::multiply(&ops::exp(&a[0])?, &s(0.5))?)?,
+                sum(&ops::multiply(&ops::exp(&a[0])?, s(0.5))?)?,
                 ops::tanh(&a[0])?,
             ])
         },
@@ -198,10 +198,10 @@ fn vmap_cases() {
 
 fn gelu(a: &[Array]) -> Result<Vec<Array>> {
     let x = &a[0];
-    let e = ops::erf(&ops::divide(x, &s(std::f32::consts::SQRT_2))?)?;
+    let e = ops::erf(&ops::divide(x, s(std::f32::consts::SQRT_2))?)?;
     Ok(vec![ops::divide(
-        &ops::multiply(x, &ops::add(&s(1.0), &e)?)?,
-        &s(2.0),
+        &ops::multiply(x, &ops::add(s(1.0), &e)?)?,
+        s(2.0),
     )?])
 }
 
@@ -221,7 +221,7 @@ fn custom_vjp_and_checkpoint() {
         |a: &[Array]| Ok(vec![ops::sin(&a[0])?]),
         |p: &[Array], ct: &[Array], _o: &[Array]| {
             Ok(vec![ops::multiply(
-                &ops::multiply(&ct[0], &s(3.0))?,
+                &ops::multiply(&ct[0], s(3.0))?,
                 &ops::cos(&p[0])?,
             )?])
         },
@@ -368,7 +368,7 @@ fn module_value_and_grad_over_the_parameter_tree() {
         .parameters()
         .into_iter()
         .map(|(k, p)| {
-            let g = ops::multiply(&grads[&k], &Array::scalar(0.1f32).unwrap()).unwrap();
+            let g = ops::multiply(&grads[&k], Array::scalar(0.1f32).unwrap()).unwrap();
             (k, ops::subtract(&p, &g).unwrap())
         })
         .collect();

@@ -79,7 +79,7 @@ fn transforms_do_not_leak() {
     )
     .unwrap();
     soak("compiled", || {
-        let y = f.call(&[x.clone()])?;
+        let y = f.call(std::slice::from_ref(&x))?;
         eval([&y[0]])
     });
 }
