@@ -58,6 +58,7 @@ pub mod quantization;
 pub mod random;
 mod raw;
 mod stream;
+pub mod transforms;
 
 pub use array::{async_eval, eval, Array};
 pub use device::{Device, DeviceType, DEFAULT_DEVICE_ENV};

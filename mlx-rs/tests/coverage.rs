@@ -1,7 +1,8 @@
 //! Coverage of mlx-c's op headers by the safe API.
 //!
-//! Reads every function declared in mlx-c's `ops.h`, `linalg.h`, `fft.h`
-//! and `random.h` (the headers mlx-sys built against, found through
+//! Reads every function declared in mlx-c's `ops.h`, `linalg.h`, `fft.h`,
+//! `random.h`, `closure.h`, `transforms.h`, `transforms_impl.h` and
+//! `compile.h` (the headers mlx-sys built against, found through
 //! `MLX_RS_MLX_C_INCLUDE`, set by mlx-rs's `build.rs`) and fails, listing
 //! them, for every function that no safe wrapper names, unless it is in
 //! [`EXCLUDED`] with a reason. It also fails when an excluded function is
@@ -17,12 +18,83 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The headers whose every function must be wrapped.
-const HEADERS: [&str; 4] = ["ops.h", "linalg.h", "fft.h", "random.h"];
+const HEADERS: [&str; 8] = [
+    "ops.h",
+    "linalg.h",
+    "fft.h",
+    "random.h",
+    "closure.h",
+    "transforms.h",
+    "transforms_impl.h",
+    "compile.h",
+];
 
-/// Functions deliberately left unwrapped, with the reason for each. Also
-/// listed in the [`ops`](mlx_rs::ops) module docs. Empty: every function
-/// of the four headers has a wrapper.
-const EXCLUDED: &[(&str, &str)] = &[];
+/// The handle kinds of the transform headers: their `_new` and `_free`
+/// belong to the one ownership layer (`raw::Owned`, declared once each in
+/// `src/raw/handle.rs`), not to a wrapper.
+const OWNED: &str = "constructor/destructor of a handle kind: owned by raw::Owned (raw/handle.rs)";
+/// `_set` copies one handle into another.
+const SET: &str = "assigns one handle into another: the safe types are moved, never assigned into";
+/// The payload-less constructors.
+const NO_PAYLOAD: &str =
+    "takes a bare C function pointer, which cannot carry a Rust closure; the _payload variant is used";
+/// Calling a rule from C.
+const APPLY_RULE: &str =
+    "calls a custom rule from C; MLX calls the rules itself while differentiating or batching";
+/// The kwargs closures.
+const KWARGS: &str =
+    "keyword-argument closures serve only mlx-c's export_function_kwargs, which mlx-rs does not wrap";
+
+/// Functions deliberately left unwrapped, with the reason for each. None
+/// of the four op headers (every function there has a wrapper; also
+/// listed in the [`ops`](mlx_rs::ops) module docs); the transform headers'
+/// handle plumbing and the variants a Rust closure cannot use.
+const EXCLUDED: &[(&str, &str)] = &[
+    ("mlx_closure_new", OWNED),
+    ("mlx_closure_free", OWNED),
+    ("mlx_closure_kwargs_new", OWNED),
+    ("mlx_closure_kwargs_free", OWNED),
+    ("mlx_closure_value_and_grad_new", OWNED),
+    ("mlx_closure_value_and_grad_free", OWNED),
+    ("mlx_closure_custom_new", OWNED),
+    ("mlx_closure_custom_free", OWNED),
+    ("mlx_closure_custom_jvp_new", OWNED),
+    ("mlx_closure_custom_jvp_free", OWNED),
+    ("mlx_closure_custom_vmap_new", OWNED),
+    ("mlx_closure_custom_vmap_free", OWNED),
+    ("mlx_compile_cache_new", OWNED),
+    ("mlx_compile_cache_free", OWNED),
+    ("mlx_closure_set", SET),
+    ("mlx_closure_kwargs_set", SET),
+    ("mlx_closure_value_and_grad_set", SET),
+    ("mlx_closure_custom_set", SET),
+    ("mlx_closure_custom_jvp_set", SET),
+    ("mlx_closure_custom_vmap_set", SET),
+    ("mlx_closure_new_func", NO_PAYLOAD),
+    ("mlx_closure_new_unary", NO_PAYLOAD),
+    ("mlx_closure_value_and_grad_new_func", NO_PAYLOAD),
+    ("mlx_closure_custom_new_func", NO_PAYLOAD),
+    ("mlx_closure_custom_jvp_new_func", NO_PAYLOAD),
+    ("mlx_closure_custom_vmap_new_func", NO_PAYLOAD),
+    ("mlx_closure_custom_apply", APPLY_RULE),
+    ("mlx_closure_custom_jvp_apply", APPLY_RULE),
+    ("mlx_closure_custom_vmap_apply", APPLY_RULE),
+    ("mlx_closure_kwargs_new_func", KWARGS),
+    ("mlx_closure_kwargs_new_func_payload", KWARGS),
+    ("mlx_closure_kwargs_apply", KWARGS),
+    (
+        "mlx_closure_value_and_grad_new_func_payload",
+        "a value-and-grad closure from a user function that computes its own gradients; \
+         mlx_value_and_grad makes the one mlx-rs needs (a user's own rule goes through \
+         CustomFunction)",
+    ),
+    (
+        "mlx_compile",
+        "keys the cache on an id MLX makes per call for a C closure, so a reused compiled \
+         function would trace on every call; mlx_detail_compile with one id per \
+         CompiledFunction (erased on drop) is used instead",
+    ),
+];
 
 /// Macros whose invocations define wrappers and generate their
 /// `#[doc(alias)]` from the string literals they are given.
@@ -294,7 +366,12 @@ fn exclusions_have_reasons_and_exist() {
 #[test]
 fn header_parser_finds_the_declarations() {
     let h = headers();
-    // mlx-c 0.7.0: 265 + 21 + 16 + 19 functions.
+    // mlx-c 0.7.0: 265 + 21 + 16 + 19 functions, and 37 + 8 + 2 + 10 in
+    // the transform headers.
+    assert_eq!(h["closure.h"].len(), 37);
+    assert_eq!(h["transforms.h"].len(), 8);
+    assert_eq!(h["transforms_impl.h"].len(), 2);
+    assert_eq!(h["compile.h"].len(), 10);
     assert_eq!(h["ops.h"].len(), 265);
     assert_eq!(h["linalg.h"].len(), 21);
     assert_eq!(h["fft.h"].len(), 16);

@@ -212,6 +212,167 @@ pub trait Module: Any {
         let metadata = HashMap::from([("format".to_owned(), "mlx".to_owned())]);
         io::save_safetensors(path, &arrays, &metadata)
     }
+
+    /// Replaces parameters by name (a gradient step's result, or part of
+    /// a model), as Python's `Module.update`: every name must be a
+    /// parameter of this module and keep its shape and dtype. Checked for
+    /// all names first, so an `Err` leaves the module unchanged.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use mlx_rs::nn::{Linear, Module};
+    /// use mlx_rs::{Array, Dtype};
+    /// let mut l = Linear::new(2, 1, false)?;
+    /// l.update(&BTreeMap::from([("weight".to_owned(), Array::ones(&[1, 2], Dtype::Float32)?)]))?;
+    /// assert_eq!(l.weight.to_vec::<f32>()?, [1.0, 1.0]);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming
+    /// every unknown name and every shape or dtype that differs.
+    fn update(&mut self, params: &BTreeMap<String, Array>) -> Result<()> {
+        let specs = self.weight_specs();
+        let mut problems = Vec::new();
+        for (name, a) in params {
+            match specs.get(name) {
+                None => problems.push(format!("{name:?} is not a parameter")),
+                Some(spec) if *spec != WeightSpec::of(a) => problems.push(format!(
+                    "{name:?} is {spec:?}, the update is {:?}",
+                    WeightSpec::of(a)
+                )),
+                Some(_) => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(crate::Error::InvalidArgument {
+                op: "Module::update",
+                reason: problems.join("; "),
+            });
+        }
+        self.visit_params_mut("", &mut |name, a| {
+            if let Some(new) = params.get(name) {
+                *a = new.clone();
+            }
+        });
+        Ok(())
+    }
+
+    /// `loss_fn(model, inputs)` and the gradients of its first output (a
+    /// scalar) with respect to every parameter, by the parameters' dotted
+    /// names, as Python's `nn.value_and_grad(model, loss_fn)(inputs)`.
+    /// Further outputs come back with the loss (gradients stopped).
+    ///
+    /// ```
+    /// use mlx_rs::nn::{Linear, Module};
+    /// use mlx_rs::{ops, Array};
+    /// let mut l = Linear::new(2, 1, true)?;
+    /// let x = Array::from_slice(&[1.0f32, 2.0], &[1, 2])?;
+    /// let (loss, grads) = l.value_and_grad(
+    ///     |m: &Linear, x: &[Array]| Ok(vec![ops::sum(&m.forward(&x[0])?, ops::Axes::All, false)?]),
+    ///     &[x],
+    /// )?;
+    /// assert_eq!(loss[0].item::<f32>()?, 0.0);
+    /// assert_eq!(grads["weight"].to_vec::<f32>()?, [1.0, 2.0]);
+    /// assert_eq!(grads["bias"].to_vec::<f32>()?, [1.0]);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// The module's parameters are swapped for MLX's tracers while
+    /// `loss_fn` runs and restored afterwards, whatever happened.
+    ///
+    /// # Errors
+    /// As [`transforms::ValueAndGrad::call`](crate::transforms::ValueAndGrad::call),
+    /// and an [`Error::InvalidArgument`](crate::Error::InvalidArgument) for
+    /// a module without parameters.
+    #[doc(alias = "mlx_value_and_grad")]
+    fn value_and_grad<F>(
+        &mut self,
+        loss_fn: F,
+        inputs: &[Array],
+    ) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
+    where
+        Self: Sized,
+        F: FnMut(&Self, &[Array]) -> Result<Vec<Array>> + 'static,
+    {
+        value_and_grad_impl(self, loss_fn, inputs)
+    }
+}
+
+/// [`Module::value_and_grad`]: the parameters (sorted by name) are the
+/// first arguments of a [`transforms::value_and_grad`] function that puts
+/// them into the module and runs `loss_fn` on it.
+fn value_and_grad_impl<M, F>(
+    model: &mut M,
+    mut loss_fn: F,
+    inputs: &[Array],
+) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
+where
+    M: Module,
+    F: FnMut(&M, &[Array]) -> Result<Vec<Array>> + 'static,
+{
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    let originals = model.parameters();
+    if originals.is_empty() {
+        return Err(crate::Error::InvalidArgument {
+            op: "mlx_value_and_grad",
+            reason: "the module has no parameters to differentiate".to_owned(),
+        });
+    }
+    let names: Rc<HashMap<String, usize>> = Rc::new(
+        originals
+            .keys()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect(),
+    );
+    let n = names.len();
+    // The model, reachable from the 'static function only while this call
+    // runs (null otherwise, so a later call through a copy MLX kept is an
+    // `Err`, never a dangling reference).
+    let slot: Rc<Cell<*mut M>> = Rc::new(Cell::new(std::ptr::null_mut()));
+    let inner = slot.clone();
+    let vg = crate::transforms::value_and_grad(
+        move |args: &[Array]| {
+            let p = inner.get();
+            if p.is_null() {
+                return Err(crate::Error::InvalidArgument {
+                    op: "mlx_value_and_grad",
+                    reason: "a module's loss function was called after value_and_grad returned"
+                        .to_owned(),
+                });
+            }
+            // SAFETY: `p` is set only while `value_and_grad_impl` runs
+            // `vg.call`, during which it holds the module's `&mut` and does
+            // not touch the module; MLX runs this function on that thread,
+            // inside that call, and the payload's `RefCell` rules out a
+            // second, overlapping run.
+            let model = unsafe { &mut *p };
+            let (params, rest) = args.split_at(n);
+            model.visit_params_mut("", &mut |name, a| {
+                if let Some(&i) = names.get(name) {
+                    *a = params[i].clone();
+                }
+            });
+            loss_fn(model, rest)
+        },
+        &(0..n as i32).collect::<Vec<_>>(),
+    )?;
+    let mut args: Vec<Array> = originals.values().cloned().collect();
+    args.extend(inputs.iter().cloned());
+    slot.set(std::ptr::from_mut(model));
+    let result = vg.call(&args);
+    slot.set(std::ptr::null_mut());
+    // Put the real parameters back, whatever the loss function did.
+    model.visit_params_mut("", &mut |name, a| {
+        if let Some(orig) = originals.get(name) {
+            *a = orig.clone();
+        }
+    });
+    let (values, grads) = result?;
+    Ok((values, originals.into_keys().zip(grads).collect()))
 }
 
 impl dyn Module {
