@@ -332,8 +332,6 @@ fn hostile_blocks_are_errors() {
             "TQ2_0" => 64,
             _ => 0,
         };
-        let size = blocks.len() / (blocks.len() / off.max(1)).max(1);
-        let _ = size;
         let mut b = blocks.clone();
         b[off..off + 2].copy_from_slice(&0x7E00u16.to_le_bytes());
         expect_invalid(ggml::dequantize(ty, &b), &name, "NaN or infinite scale");
@@ -404,7 +402,7 @@ fn every_stored_type_name_round_trips() {
         let t = GgmlType::from_code(code);
         assert_eq!(t.code(), code);
         if !matches!(t, GgmlType::Other(_)) {
-            assert_eq!(t.mlx_dtype().is_some(), true, "{t}");
+            assert!(t.mlx_dtype().is_some(), "{t}");
         }
     }
     assert_eq!(GgmlType::from_code(13), GgmlType::Q5K);
