@@ -9,7 +9,7 @@ use half::{bf16, f16};
 use super::super::reader::open_file;
 use super::super::{inspect_gguf, invalid, Gguf, GgufInfo, GgufTensorInfo, GgufValue};
 use super::{run, GgmlType};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::{Array, ArrayElement};
 
 const FORMAT: &str = "gguf";
@@ -259,11 +259,7 @@ fn tensor(t: &GgufTensorInfo, data: &[u8], origin: &str) -> Result<Vec<(String, 
 
 /// Reads `len` bytes at `offset` of `f`.
 fn read_at(f: &mut std::fs::File, offset: u64, len: u64, path: &Path) -> Result<Vec<u8>> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.display().to_string(),
-        kind: e.kind(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| super::super::io_error(path, e);
     let n = usize::try_from(len)
         .map_err(|_| invalid(FORMAT, &path.display().to_string(), "a tensor is too large"))?;
     let mut buf = vec![0u8; n];
