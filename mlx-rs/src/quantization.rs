@@ -677,8 +677,7 @@ pub mod raw {
 
     use super::GatherIndices;
     use crate::error::{Error, Result};
-    use crate::ops::matmul::batch_size;
-    use crate::ops::support::{check_nonneg_indices, op, opt};
+    use crate::ops::support::{batch_size, check_nonneg_indices, op, opt};
     use crate::{Array, Dtype};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's

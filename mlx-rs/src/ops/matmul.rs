@@ -18,20 +18,11 @@
 //! `gather_qqmm` has no CPU kernel in MLX 0.32.2: on the CPU it fails
 //! with MLX's message when the result is evaluated (it runs on CUDA).
 
-use super::support::{array2_op, check_nonneg_indices, op, opt};
+use super::support::{array2_op, batch_size, check_nonneg_indices, op, opt};
 use crate::array::vector;
 use crate::quantization::raw::Params;
 use crate::quantization::GatherIndices;
 use crate::Array;
-
-/// The product of the batch dimensions (all but the last two) of `a`.
-pub(crate) fn batch_size(a: &Array) -> i64 {
-    let s = a.shape();
-    s[..s.len().saturating_sub(2)]
-        .iter()
-        .map(|&d| i64::from(d))
-        .product()
-}
 
 op! {
     /// The matrix product (batched over leading axes, with NumPy's rules

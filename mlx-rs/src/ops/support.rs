@@ -200,6 +200,15 @@ pub(crate) fn norm_axis(axis: i32, ndim: usize) -> Option<usize> {
     (0..n).contains(&ax).then_some(ax as usize)
 }
 
+/// The product of the batch dimensions (all but the last two) of `a`.
+pub(crate) fn batch_size(a: &Array) -> i64 {
+    let s = a.shape();
+    s[..s.len().saturating_sub(2)]
+        .iter()
+        .map(|&d| i64::from(d))
+        .product()
+}
+
 /// Checks that every value of the integer array `idx` addresses an element
 /// of an axis of `size` (negative values count from the end).
 ///
