@@ -10,7 +10,9 @@
 //! it, with no change to libmlx.
 //!
 //! The choice is `MLX_RS_BLAS`, in this fixed order of meaning:
-//! - unset or `auto`: OpenBLAS when found (below), else the wheel's
+//! - unset: the wheel's reference BLAS (OpenBLAS 0.3.21 can hang a process
+//!   at exit; see `discover`);
+//! - `auto`: OpenBLAS when found (below), else the wheel's
 //!   reference BLAS with a warning saying how to get OpenBLAS;
 //! - `openblas`: OpenBLAS, found by pkg-config (`openblas`), else as
 //!   `libopenblas.so` in the system library folders; missing is an error;
@@ -64,7 +66,11 @@ const APT: &str = "sudo apt-get install libopenblas-dev";
 
 /// Reads `MLX_RS_BLAS` and finds the library it asks for.
 pub(crate) fn discover(target_os: &str, target_arch: &str) -> Result<Blas, Failure> {
-    let wanted = env::var(env::MLX_RS_BLAS).unwrap_or_else(|| "auto".to_owned());
+    // Unset means the wheel's reference BLAS for now: Debian's OpenBLAS
+    // 0.3.21 (pthreads) can hang a process at exit (its destructor joins
+    // a worker that never wakes: seen in `mlx-lm generate` under CI), so
+    // OpenBLAS is opt-in (`auto` or `openblas`) until that is solved.
+    let wanted = env::var(env::MLX_RS_BLAS).unwrap_or_else(|| "reference".to_owned());
     if target_os == "macos" {
         if !matches!(wanted.as_str(), "auto" | "reference") {
             println!(
