@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 use mlx_lm::convert::{convert_gguf, ConvertOptions};
-use mlx_lm::generate::{generate, GenerateOptions, Sampler};
+use mlx_lm::generate::{generate, GenerateOptions};
+use mlx_lm::Sampler;
 use mlx_lm::{models, Llama, Message, Tokenizer};
 use mlx_rs::quantization::QuantMode;
 use mlx_workspace::device::DeviceArg;
@@ -187,14 +188,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     messages.push(Message::user(args.prompt.clone()));
     let prompt = tokenizer.apply_chat_template(&messages, true)?;
     let ids = tokenizer.encode(&prompt, true)?;
-    let sampler = if args.temperature > 0.0 {
-        Sampler::Sample {
-            temperature: args.temperature,
-            top_p: args.top_p,
-            seed: args.seed,
-        }
-    } else {
-        Sampler::Greedy
+    let sampler = Sampler {
+        top_p: f64::from(args.top_p),
+        ..Sampler::with_temperature(f64::from(args.temperature.max(0.0)), args.seed)
     };
     let options = GenerateOptions {
         max_tokens: args.max_tokens,

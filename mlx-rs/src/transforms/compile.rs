@@ -95,7 +95,7 @@ impl CompiledFunction {
     /// Calls the compiled function (tracing `f` for a new signature).
     ///
     /// # Errors
-    /// `f`'s own `Err`, [`Error::Mlx`](crate::Error::Mlx) naming its panic,
+    /// `f`'s own `Err`, [`Error::ClosurePanic`](crate::Error::ClosurePanic) naming its panic,
     /// or MLX's error.
     #[doc(alias = "mlx_detail_compile")]
     pub fn call(&self, args: &[Array]) -> Result<Vec<Array>> {

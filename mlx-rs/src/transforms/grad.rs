@@ -144,7 +144,7 @@ impl ValueAndGrad {
     /// # Errors
     /// [`Error::InvalidArgument`] when `argnums` names an argument that
     /// `args` does not have, or the function returned no outputs or a
-    /// first output that is not a scalar; [`Error::Mlx`] when the function
+    /// first output that is not a scalar; [`Error::ClosurePanic`] when the function
     /// panicked; the function's own `Err`.
     #[doc(alias = "mlx_closure_value_and_grad_apply")]
     pub fn call(&self, args: &[Array]) -> Result<(Vec<Array>, Vec<Array>)> {

@@ -8,9 +8,9 @@
 //! -> Result<Vec<Array>>`, wrapped as a [`Closure`]. MLX calls it while
 //! tracing, on the calling thread. If it returns an `Err`, the transform's
 //! caller gets that same `Err`; if it panics, the panic is caught before
-//! it reaches C and the caller gets [`Error::Mlx`](crate::Error::Mlx)
-//! whose message starts with "the Rust closure panicked:" and carries the
-//! panic message. Nothing unwinds through C, nothing aborts.
+//! it reaches C and the caller gets
+//! [`Error::ClosurePanic`](crate::Error::ClosurePanic), which names the
+//! transform and carries the panic message. Nothing unwinds through C, nothing aborts.
 //!
 //! ```
 //! use mlx_rs::{ops, transforms::{grad, vmap}, Array};

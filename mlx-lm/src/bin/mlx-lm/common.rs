@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use mlx_lm::generate::{GenerateOptions, Sampler};
+use mlx_lm::generate::GenerateOptions;
 use mlx_lm::{models, Llama, Message, Tokenizer};
+use mlx_lm::{LogitsProcessors, Penalty, Sampler};
 use mlx_rs::{Device, Dtype};
 
 use crate::BoxError;
@@ -114,15 +115,43 @@ pub struct SamplerArgs {
         allow_negative_numbers = true
     )]
     pub temp: f32,
-    /// Nucleus sampling mass in (0, 1] (with --temp)
-    #[arg(long, default_value_t = 1.0)]
+    /// Nucleus sampling mass in (0, 1); 0 or 1: off (with --temp)
+    #[arg(long, default_value_t = 0.0)]
     pub top_p: f32,
+    /// Keep only the K most likely tokens; 0: off (with --temp)
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Drop tokens less likely than MIN_P times the most likely; 0: off
+    /// (with --temp)
+    #[arg(long, default_value_t = 0.0)]
+    pub min_p: f32,
+    /// Tokens min-p keeps at least
+    #[arg(long, default_value_t = 1)]
+    pub min_tokens_to_keep: usize,
+    /// Probability of XTC sampling at a step; 0: off (with --temp)
+    #[arg(long, default_value_t = 0.0)]
+    pub xtc_probability: f32,
+    /// XTC's probability threshold, in [0, 0.5]
+    #[arg(long, default_value_t = 0.1)]
+    pub xtc_threshold: f32,
     /// Seed of the sampler (with --temp)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Add BIAS to the logit of token ID: `ID=BIAS` (repeatable)
     #[arg(long, value_parser = parse_bias)]
     pub logit_bias: Vec<(u32, f32)>,
+    /// Sign-aware multiplicative penalty of the recent tokens
+    #[arg(long)]
+    pub repetition_penalty: Option<f32>,
+    /// Tokens the repetition penalty looks at
+    #[arg(long, default_value_t = 20)]
+    pub repetition_context_size: usize,
+    /// Subtracted once from the logit of each recent token
+    #[arg(long)]
+    pub presence_penalty: Option<f32>,
+    /// Subtracted from the logit of each recent token per occurrence
+    #[arg(long)]
+    pub frequency_penalty: Option<f32>,
 }
 
 fn parse_bias(s: &str) -> Result<(u32, f32), String> {
@@ -143,34 +172,43 @@ fn parse_bias(s: &str) -> Result<(u32, f32), String> {
 impl SamplerArgs {
     /// The library's options, stopping at the model's end-of-sequence ids.
     pub fn options(&self, tokenizer: &Tokenizer) -> Result<GenerateOptions, BoxError> {
+        let mut sampler = sampler(self.temp, self.top_p, self.seed)?;
+        sampler.top_k = self.top_k;
+        sampler.min_p = f64::from(self.min_p);
+        sampler.min_tokens_to_keep = self.min_tokens_to_keep;
+        sampler.xtc_probability = f64::from(self.xtc_probability);
+        sampler.xtc_threshold = f64::from(self.xtc_threshold);
+        sampler.xtc_special_tokens = tokenizer.eos_ids().to_vec();
+        let penalty = |value: Option<f32>, context| value.map(|value| Penalty { value, context });
         Ok(GenerateOptions {
             max_tokens: self.max_tokens,
-            sampler: sampler(self.temp, self.top_p, self.seed)?,
+            sampler,
             stop: tokenizer.eos_ids().to_vec(),
-            logit_bias: self.logit_bias.clone(),
+            processors: LogitsProcessors {
+                logit_bias: self.logit_bias.clone(),
+                repetition: penalty(self.repetition_penalty, self.repetition_context_size),
+                presence: penalty(self.presence_penalty, 20),
+                frequency: penalty(self.frequency_penalty, 20),
+            },
             ..GenerateOptions::default()
         })
     }
 }
 
-/// The sampler of a temperature (0: greedy), a nucleus mass and a seed.
+/// The sampler of a temperature (0: greedy), a nucleus mass (0 or 1: off)
+/// and a seed.
 pub fn sampler(temp: f32, top_p: f32, seed: u64) -> Result<Sampler, String> {
     if !(temp >= 0.0 && temp.is_finite()) {
         return Err(format!(
             "temperature must be a finite number >= 0, not {temp}"
         ));
     }
-    if !(top_p > 0.0 && top_p <= 1.0) {
-        return Err(format!("top_p must be in (0, 1], not {top_p}"));
+    if !(0.0..=1.0).contains(&top_p) {
+        return Err(format!("top_p must be in [0, 1], not {top_p}"));
     }
-    Ok(if temp == 0.0 {
-        Sampler::Greedy
-    } else {
-        Sampler::Sample {
-            temperature: temp,
-            top_p,
-            seed,
-        }
+    Ok(Sampler {
+        top_p: f64::from(top_p),
+        ..Sampler::with_temperature(f64::from(temp), seed)
     })
 }
 

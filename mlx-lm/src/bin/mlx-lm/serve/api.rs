@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use mlx_lm::generate::Sampler;
 use mlx_lm::Message;
+use mlx_lm::{LogitsProcessors, Penalty, Sampler};
 use serde_json::{json, Map, Value};
 
 use super::worker::Prompt;
@@ -61,8 +61,8 @@ pub struct Request {
     pub prompt: Prompt,
     pub max_tokens: usize,
     pub sampler: Sampler,
+    pub processors: LogitsProcessors,
     pub stop: Vec<String>,
-    pub logit_bias: Vec<(u32, f32)>,
     pub stream: bool,
     pub include_usage: bool,
 }
@@ -287,8 +287,56 @@ pub fn parse(
             ));
         }
     }
-    let sampler = crate::common::sampler(temp as f32, top_p as f32, seed)
+    let mut sampler = crate::common::sampler(temp as f32, top_p as f32, seed)
         .map_err(|m| ApiError::bad("temperature", m))?;
+    // mlx_lm.server's extensions of the OpenAI parameters.
+    if let Some(k) = number(&o, "top_k")? {
+        if !(k >= 0.0 && k.fract() == 0.0) {
+            return Err(ApiError::bad(
+                "top_k",
+                format!("`top_k` must be an integer >= 0, not {k}"),
+            ));
+        }
+        sampler.top_k = k as usize;
+    }
+    if let Some(p) = number(&o, "min_p")? {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(ApiError::bad(
+                "min_p",
+                format!("`min_p` must be in [0, 1], not {p}"),
+            ));
+        }
+        sampler.min_p = p;
+    }
+    let context = match number(&o, "repetition_context_size")? {
+        None => 20,
+        Some(c) if c >= 0.0 && c.fract() == 0.0 => c as usize,
+        Some(c) => {
+            return Err(ApiError::bad(
+                "repetition_context_size",
+                format!("`repetition_context_size` must be an integer >= 0, not {c}"),
+            ))
+        }
+    };
+    let penalty = |key: &'static str, context| -> Result<Option<Penalty>, ApiError> {
+        Ok(number(&o, key)?.map(|v| Penalty {
+            value: v as f32,
+            context,
+        }))
+    };
+    let repetition = penalty("repetition_penalty", context)?;
+    if let Some(p) = repetition.filter(|p| p.value < 0.0) {
+        return Err(ApiError::bad(
+            "repetition_penalty",
+            format!("`repetition_penalty` must be >= 0, not {}", p.value),
+        ));
+    }
+    let processors = LogitsProcessors {
+        logit_bias: logit_bias(&o)?,
+        repetition,
+        presence: penalty("presence_penalty", 20)?,
+        frequency: penalty("frequency_penalty", 20)?,
+    };
     let include_usage = match o.get("stream_options") {
         Some(Value::Object(so)) => boolean(so, "include_usage")?,
         _ => false,
@@ -297,8 +345,8 @@ pub fn parse(
         prompt,
         max_tokens,
         sampler,
+        processors,
         stop: stops(&o)?,
-        logit_bias: logit_bias(&o)?,
         stream: boolean(&o, "stream")?,
         include_usage,
     })

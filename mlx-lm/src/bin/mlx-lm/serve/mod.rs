@@ -166,8 +166,8 @@ async fn complete(
         prompt: req.prompt,
         max_tokens: req.max_tokens,
         sampler: req.sampler,
+        processors: req.processors,
         stop: req.stop,
-        logit_bias: req.logit_bias,
         events: tx,
     };
     app.state.queued.fetch_add(1, Ordering::SeqCst);

@@ -8,8 +8,9 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use mlx_lm::generate::{generate_with, GenerateOptions, Sampler};
+use mlx_lm::generate::{generate_with, GenerateOptions};
 use mlx_lm::{Finish, Message};
+use mlx_lm::{LogitsProcessors, Sampler};
 use tokio::sync::mpsc;
 
 use crate::common::{chat_ids, Loaded};
@@ -30,8 +31,8 @@ pub struct Job {
     pub prompt: Prompt,
     pub max_tokens: usize,
     pub sampler: Sampler,
+    pub processors: LogitsProcessors,
     pub stop: Vec<String>,
-    pub logit_bias: Vec<(u32, f32)>,
     pub events: mpsc::UnboundedSender<Event>,
 }
 
@@ -82,6 +83,7 @@ fn serve(loaded: &Loaded, job: &Job) -> Result<(), (u16, String)> {
         return Err((400, "the prompt has no tokens".into()));
     }
     if let Some(&(id, _)) = job
+        .processors
         .logit_bias
         .iter()
         .find(|(id, _)| *id as usize >= tok.vocab_size())
@@ -96,9 +98,9 @@ fn serve(loaded: &Loaded, job: &Job) -> Result<(), (u16, String)> {
     }
     let options = GenerateOptions {
         max_tokens: job.max_tokens,
-        sampler: job.sampler,
+        sampler: job.sampler.clone(),
+        processors: job.processors.clone(),
         stop: tok.eos_ids().to_vec(),
-        logit_bias: job.logit_bias.clone(),
         ..GenerateOptions::default()
     };
     let mut stream = tok.decode_stream(true);
