@@ -85,6 +85,7 @@ fn jvps(
 
 #[test]
 fn test_jvp() {
+    let _serial = shared();
     let (out, dout) = jvp(one(|x| 2.0 * x), &[sc(1.0)], &[sc(2.0)]).unwrap();
     assert_eq!(item(&out[0]), 2.0);
     assert_eq!(item(&dout[0]), 4.0);
@@ -105,6 +106,7 @@ fn test_jvp() {
 
 #[test]
 fn test_jvp_comparison_tangent_dtype() {
+    let _serial = shared();
     let x = a1(&[1.0, -2.0, 3.0]);
     let t = x.ones_like().unwrap();
     type Cmp = fn(&Array, f64) -> Result<Array>;
@@ -124,6 +126,7 @@ fn test_jvp_comparison_tangent_dtype() {
 
 #[test]
 fn test_jvp_with_constant_inputs() {
+    let _serial = shared();
     // d/dt (t + 1)^2 = 2 at t = 0
     let sq = |t: &Array| ops::square(&(t + 1.0)?);
     let cases: Vec<Box<dyn Fn(&Array) -> Result<Array>>> = vec![
@@ -173,6 +176,7 @@ fn test_jvp_with_constant_inputs() {
 
 #[test]
 fn test_jvp_through_bitwise_ops() {
+    let _serial = shared();
     let fun = |x: &Array| {
         let b = ops::bitwise_and(&ops::equal(x, 0.0)?, &ops::greater(x, -1.0)?)?;
         x + b.astype(Dtype::Float32)?
@@ -191,6 +195,7 @@ fn test_jvp_through_bitwise_ops() {
 
 #[test]
 fn test_vjp() {
+    let _serial = shared();
     let (out, dout) = vjp(one(|x| 2.0 * x), &[sc(1.0)], &[sc(2.0)]).unwrap();
     assert_eq!(item(&out[0]), 2.0);
     assert_eq!(item(&dout[0]), 4.0);
@@ -209,6 +214,7 @@ fn test_vjp() {
 
 #[test]
 fn test_jvp_with_partly_traced_inputs() {
+    let _serial = shared();
     // power: each traced input must use its own tangent
     let primals = [sc(2.0), sc(3.0)];
     let dyda = 12.0;
@@ -264,6 +270,7 @@ fn test_jvp_with_partly_traced_inputs() {
 
 #[test]
 fn test_grad() {
+    let _serial = shared();
     let fun = |x: &Array| x * x;
     let (value, dfdx) = value_and_grad(one(fun), &[0])
         .unwrap()
@@ -321,6 +328,7 @@ fn test_grad() {
 
 #[test]
 fn test_grad_trees() {
+    let _serial = shared();
     let fun = || two(|x, y| x * y);
     let (value, d) = value_and_grad(fun(), &[0, 1])
         .unwrap()
@@ -349,6 +357,7 @@ fn test_grad_trees() {
 
 #[test]
 fn test_auxiliary_values() {
+    let _serial = shared();
     // `extra` (a dict with arrays and ints in Python) is the outputs after
     // the loss.
     let fun = |a: &[Array]| {
@@ -378,6 +387,7 @@ fn test_auxiliary_values() {
 
 #[test]
 fn test_captured() {
+    let _serial = shared();
     let a = sc(5.0);
     let (a1_, a2_) = (a.clone(), a.clone());
     let f = move |x: &Array| &a1_ + x;
@@ -401,6 +411,7 @@ fn test_captured() {
 
 #[test]
 fn test_stop_gradient() {
+    let _serial = shared();
     let shape_in = [4, 4];
     let w_in = ones(&shape_in);
     let x_in = ones(&shape_in);
@@ -432,6 +443,7 @@ fn test_stop_gradient() {
 
 #[test]
 fn test_update_state() {
+    let _serial = shared();
     let y = a1(&[1.0]);
     let state = Rc::new(RefCell::new(zeros(&[2])));
     let s = state.clone();
@@ -449,6 +461,7 @@ fn test_update_state() {
 
 #[test]
 fn test_scatter_vjp() {
+    let _serial = shared();
     let fun = |x: &Array, idx: &Array| sum(&x.index_put(idx, 2.0)?);
     let d = grad(two(fun), &[0])
         .unwrap()
@@ -469,6 +482,7 @@ fn test_scatter_vjp() {
 
 #[test]
 fn test_index_vjp_requires_stop_gradient() {
+    let _serial = shared();
     let msg = "stop_gradient";
     let x = a1(&[1.0, 2.0, 3.0, 4.0]);
     let idx = i1(&[1, 3]);
@@ -506,6 +520,7 @@ fn test_index_vjp_requires_stop_gradient() {
 
 #[test]
 fn test_stop_gradient_computed_indices() {
+    let _serial = shared();
     let gather_fun = |w: &Array| {
         let idx = ops::stop_gradient(&ops::argsort(w, None)?.index(..2)?)?;
         sum(&ops::take(w, &idx, None)?)
@@ -547,6 +562,7 @@ fn test_stop_gradient_computed_indices() {
 
 #[test]
 fn test_take_along_axis_complex_vjp() {
+    let _serial = shared();
     let x = Array::zeros(&[4], Dtype::Complex64).unwrap();
     let indices = i1(&[3, 3]);
     let cotangent = c64(&[(1.0, 2.0), (3.0, 4.0)]);
@@ -598,6 +614,7 @@ fn check_vjps(
 
 #[test]
 fn test_scatter_add_vjp() {
+    let _serial = shared();
     check_vjps(
         at_indices(Update::Add),
         a1(&[1.0, 2.0]),
@@ -608,6 +625,7 @@ fn test_scatter_add_vjp() {
 
 #[test]
 fn test_scatter_max_vjp() {
+    let _serial = shared();
     check_vjps(
         at_indices(Update::Max),
         a1(&[1.0, 2.0]),
@@ -624,6 +642,7 @@ fn test_scatter_max_vjp() {
 
 #[test]
 fn test_scatter_min_vjp() {
+    let _serial = shared();
     check_vjps(
         at_indices(Update::Min),
         a1(&[5.0, 6.0]),
@@ -640,6 +659,7 @@ fn test_scatter_min_vjp() {
 
 #[test]
 fn test_slice_update_max_vjp() {
+    let _serial = shared();
     let u = |v: &[f32]| arr(v, &[1, 2]);
     check_vjps(
         at_slice(Update::Max),
@@ -657,6 +677,7 @@ fn test_slice_update_max_vjp() {
 
 #[test]
 fn test_slice_update_min_vjp() {
+    let _serial = shared();
     let u = |v: &[f32]| arr(v, &[1, 2]);
     check_vjps(
         at_slice(Update::Min),
@@ -674,12 +695,14 @@ fn test_slice_update_min_vjp() {
 
 #[test]
 fn test_slice_update_add_vjp() {
+    let _serial = shared();
     let u = arr(&[1.0, 2.0], &[1, 2]);
     check_vjps(at_slice(Update::Add), u, &[4.0, 5.0, 6.0, 7.0], &[5.0, 6.0]);
 }
 
 #[test]
 fn test_slice_update_multiply_vjp() {
+    let _serial = shared();
     let u = arr(&[2.0, 3.0], &[1, 2]);
     check_vjps(
         at_slice(Update::Prod),
@@ -691,6 +714,7 @@ fn test_slice_update_multiply_vjp() {
 
 #[test]
 fn test_split_against_slice() {
+    let _serial = shared();
     let f_split = |x: &Array| {
         let p = ops::split(x, 3, -1)?;
         sum(&(&p[0] * &p[2])?)
@@ -714,6 +738,7 @@ fn test_split_against_slice() {
 
 #[test]
 fn test_vjp_types() {
+    let _serial = shared();
     for t in [Dtype::Float16, Dtype::Bfloat16, Dtype::Float32] {
         let x = || sc(1.0).astype(t).unwrap();
         assert_eq!(grad1(|x| Ok(x.clone()), &x()).dtype(), t);
@@ -728,6 +753,7 @@ fn test_vjp_types() {
 
 #[test]
 fn test_power_grad() {
+    let _serial = shared();
     let fun = |x: &Array, y: &Array| ops::power(&(x - y)?, x);
     let g = grad(two(fun), &[0])
         .unwrap()
@@ -738,6 +764,7 @@ fn test_power_grad() {
 
 #[test]
 fn test_eval_in_grad() {
+    let _serial = shared();
     let a = a1(&[1.0]);
     let cotan = a1(&[1.0, 1.0]);
     let y = a1(&[2.0, 2.0]);
@@ -784,6 +811,7 @@ fn scan_grads(
 
 #[test]
 fn test_cumprod_grad() {
+    let _serial = shared();
     let cumprod = |y: &Array, axis: Option<i32>, s: Scan| ops::cumprod(y, axis, s, None);
     let a: &[f32] = &[2.0, 1.0, 2.0, 2.0, 3.0];
     let b: &[f32] = &[2.0, 0.0, 2.0, 2.0, 3.0];
@@ -837,6 +865,7 @@ fn test_cumprod_grad() {
 
 #[test]
 fn test_cummax_grad() {
+    let _serial = shared();
     // Ties route to the latest occurrence, matching the cummax indices.
     let a: &[f32] = &[3.0, 3.0, 1.0, 5.0, 5.0];
     let d = Scan::default();
@@ -898,6 +927,7 @@ fn test_cummax_grad() {
 
 #[test]
 fn test_cummin_grad() {
+    let _serial = shared();
     let a: &[f32] = &[3.0, 3.0, 1.0, 5.0, 5.0];
     let d = Scan::default();
     let s = [5];
@@ -950,6 +980,7 @@ fn test_cummin_grad() {
 
 #[test]
 fn test_topk_grad() {
+    let _serial = shared();
     let a = arr(&[1.0, 2.0, 6.0, 4.0, 5.0, 9.0, 5.0, 6.0, 7.0, 8.0], &[2, 5]);
     let out = vjps(one(|x| ops::topk(x, 2, Some(-1))), &[a], &[ones(&[2, 2])]);
     let expected = arr(&[0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0], &[2, 5]);
@@ -958,6 +989,7 @@ fn test_topk_grad() {
 
 #[test]
 fn test_sort_grad() {
+    let _serial = shared();
     // The vjp scatters the cotangents back to the original positions.
     let x = a1(&[3.0, 1.0, 2.0, 5.0, 4.0]);
     let cotan = a1(&[10.0, 20.0, 30.0, 40.0, 50.0]);
@@ -985,6 +1017,7 @@ fn test_sort_grad() {
 
 #[test]
 fn test_logsumexp_grad() {
+    let _serial = shared();
     let x = arr(&[1.0, 2.0, 3.0, 4.0, 1.0, 0.0], &[2, 3]);
     let v = arr(&[1.0, 0.0, -1.0, 2.0, 1.0, 0.0], &[2, 3]);
     let jv = jvps(
@@ -1022,6 +1055,7 @@ fn test_logsumexp_grad() {
 
 #[test]
 fn test_custom_function() {
+    let _serial = shared();
     type Vjp = fn(&[Array], &[Array], &[Array]) -> Result<Vec<Array>>;
     type Jvp = fn(&[Array], &[Array], &[i32]) -> Result<Vec<Array>>;
     type Vmap = fn(&[Array], &[Option<i32>]) -> Result<(Vec<Array>, Vec<i32>)>;
@@ -1149,6 +1183,7 @@ fn test_custom_function() {
 
 #[test]
 fn test_complex_vjps() {
+    let _serial = shared();
     let x = c64(&[(0.0, 1.0), (1.0, 0.0), (0.5, 0.5)]);
     let d = grad1(|x| sum(&(2.0 * ops::real(x)?)?), &x);
     assert_close(
@@ -1164,6 +1199,7 @@ fn test_complex_vjps() {
 
 #[test]
 fn test_flatten_unflatten_vjps() {
+    let _serial = shared();
     let g = grad1(|x| sum(&ops::unflatten(x, 0, &[2, 2])?), &zeros(&[4, 8]));
     assert_eq!(g.shape(), [4, 8]);
     let g = grad1(|x| sum(&ops::flatten(x, 0, 2)?), &zeros(&[2, 4, 8]));
@@ -1172,6 +1208,7 @@ fn test_flatten_unflatten_vjps() {
 
 #[test]
 fn test_concatenate_vjps() {
+    let _serial = shared();
     let x = a1(&[1.0, 2.0, 3.0]);
     let y = a1(&[1.0, 2.0, 3.0]).astype(Dtype::Float16).unwrap();
     let g = vjps(
@@ -1187,6 +1224,7 @@ fn test_concatenate_vjps() {
 
 #[test]
 fn test_matmul_jvps() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let [a, b, c, d] = [0; 4].map(|_| uniform(&[4, 4]));
     let mm = |x: &Array, y: &Array| ops::matmul(x, y).unwrap();
@@ -1268,6 +1306,7 @@ fn test_matmul_jvps() {
 
 #[test]
 fn test_put_along_axis_grads() {
+    let _serial = shared();
     let a = zeros(&[5, 1]);
     let b = ones(&[2, 1]);
     let idx = || Array::from_slice(&[0i32, 3], &[2, 1]).unwrap();
@@ -1299,6 +1338,7 @@ fn test_put_along_axis_grads() {
 
 #[test]
 fn test_slice_grads() {
+    let _serial = shared();
     let rev = || Slice::from(..).step(-1);
     let e = Family::Exact;
     // Slice: a[5:-6:-1]
@@ -1343,6 +1383,7 @@ fn test_slice_grads() {
 
 #[test]
 fn test_leaks() {
+    let _serial = exclusive();
     // Python builds a reference cycle (a dict holding the transformed
     // function, whose function reads the dict); here the transform's
     // closure owns an evaluated array, and dropping the transform must
@@ -1383,6 +1424,7 @@ fn test_leaks() {
 
 #[test]
 fn test_grad_with_copies() {
+    let _serial = shared();
     // Python passes the list [a, a, a]; here the same array is each of
     // three arguments.
     let a = sc(2.0);
@@ -1396,6 +1438,7 @@ fn test_grad_with_copies() {
 
 #[test]
 fn test_reduce_jvp() {
+    let _serial = shared();
     let a = Array::arange(0.0, 4.0, 1.0, Dtype::Int32).unwrap();
     let b = i1(&[3, 2, 1, 0]);
     type Red = fn(&Array) -> Result<Array>;
@@ -1413,6 +1456,7 @@ fn test_reduce_jvp() {
 
 #[test]
 fn test_complex_prod_vjp() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let primal = cnormal(&[2, 20]);
     let cotangent = cnormal(&[20]);
@@ -1439,6 +1483,7 @@ fn test_complex_prod_vjp() {
 
 #[test]
 fn test_complex_exp_vjp() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let primal = cnormal(&[3, 4, 5]);
     let cotangent = cnormal(&[3, 4, 5]);
@@ -1459,6 +1504,7 @@ fn away_from_origin(z: &Array) -> Array {
 
 #[test]
 fn test_complex_log_vjp() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let primal = cnormal(&[3, 4, 5]);
     let cotangent = cnormal(&[3, 4, 5]);
@@ -1475,6 +1521,7 @@ fn test_complex_log_vjp() {
 
 #[test]
 fn test_complex_unary_vjps() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let z = cnormal(&[3, 4, 5]);
     let cotangent = cnormal(&[3, 4, 5]);
@@ -1510,6 +1557,7 @@ fn test_complex_unary_vjps() {
 
 #[test]
 fn test_complex_abs_grad() {
+    let _serial = shared();
     mlx_rs::random::seed(0).unwrap();
     let primal = away_from_origin(&cnormal(&[3, 4, 5]));
     let tol = Tol::new(1e-5, 1e-5);
@@ -1551,6 +1599,7 @@ fn test_complex_abs_grad() {
 
 #[test]
 fn test_second_order_permutation_ops() {
+    let _serial = shared();
     type F = fn(&Array) -> Result<Array>;
     // f(a) = sum(fn(a) ** 2)
     let loss = |f: F| move |a: &Array| sum(&ops::square(&f(a)?)?);

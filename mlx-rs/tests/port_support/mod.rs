@@ -153,3 +153,19 @@ pub fn assert_err_contains<T: std::fmt::Debug>(r: Result<T>, needle: &str, what:
     let e = err_text(r, what);
     assert!(e.contains(needle), "{what}: {e:?} lacks {needle:?}");
 }
+
+/// The lock that keeps the `test_leaks` ports alone: they compare MLX's
+/// process-wide active memory before and after, which the other tests of
+/// the binary (run on other threads) change. Every test takes it shared
+/// ([`shared`]), `test_leaks` exclusively ([`exclusive`]).
+static SERIAL: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by every test but `test_leaks` for its whole body.
+pub fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    SERIAL.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held by `test_leaks`: no other test runs meanwhile.
+pub fn exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    SERIAL.write().unwrap_or_else(|e| e.into_inner())
+}
