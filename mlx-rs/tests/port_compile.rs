@@ -517,7 +517,7 @@ fn test_shapeless_compile_with_reduction() {
     let cfun = cs(one(fun));
     assert_equal(
         &fun(&x2).unwrap(),
-        &call(&cfun, &[x2.clone()])[0],
+        &call(&cfun, std::slice::from_ref(&x2))[0],
         "no keepdims",
     );
 }
@@ -932,7 +932,7 @@ fn test_shapeless_compile_matmul() {
     let _serial = shared();
     let a = a1(&[0.0, 1.0, 2.0]);
     let b = a1(&[0.0, 1.0, 2.0]);
-    let fun = cs(two(|a, b| ops::matmul(a, b)));
+    let fun = cs(two(ops::matmul));
     let want = ops::matmul(&a, &b).unwrap();
     assert_close(&call(&fun, &[a, b])[0], &want, Family::Matmul, "a @ b");
 }
@@ -1008,7 +1008,7 @@ fn test_compile_shapeless_with_broadcast() {
     assert_eq!(out[1].shape(), [2, 2]);
 
     // Batched matmul
-    let cfun = cs(two(|a, b| ops::matmul(a, b)));
+    let cfun = cs(two(ops::matmul));
     let out = call(&cfun, &[zeros(&[2, 1, 4, 2]), zeros(&[3, 2, 5])]);
     assert_eq!(out[0].shape(), [2, 3, 4, 5]);
 
@@ -1082,16 +1082,14 @@ fn test_leaks() {
     // Python builds a reference cycle through a dict (and compares memory
     // only on Metal); here the compiled closure owns an evaluated array,
     // and dropping the compiled function must give its memory back.
-    mlx_rs::synchronize().unwrap();
-    let mem_pre = mlx_rs::memory::active_memory().unwrap();
+    let mem_pre = settled_active_memory();
     for _ in 0..5 {
         let x = Array::zeros(&[1000], Dtype::Int32).unwrap();
         x.eval().unwrap();
         let f = c(move |_: &[Array]| Ok(vec![x.clone()]));
         drop(f);
     }
-    mlx_rs::synchronize().unwrap();
-    assert_eq!(mem_pre, mlx_rs::memory::active_memory().unwrap());
+    assert_eq!(mem_pre, settled_active_memory());
 }
 
 #[test]

@@ -169,3 +169,24 @@ pub fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
 pub fn exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
     SERIAL.write().unwrap_or_else(|e| e.into_inner())
 }
+
+/// MLX's active memory once it has settled: the same value three reads in
+/// a row, 5 ms apart (buffers of arrays that earlier tests dropped can be
+/// given back by a stream's worker thread a moment later), after a
+/// synchronize. For the `test_leaks` ports, which hold [`exclusive`].
+pub fn settled_active_memory() -> usize {
+    mlx_rs::synchronize().unwrap();
+    let read = || mlx_rs::memory::active_memory().unwrap();
+    let mut last = read();
+    let mut same = 0;
+    for _ in 0..200 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let now = read();
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+        if same >= 2 {
+            break;
+        }
+    }
+    last
+}
