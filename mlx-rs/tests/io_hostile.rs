@@ -226,3 +226,65 @@ fn edge_cases_never_crash() {
         assert!(st.arrays.is_empty(), "{name}");
     }
 }
+
+/// Imports `bytes` and, when MLX accepts it, calls it on inputs of each
+/// stored trace's signature and evaluates: any step may be an `Err`,
+/// none may crash. Returns whether the import was refused.
+fn import_and_run(dir: &TempDir, i: usize, bytes: &[u8]) -> bool {
+    use mlx_rs::export::import_function;
+    let p = dir.write(&format!("{i}.mlxfn"), bytes);
+    let Ok(f) = import_function(&p) else {
+        return true;
+    };
+    let x = |shape: &[i32]| mlx_rs::Array::zeros(shape, mlx_rs::Dtype::Float32).unwrap();
+    for args in [vec![x(&[3, 8])], vec![x(&[2, 64])], vec![x(&[2, 3]), x(&[2, 3])]] {
+        if let Ok(outs) = f.call(&args) {
+            for o in outs {
+                let _ = o.eval();
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn mlxfn_truncations_are_refused() {
+    let dir = TempDir::new("hostile-mlxfn-cut");
+    let corpus = mlxfn_truncations();
+    eprintln!("mlxfn truncations: {} files", corpus.len());
+    assert!(corpus.len() > 1000);
+    for (i, (name, bytes)) in corpus.into_iter().enumerate() {
+        assert!(import_and_run(&dir, i, &bytes), "{name}: imported");
+    }
+}
+
+#[test]
+fn mlxfn_bad_headers_are_invalid_files() {
+    let dir = TempDir::new("hostile-mlxfn-header");
+    for (i, (name, bytes)) in mlxfn_bad_headers().into_iter().enumerate() {
+        let p = dir.write(&format!("{i}.mlxfn"), &bytes);
+        match mlx_rs::export::import_function(&p) {
+            Err(Error::InvalidFile { format: "mlxfn", .. }) => {}
+            // A count of 2 traces passes the header check; MLX then finds
+            // the file ends before the second trace.
+            Err(Error::Mlx { op: "mlx_imported_function_new", .. }) if name == "trace count 2" => {}
+            Err(Error::Mlx { op: "mlx_imported_function_new", .. })
+                if name == "trace count i32::MAX" => {}
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn mlxfn_overwrites_never_crash() {
+    let dir = TempDir::new("hostile-mlxfn-overwrite");
+    let corpus = mlxfn_overwrites();
+    let n = corpus.len();
+    let refused = corpus
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (_, bytes))| import_and_run(&dir, *i, bytes))
+        .count();
+    eprintln!("mlxfn overwrites: {n} files, {refused} refused at import, none crashed");
+    assert!(n > 1000 && refused > n / 4, "{refused} of {n}");
+}

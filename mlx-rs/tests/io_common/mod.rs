@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+mod mlxfn;
+
+pub use mlxfn::*;
+
 use std::path::{Path, PathBuf};
 
 /// A directory removed on drop.
