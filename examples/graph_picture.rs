@@ -3,7 +3,7 @@
 //! Graphviz's `dot` is installed, as SVG.
 //!
 //! ```text
-//! cargo run --release --example graph_picture -- --layers 1 --out docs/graphs/smollm2_decode
+//! cargo run --release --example graph_picture -- --block-only --out docs/graphs/smollm2_block
 //! ```
 //!
 //! The model is SmolLM2-135M-Instruct, as in `quantize_infer`: with no
@@ -13,8 +13,9 @@
 //! key/value caches; the picture is the graph of the next step, from the
 //! token id to the logits, whose inputs are the evaluated weights (named by
 //! their paths, as in `model.safetensors`) and the caches (named by MLX). `--layers N` keeps
-//! the first `N` of the 30 blocks (the whole model draws some 1,500 nodes;
-//! one block fits on a page).
+//! the first `N` of the 30 blocks (one block: 188 operations, the whole
+//! model some 2,500); `--block-only` draws the first block alone, from the
+//! embedded token to the block's output (the picture in docs/export.md).
 //!
 //! Without `dot` the DOT file is still written, and the command to install
 //! Graphviz is printed (`apt-get install graphviz` on Debian/Ubuntu,
@@ -27,6 +28,7 @@ use clap::Parser;
 use mlx_lm::convert::{convert_gguf, ConvertOptions};
 use mlx_lm::{models, Llama};
 use mlx_rs::export::{export_to_dot, NodeNamer};
+use mlx_rs::fast::AttentionMask;
 use mlx_rs::nn::Module;
 use mlx_rs::quantization::QuantMode;
 use mlx_rs::{ops, Array, Dtype};
@@ -42,6 +44,10 @@ struct Args {
     /// Blocks to keep (0: all of them)
     #[arg(long, default_value_t = 1)]
     layers: usize,
+    /// Draw only the first block's part of the step (from the evaluated
+    /// embedding of the token to the block's output)
+    #[arg(long)]
+    block_only: bool,
     /// Output path without extension: writes OUT.dot and OUT.svg
     #[arg(long, default_value = "target/graph_picture/smollm2_decode")]
     out: PathBuf,
@@ -57,8 +63,12 @@ fn model_dir(args: &Args) -> Result<PathBuf, Box<dyn std::error::Error>> {
     if path.is_dir() {
         return Ok(path);
     }
-    let stem = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-    let out = models::cache_dir().join("converted").join(format!("{stem}-affine4-g32"));
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let out = models::cache_dir()
+        .join("converted")
+        .join(format!("{stem}-affine4-g32"));
     if !out.join("model.safetensors").is_file() {
         eprintln!("converting {} -> {}", path.display(), out.display());
         let options = ConvertOptions {
@@ -72,14 +82,21 @@ fn model_dir(args: &Args) -> Result<PathBuf, Box<dyn std::error::Error>> {
 
 /// Whether Graphviz's `dot` runs.
 fn has_dot() -> bool {
-    Command::new("dot").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = model_dir(args)?;
     let mut model = Llama::load_as(&dir, Some(Dtype::Float32))?;
     let blocks = model.model.layers.len();
-    let keep = if args.layers == 0 { blocks } else { args.layers.min(blocks) };
+    let keep = if args.layers == 0 {
+        blocks
+    } else {
+        args.layers.min(blocks)
+    };
     model.model.layers.truncate(keep);
 
     // Prefill four tokens, evaluated: the caches become graph inputs.
@@ -91,13 +108,23 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     next.eval()?;
 
     // The decode step, left unevaluated: this is the graph drawn.
-    let step = model.forward(&next, Some(&mut caches))?;
     let mut names = NodeNamer::new()?;
+    let (step, what) = if args.block_only {
+        let h = model.model.embed_tokens.forward(&next)?;
+        h.eval()?;
+        names.set_name(&h, "embedded token")?;
+        let y = model.model.layers[0].forward(&h, AttentionMask::None, Some(&mut caches[0]))?;
+        names.set_name(&y, "block output")?;
+        (y, "block 0 of the decode step".to_owned())
+    } else {
+        let y = model.forward(&next, Some(&mut caches))?;
+        names.set_name(&y, "logits")?;
+        (y, format!("decode step with {keep} of {blocks} blocks"))
+    };
     names.set_name(&next, "token")?;
     for (path, p) in model.parameters() {
         names.set_name(&p, &path)?;
     }
-    names.set_name(&step, "logits")?;
     let dot = export_to_dot(&[step], &names)?;
 
     if let Some(parent) = args.out.parent() {
@@ -107,7 +134,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&dot_path, &dot)?;
     let nodes = dot.lines().filter(|l| l.contains("[label")).count();
     println!(
-        "decode step of {} with {keep} of {blocks} blocks: {nodes} nodes -> {}",
+        "{what} of {}: {nodes} operations -> {}",
         dir.display(),
         dot_path.display()
     );

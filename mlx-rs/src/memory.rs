@@ -112,7 +112,7 @@ pub fn clear_cache() -> Result<()> {
 
 /// Sets the wired limit: how many bytes MLX keeps wired (resident, never
 /// paged out) for the GPU; returns the previous one. Only Metal on macOS
-/// 15+ wires memory; elsewhere MLX accepts the value and it has no effect.
+/// 15+ wires memory; elsewhere MLX ignores the value and returns 0.
 ///
 /// # Errors
 /// [`Error::Mlx`](crate::Error::Mlx) if MLX refuses the limit (on Metal:

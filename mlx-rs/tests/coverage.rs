@@ -324,7 +324,11 @@ fn headers() -> BTreeMap<&'static str, BTreeSet<String>> {
 
 #[test]
 fn the_header_list_is_every_public_header() {
-    assert_eq!(header_files(), HEADERS, "mlx-c's public headers changed: update HEADERS");
+    assert_eq!(
+        header_files(),
+        HEADERS,
+        "mlx-c's public headers changed: update HEADERS"
+    );
 }
 
 #[test]
@@ -340,7 +344,10 @@ fn every_header_function_is_covered_or_excluded() {
             .iter()
             .filter(|f| !wrapped.contains(*f) && called.contains(*f))
             .count();
-        let x = fns.iter().filter(|f| excluded.contains_key(f.as_str())).count();
+        let x = fns
+            .iter()
+            .filter(|f| excluded.contains_key(f.as_str()))
+            .count();
         println!(
             "{h}: {} functions: {w} wrapped, {c} called internally, {x} excluded",
             fns.len()

@@ -118,14 +118,21 @@ fn binary(a: &[Array]) -> mlx_rs::Result<Vec<Array>> {
 }
 
 fn affine(a: &[Array], kw: &Kwargs) -> mlx_rs::Result<Vec<Array>> {
-    Ok(vec![ops::add(&ops::multiply(&a[0], &kw["scale"])?, &kw["bias"])?])
+    Ok(vec![ops::add(
+        &ops::multiply(&a[0], &kw["scale"])?,
+        &kw["bias"],
+    )?])
 }
 
 fn traced(a: &[Array]) -> mlx_rs::Result<Vec<Array>> {
     Ok(vec![match a {
         [x] => ops::subtract(&ops::exp(x)?, &Array::scalar(1.0f32)?)?,
         [x, y] => ops::add(&ops::multiply(x, y)?, x)?,
-        _ => return Err(Error::InvalidData { reason: "one or two inputs" }),
+        _ => {
+            return Err(Error::InvalidData {
+                reason: "one or two inputs",
+            })
+        }
     }])
 }
 
@@ -216,7 +223,12 @@ fn rust_exports_import_in_python_with_the_same_outputs_body() {
         named.extend(kwargs.iter().map(|(k, a)| (format!("kw.{k}"), a)));
         named.extend(outs.iter().enumerate().map(|(i, a)| (format!("out{i}"), a)));
         let meta: [(&str, &str); 0] = [];
-        io::save_safetensors(dir.0.join(format!("{file}.{call}.safetensors")), named, meta).unwrap();
+        io::save_safetensors(
+            dir.0.join(format!("{file}.{call}.safetensors")),
+            named,
+            meta,
+        )
+        .unwrap();
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/golden/export.py");
     let out = Command::new(&py)
@@ -247,11 +259,25 @@ fn wrong_calls_are_errors_body() {
     let x = Array::zeros(&[3, 8], Dtype::Float32).unwrap();
     // Too many, too few inputs; the wrong dtype; an unexpected keyword.
     let too_many = mlp.call(&[x.clone(), x.clone()]).unwrap_err();
-    assert!(too_many.to_string().contains("Called with 2 positional inputs"), "{too_many}");
+    assert!(
+        too_many
+            .to_string()
+            .contains("Called with 2 positional inputs"),
+        "{too_many}"
+    );
     assert!(mlp.call(&[]).is_err());
     let half = Array::zeros(&[3, 8], Dtype::Float16).unwrap();
     let e = mlp.call(&[half]).unwrap_err();
-    assert!(matches!(e, Error::Mlx { op: "mlx_imported_function_apply", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::Mlx {
+                op: "mlx_imported_function_apply",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("float16"), "{e}");
     let kw: Kwargs = [("y".to_owned(), x.clone())].into();
     assert!(mlp.call_kwargs(&[x.clone()], &kw).is_err());
@@ -266,14 +292,28 @@ fn wrong_calls_are_errors_body() {
     let dir = Dir::new("fail");
     let e = export_function(
         dir.0.join("f.mlxfn"),
-        |_: &[Array]| Err(Error::InvalidData { reason: "refused on purpose" }),
+        |_: &[Array]| {
+            Err(Error::InvalidData {
+                reason: "refused on purpose",
+            })
+        },
         &[x.clone()],
         false,
     )
     .unwrap_err();
-    assert_eq!(e, Error::InvalidData { reason: "refused on purpose" });
-    let e = export_function(dir.0.join("p.mlxfn"), |_: &[Array]| panic!("boom"), &[x.clone()], false)
-        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::InvalidData {
+            reason: "refused on purpose"
+        }
+    );
+    let e = export_function(
+        dir.0.join("p.mlxfn"),
+        |_: &[Array]| panic!("boom"),
+        &[x.clone()],
+        false,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("boom"), "{e}");
     // The same signature traced twice into one file.
     let mut ex = FunctionExporter::new(dir.0.join("t.mlxfn"), traced, false).unwrap();

@@ -226,4 +226,3 @@ fn edge_cases_never_crash() {
         assert!(st.arrays.is_empty(), "{name}");
     }
 }
-

@@ -72,7 +72,8 @@ impl DeviceInfo {
     /// The device's memory in bytes: `"memory_size"` (Metal) or
     /// `"total_memory"` (CUDA); MLX's CPU backend reports none.
     pub fn memory_size(&self) -> Option<usize> {
-        self.size("memory_size").or_else(|| self.size("total_memory"))
+        self.size("memory_size")
+            .or_else(|| self.size("total_memory"))
     }
 
     /// The keys, in sorted order.

@@ -39,7 +39,12 @@ use crate::Array;
 /// NUL byte; [`Error::Mlx`](crate::Error::Mlx) when the file cannot be
 /// written or MLX cannot trace `f`.
 #[doc(alias = "mlx_export_function")]
-pub fn export_function<F>(path: impl AsRef<Path>, f: F, args: &[Array], shapeless: bool) -> Result<()>
+pub fn export_function<F>(
+    path: impl AsRef<Path>,
+    f: F,
+    args: &[Array],
+    shapeless: bool,
+) -> Result<()>
 where
     F: FnMut(&[Array]) -> Result<Vec<Array>> + 'static,
 {

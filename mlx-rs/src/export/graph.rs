@@ -134,7 +134,12 @@ fn to_text(
 /// [`Error::Mlx`] if MLX fails or the temporary stream cannot be used.
 #[doc(alias = "mlx_export_to_dot")]
 pub fn export_to_dot(outputs: &[Array], namer: &NodeNamer) -> Result<String> {
-    to_text("mlx_export_to_dot", outputs, namer, mlx_sys::mlx_export_to_dot)
+    to_text(
+        "mlx_export_to_dot",
+        outputs,
+        namer,
+        mlx_sys::mlx_export_to_dot,
+    )
 }
 
 /// The graph that computes `outputs` as MLX's text listing (one line per

@@ -39,7 +39,11 @@ pub fn run<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
     let job: Job = Box::new(move || {
         let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
     });
-    worker().lock().unwrap_or_else(|e| e.into_inner()).send(job).unwrap();
+    worker()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(job)
+        .unwrap();
     match rx.recv().unwrap() {
         Ok(r) => r,
         Err(panic) => resume_unwind(panic),

@@ -14,7 +14,8 @@ const NO_PAYLOAD: &str =
 const APPLY_RULE: &str =
     "calls a custom rule from C; MLX calls the rules itself while differentiating or batching";
 /// Scalar constructors and setters of `mlx_array`.
-const SCALAR: &str = "a scalar of one C type: Array::scalar and Array::from_slice build every dtype \
+const SCALAR: &str =
+    "a scalar of one C type: Array::scalar and Array::from_slice build every dtype \
      through mlx_array_new_data (one code path, the element type checked by ArrayElement)";
 /// Typed readers of `mlx_array`.
 const TYPED_READ: &str = "a typed reader: Array::to_vec/item/as_slice read the bytes once through \
@@ -155,8 +156,14 @@ pub const EXCLUDED: &[(&str, &str)] = &[
         "mlx_io_gguf_has_metadata_vector_string",
         "the GGUF reader lists the keys (mlx_io_gguf_get_keys) and reads each by its kind",
     ),
-    ("mlx_io_reader_tostring", "the reader's label, which CReader keeps in Rust"),
-    ("mlx_io_writer_tostring", "the writer's label, which CWriter keeps in Rust"),
+    (
+        "mlx_io_reader_tostring",
+        "the reader's label, which CReader keeps in Rust",
+    ),
+    (
+        "mlx_io_writer_tostring",
+        "the writer's label, which CWriter keeps in Rust",
+    ),
     // fast.h
     (
         "mlx_fast_cross_entropy",
@@ -212,7 +219,10 @@ pub const EXCLUDED: &[(&str, &str)] = &[
         "mlx_array_new_data_managed_payload",
         "wraps caller memory: a borrow MLX may keep past any Rust lifetime; from_slice copies",
     ),
-    ("mlx_array_dim", "Array::shape reads all dimensions at once (mlx_array_shape)"),
+    (
+        "mlx_array_dim",
+        "Array::shape reads all dimensions at once (mlx_array_shape)",
+    ),
     ("mlx_array_item_bool", TYPED_READ),
     ("mlx_array_item_uint8", TYPED_READ),
     ("mlx_array_item_uint16", TYPED_READ),

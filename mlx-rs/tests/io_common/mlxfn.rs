@@ -7,9 +7,15 @@
 pub fn mlxfn_valid() -> Vec<(&'static str, &'static [u8])> {
     vec![
         ("mlp", include_bytes!("../golden/export/mlp.mlxfn")),
-        ("quantized", include_bytes!("../golden/export/quantized.mlxfn")),
+        (
+            "quantized",
+            include_bytes!("../golden/export/quantized.mlxfn"),
+        ),
         ("kwargs", include_bytes!("../golden/export/kwargs.mlxfn")),
-        ("shapeless", include_bytes!("../golden/export/shapeless.mlxfn")),
+        (
+            "shapeless",
+            include_bytes!("../golden/export/shapeless.mlxfn"),
+        ),
     ]
 }
 
@@ -36,17 +42,41 @@ pub fn mlxfn_bad_headers() -> Vec<(String, Vec<u8>)> {
     };
     vec![
         ("empty".to_owned(), vec![]),
-        ("not mlxfn: text".to_owned(), b"digraph { a -> b }\n".repeat(4)),
-        ("version length 2^63".to_owned(), with(0, &(1u64 << 63).to_le_bytes())),
-        ("version length u64::MAX".to_owned(), with(0, &u64::MAX.to_le_bytes())),
+        (
+            "not mlxfn: text".to_owned(),
+            b"digraph { a -> b }\n".repeat(4),
+        ),
+        (
+            "version length 2^63".to_owned(),
+            with(0, &(1u64 << 63).to_le_bytes()),
+        ),
+        (
+            "version length u64::MAX".to_owned(),
+            with(0, &u64::MAX.to_le_bytes()),
+        ),
         ("version length 0".to_owned(), with(0, &0u64.to_le_bytes())),
         ("version not text".to_owned(), with(8, &[0xff, 0x00])),
-        ("trace count -1".to_owned(), with(count_at, &(-1i32).to_le_bytes())),
-        ("trace count i32::MAX".to_owned(), with(count_at, &i32::MAX.to_le_bytes())),
-        ("trace count 2".to_owned(), with(count_at, &2i32.to_le_bytes())),
+        (
+            "trace count -1".to_owned(),
+            with(count_at, &(-1i32).to_le_bytes()),
+        ),
+        (
+            "trace count i32::MAX".to_owned(),
+            with(count_at, &i32::MAX.to_le_bytes()),
+        ),
+        (
+            "trace count 2".to_owned(),
+            with(count_at, &2i32.to_le_bytes()),
+        ),
         ("shapeless flag 7".to_owned(), with(count_at + 4, &[7])),
-        ("metadata length u64::MAX".to_owned(), with(count_at + 5, &u64::MAX.to_le_bytes())),
-        ("metadata length 2^40".to_owned(), with(count_at + 5, &(1u64 << 40).to_le_bytes())),
+        (
+            "metadata length u64::MAX".to_owned(),
+            with(count_at + 5, &u64::MAX.to_le_bytes()),
+        ),
+        (
+            "metadata length 2^40".to_owned(),
+            with(count_at + 5, &(1u64 << 40).to_le_bytes()),
+        ),
     ]
 }
 
@@ -54,7 +84,7 @@ pub fn mlxfn_bad_headers() -> Vec<(String, Vec<u8>)> {
 /// (all ones, a huge length, zeros), at every 8th offset after the
 /// header: damaged ids, lengths, shapes, dtypes, primitive names and
 /// constant data. Some still import (damaged weights are still weights);
-/// none may crash.
+/// some crash MLX's reader (the census in `io_hostile_mlxfn.rs`).
 pub fn mlxfn_overwrites() -> Vec<(String, Vec<u8>)> {
     let patterns: [(&str, [u8; 8]); 3] = [
         ("ones", [0xff; 8]),
