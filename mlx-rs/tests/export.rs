@@ -280,7 +280,7 @@ fn wrong_calls_are_errors_body() {
     );
     assert!(e.to_string().contains("float16"), "{e}");
     let kw: Kwargs = [("y".to_owned(), x.clone())].into();
-    assert!(mlp.call_kwargs(&[x.clone()], &kw).is_err());
+    assert!(mlp.call_kwargs(std::slice::from_ref(&x), &kw).is_err());
     // The keyword function without its keywords, or with a wrong name.
     let f = import_function(golden_dir().join("kwargs.mlxfn")).unwrap();
     let (args, mut kwargs) = inputs(&doc()["python"]["kwargs"][0]);
@@ -297,7 +297,7 @@ fn wrong_calls_are_errors_body() {
                 reason: "refused on purpose",
             })
         },
-        &[x.clone()],
+        std::slice::from_ref(&x),
         false,
     )
     .unwrap_err();
@@ -310,18 +310,24 @@ fn wrong_calls_are_errors_body() {
     let e = export_function(
         dir.0.join("p.mlxfn"),
         |_: &[Array]| panic!("boom"),
-        &[x.clone()],
+        std::slice::from_ref(&x),
         false,
     )
     .unwrap_err();
     assert!(e.to_string().contains("boom"), "{e}");
     // The same signature traced twice into one file.
     let mut ex = FunctionExporter::new(dir.0.join("t.mlxfn"), traced, false).unwrap();
-    ex.trace(&[x.clone()]).unwrap();
-    let e = ex.trace(&[x.clone()]).unwrap_err();
+    ex.trace(std::slice::from_ref(&x)).unwrap();
+    let e = ex.trace(std::slice::from_ref(&x)).unwrap_err();
     assert!(e.to_string().contains("same signature"), "{e}");
     // A file that cannot be written, one that does not exist.
-    assert!(export_function(dir.0.join("no/such/dir.mlxfn"), traced, &[x.clone()], false).is_err());
+    assert!(export_function(
+        dir.0.join("no/such/dir.mlxfn"),
+        traced,
+        std::slice::from_ref(&x),
+        false
+    )
+    .is_err());
     assert!(matches!(
         import_function(dir.0.join("missing.mlxfn")).unwrap_err(),
         Error::Io { .. }

@@ -9,7 +9,6 @@
 //! only on the thread that made the process's first stream).
 
 mod common;
-#[allow(dead_code)]
 mod device;
 mod io_common;
 

@@ -83,7 +83,7 @@ where
     let file = path_cstring(path.as_ref())?;
     let closure = KwargsClosure::new(f)?;
     let inputs = vector(args)?;
-    let map = ArrayMap::from_arrays(kwargs.iter().map(|(k, v)| (k, v)))?;
+    let map = ArrayMap::from_arrays(kwargs.iter())?;
     run("mlx_export_function_kwargs", || {
         // SAFETY: `file` is a NUL-terminated path; the closure, vector and
         // map are live handles; MLX traces the closure on this thread.

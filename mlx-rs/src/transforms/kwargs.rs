@@ -100,7 +100,7 @@ impl KwargsClosure {
     #[doc(alias = "mlx_closure_kwargs_apply")]
     pub fn call(&self, args: &[Array], kwargs: &Kwargs) -> Result<Vec<Array>> {
         let inputs = vector(args)?;
-        let map = ArrayMap::from_arrays(kwargs.iter().map(|(k, v)| (k, v)))?;
+        let map = ArrayMap::from_arrays(kwargs.iter())?;
         run("mlx_closure_kwargs_apply", || {
             Array::build_vec("mlx_closure_kwargs_apply", |res| {
                 // SAFETY: the closure, the vector and the map are live;

@@ -6,6 +6,7 @@
 
 mod mlxfn;
 
+#[allow(unused_imports)] // only io_hostile_mlxfn uses it
 pub use mlxfn::*;
 
 use std::path::{Path, PathBuf};
