@@ -27,6 +27,9 @@ fn main() {
         // test then says what is missing.
         None => println!("cargo::warning=mlx-sys did not publish DEP_MLX_INCLUDE"),
     }
+    // mlx-c's version, for `mlx_rs::version::MLX_C_VERSION`.
+    let mlx_c = env_var_rerun("DEP_MLX_MLX_C_VERSION").unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo::rustc-env=MLX_RS_MLX_C_VERSION={mlx_c}");
     for (dep, key) in [
         ("DEP_MLX_LINK_ARGS", "link_args"),
         ("DEP_MLX_LIB_DIR", "lib_dir"),

@@ -7,7 +7,10 @@
 
 use std::fmt;
 
+mod info;
 pub(crate) mod query;
+
+pub use info::{DeviceInfo, DeviceInfoValue};
 
 /// The kind of a [`Device`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -26,9 +26,13 @@
 //!   keys or MLX's per-thread default key state.
 //! - [`Device`], [`Stream`], [`with_stream`]: where work runs.
 //! - [`memory`]: allocator statistics and limits.
+//! - [`Device::info`], [`metal`], [`cuda`], [`version`]: what MLX reports
+//!   about devices, backends and itself.
 //! - [`io`]: safetensors, GGUF and `.npy` files, strict weight loading.
 //! - [`quantization`]: affine, mxfp4, mxfp8 and nvfp4 quantization and the
 //!   quantized matrix products.
+//! - [`export`]: functions to and from `.mlxfn` files (interchangeable
+//!   with Python MLX), graph pictures.
 //! - [`fast`]: fused attention, normalization and rotary embeddings.
 //! - [`nn`]: layers for inference, the [`nn::Module`] trait and its derive,
 //!   whole-model quantization, mlx-lm compatibility.
@@ -44,13 +48,16 @@
 //! [MLX]: https://github.com/ml-explore/mlx
 
 mod array;
+pub mod cuda;
 mod device;
 mod dtype;
 mod error;
+pub mod export;
 pub mod fast;
 pub mod index;
 pub mod io;
 pub mod memory;
+pub mod metal;
 pub mod nn;
 pub mod ops;
 pub mod optimizers;
@@ -59,12 +66,13 @@ pub mod random;
 mod raw;
 mod stream;
 pub mod transforms;
+pub mod version;
 
 pub use array::{async_eval, eval, Array};
-pub use device::{Device, DeviceType, DEFAULT_DEVICE_ENV};
+pub use device::{Device, DeviceInfo, DeviceInfoValue, DeviceType, DEFAULT_DEVICE_ENV};
 pub use dtype::{ArrayElement, Dtype};
 pub use error::{Error, Result};
-pub use stream::{synchronize, with_stream, Stream};
+pub use stream::{synchronize, with_stream, Stream, ThreadLocalStream};
 
 /// Re-exported so users can name the element types without extra
 /// dependencies.

@@ -109,3 +109,15 @@ pub fn clear_cache() -> Result<()> {
     // SAFETY: takes no arguments.
     raw::call("mlx_clear_cache", || unsafe { mlx_sys::mlx_clear_cache() })
 }
+
+/// Sets the wired limit: how many bytes MLX keeps wired (resident, never
+/// paged out) for the GPU; returns the previous one. Only Metal on macOS
+/// 15+ wires memory; elsewhere MLX ignores the value and returns 0.
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if MLX refuses the limit (on Metal:
+/// above the device's maximum recommended working set).
+#[doc(alias = "mlx_set_wired_limit")]
+pub fn set_wired_limit(limit: usize) -> Result<usize> {
+    set("mlx_set_wired_limit", mlx_sys::mlx_set_wired_limit, limit)
+}

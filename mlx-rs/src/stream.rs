@@ -16,9 +16,10 @@
 //! ([`Device::set_as_default`], [`DEFAULT_DEVICE_ENV`]). In MLX 0.32 the
 //! default device is process-global and the default stream of a device is
 //! per thread and changes only through `set_default_stream` (or
-//! `clear_streams`), which this crate does not expose; so the cache is
+//! `clear_streams`, which this crate does not expose); so the cache is
 //! thread-local, and a cached stream is the one MLX would return as long as
-//! the generation is unchanged. Changing MLX's defaults directly through
+//! the generation is unchanged ([`Stream::set_as_default`] drops this
+//! thread's cached stream). Changing MLX's defaults directly through
 //! `mlx-sys` bypasses the counter and is not seen.
 //!
 //! [`DEFAULT_DEVICE_ENV`]: crate::DEFAULT_DEVICE_ENV
@@ -26,6 +27,10 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
+
+mod defaults;
+
+pub use defaults::ThreadLocalStream;
 
 use crate::device::{self, Device};
 use crate::error::{Error, Result};

@@ -70,7 +70,9 @@ handles! {
     mlx_map_string_to_array: mlx_map_string_to_array_new, mlx_map_string_to_array_free;
     mlx_map_string_to_string: mlx_map_string_to_string_new, mlx_map_string_to_string_free;
     mlx_device: mlx_device_new, mlx_device_free;
+    mlx_device_info: mlx_device_info_new, mlx_device_info_free;
     mlx_stream: mlx_stream_new, mlx_stream_free;
+    mlx_stream_thread_local: null, mlx_stream_thread_local_free;
     mlx_io_reader: null, mlx_io_reader_free;
     mlx_io_writer: null, mlx_io_writer_free;
     mlx_io_gguf: mlx_io_gguf_new, mlx_io_gguf_free;

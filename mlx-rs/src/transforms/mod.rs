@@ -26,10 +26,11 @@
 //! [`Array`](crate::Array) is cheap), because MLX may keep a copy of a
 //! closure for as long as the transform made from it lives.
 
-mod closure;
+pub(crate) mod closure;
 mod compile;
 mod custom;
 mod grad;
+mod kwargs;
 mod vmap;
 
 pub use closure::Closure;
@@ -39,4 +40,5 @@ pub use compile::{
 };
 pub use custom::{checkpoint, custom_vjp, CustomFunction};
 pub use grad::{grad, jvp, value_and_grad, vjp, Grad, ValueAndGrad};
+pub use kwargs::{Kwargs, KwargsClosure};
 pub use vmap::{vmap, Vmap};

@@ -18,6 +18,7 @@
 
 pub mod compare;
 pub mod golden;
+pub mod mlx_thread;
 
 use mlx_rs::{Array, Dtype};
 

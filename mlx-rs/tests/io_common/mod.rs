@@ -4,6 +4,11 @@
 
 #![allow(dead_code)]
 
+mod mlxfn;
+
+#[allow(unused_imports)] // only io_hostile_mlxfn uses it
+pub use mlxfn::*;
+
 use std::path::{Path, PathBuf};
 
 /// A directory removed on drop.
