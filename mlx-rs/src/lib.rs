@@ -45,6 +45,7 @@
 
 mod array;
 mod device;
+pub mod distributed;
 mod dtype;
 mod error;
 pub mod fast;

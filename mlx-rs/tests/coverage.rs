@@ -1,9 +1,9 @@
 //! Coverage of mlx-c's op headers by the safe API.
 //!
 //! Reads every function declared in mlx-c's `ops.h`, `linalg.h`, `fft.h`,
-//! `random.h`, `closure.h`, `transforms.h`, `transforms_impl.h` and
-//! `compile.h` (the headers mlx-sys built against, found through
-//! `MLX_RS_MLX_C_INCLUDE`, set by mlx-rs's `build.rs`) and fails, listing
+//! `random.h`, `closure.h`, `transforms.h`, `transforms_impl.h`,
+//! `compile.h`, `distributed.h` and `distributed_group.h` (the headers
+//! mlx-sys built against, found through `MLX_RS_MLX_C_INCLUDE`, set by mlx-rs's `build.rs`) and fails, listing
 //! them, for every function that no safe wrapper names, unless it is in
 //! [`EXCLUDED`] with a reason. It also fails when an excluded function is
 //! wrapped after all (a stale exclusion).
@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The headers whose every function must be wrapped.
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 10] = [
     "ops.h",
     "linalg.h",
     "fft.h",
@@ -27,6 +27,8 @@ const HEADERS: [&str; 8] = [
     "transforms.h",
     "transforms_impl.h",
     "compile.h",
+    "distributed.h",
+    "distributed_group.h",
 ];
 
 /// The handle kinds of the transform headers: their `_new` and `_free`
@@ -64,6 +66,8 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("mlx_closure_custom_vmap_free", OWNED),
     ("mlx_compile_cache_new", OWNED),
     ("mlx_compile_cache_free", OWNED),
+    ("mlx_distributed_group_new", OWNED),
+    ("mlx_distributed_group_free", OWNED),
     ("mlx_closure_set", SET),
     ("mlx_closure_kwargs_set", SET),
     ("mlx_closure_value_and_grad_set", SET),
