@@ -494,7 +494,7 @@ fn child_sharded() {
         &[0],
     )
     .unwrap()
-    .call(&[x.clone()])
+    .call(std::slice::from_ref(&x))
     .unwrap();
     let whole_gx = mlx_rs::transforms::grad(
         move |a: &[Array]| Ok(vec![ops::sum(&l1.forward(&a[0])?, ops::Axes::All, false)?]),
@@ -507,16 +507,16 @@ fn child_sharded() {
     // average_gradients, grouped and not.
     let r = g.rank() as f32;
     let grads: Params = [
-        ("a".to_owned(), ops::add(&fixed(&[3, 2], 6), r).unwrap()),
-        ("b".to_owned(), ops::add(&fixed(&[5], 7), r).unwrap()),
-        ("c".to_owned(), ops::add(&fixed(&[], 8), r).unwrap()),
+        ("a".to_owned(), ops::add(fixed(&[3, 2], 6), r).unwrap()),
+        ("b".to_owned(), ops::add(fixed(&[5], 7), r).unwrap()),
+        ("c".to_owned(), ops::add(fixed(&[], 8), r).unwrap()),
     ]
     .into();
     let mean_r = (g.size() as f32 - 1.0) / 2.0;
     for size in [0, 8, 1 << 20] {
         let avg = average_gradients(&grads, &g, size).unwrap();
         for (k, v) in &avg {
-            let want = ops::add(&ops::subtract(&grads[k], r).unwrap(), mean_r).unwrap();
+            let want = ops::add(ops::subtract(&grads[k], r).unwrap(), mean_r).unwrap();
             assert_eq!(v.shape(), grads[k].shape());
             assert!(max_diff(v, &want) < 1e-6, "{k} {size}");
         }
@@ -541,11 +541,11 @@ impl Mlp {
     fn new() -> Mlp {
         Mlp {
             l1: Linear {
-                weight: ops::multiply(&fixed(&[16, 8], 11), 0.5).unwrap(),
+                weight: ops::multiply(fixed(&[16, 8], 11), 0.5).unwrap(),
                 bias: Some(fixed(&[16], 12)),
             },
             l2: Linear {
-                weight: ops::multiply(&fixed(&[4, 16], 13), 0.5).unwrap(),
+                weight: ops::multiply(fixed(&[4, 16], 13), 0.5).unwrap(),
                 bias: Some(fixed(&[4], 14)),
             },
         }

@@ -250,3 +250,65 @@ pub fn average_gradients(grads: &Params, group: &Group, all_reduce_size: usize) 
     }
     Ok(out)
 }
+
+/// How [`shard_linear_layer`] splits a layer (MLX's `"all-to-sharded"` and
+/// `"sharded-to-all"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharding {
+    /// Output features split across the ranks: rows of the weight (and the
+    /// bias) sharded; the input is whole on every rank.
+    AllToSharded,
+    /// Input features split across the ranks: columns of the weight
+    /// sharded; the partial outputs must be `all_sum`med by the caller.
+    /// The bias is kept on rank 0 only (zeros elsewhere), so the sum adds
+    /// it once.
+    ShardedToAll,
+}
+
+/// This rank's shard of `layer`, float or quantized, of the same kind: the
+/// plain-layer form of MLX's `shard_inplace` for a tensor-parallel plan
+/// whose model does the `all_sum` itself (as mlx-lm's Llama `shard` plan
+/// does after `o_proj` and `down_proj`). A quantized layer's packed
+/// weight, scales and biases are split along the same features; for
+/// [`Sharding::ShardedToAll`] the input features of a rank must be a
+/// whole number of quantization groups.
+///
+/// # Errors
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the
+/// features (or a quantized layer's packed words or groups) do not divide
+/// by `segments * group.size()`.
+pub fn shard_linear_layer(
+    layer: &crate::nn::LinearLayer,
+    sharding: Sharding,
+    segments: usize,
+    group: &Group,
+) -> Result<crate::nn::LinearLayer> {
+    use crate::nn::{MaybeQuantized, QuantizedLinear};
+    const OP: &str = "shard_linear_layer";
+    let axis = match sharding {
+        Sharding::AllToSharded => 0,
+        Sharding::ShardedToAll => -1,
+    };
+    let s = |a: &Array| shard(OP, a, axis, segments, group);
+    let bias = |b: &Option<Array>| -> Result<Option<Array>> {
+        match (b, sharding) {
+            (None, _) => Ok(None),
+            (Some(b), Sharding::AllToSharded) => shard(OP, b, -1, segments, group).map(Some),
+            (Some(b), Sharding::ShardedToAll) if group.rank() == 0 => Ok(Some(b.clone())),
+            (Some(b), Sharding::ShardedToAll) => crate::ops::zeros_like(b, None).map(Some),
+        }
+    };
+    Ok(match layer {
+        MaybeQuantized::Float(l) => MaybeQuantized::Float(Linear {
+            weight: s(&l.weight)?,
+            bias: bias(&l.bias)?,
+        }),
+        MaybeQuantized::Quantized(q) => MaybeQuantized::Quantized(QuantizedLinear {
+            weight: s(&q.weight)?,
+            scales: s(&q.scales)?,
+            biases: q.biases.as_ref().map(s).transpose()?,
+            bias: bias(&q.bias)?,
+            mode: q.mode,
+        }),
+    })
+}
