@@ -1,4 +1,4 @@
-//! Two jobs, nothing built:
+//! Two jobs, nothing built (and the examples' link arguments):
 //!
 //! 1. Passes the location of the mlx-c headers that mlx-sys built against to
 //!    mlx-rs's own tests: `tests/coverage.rs` reads `ops.h`, `linalg.h`,
@@ -11,7 +11,9 @@
 //!    depend on mlx-rs: Cargo shows `DEP_*` only to direct dependents, so
 //!    mlx-rs has `links = "mlx-rs"` and its dependents see
 //!    `DEP_MLX_RS_LINK_ARGS` etc. Their one-line build script is in
-//!    mlx-sys/README.md ("Shipping a binary").
+//!    mlx-sys/README.md ("Shipping a binary"). mlx-rs's own examples get
+//!    those link arguments here, so they start without `cargo run` (under
+//!    `mlx.launch`, for one).
 
 /// Reads an environment variable and tells Cargo to rerun when it changes.
 fn env_var_rerun(name: &str) -> Option<String> {
@@ -26,6 +28,14 @@ fn main() {
         // Cannot happen with the mlx-sys of this workspace; the coverage
         // test then says what is missing.
         None => println!("cargo::warning=mlx-sys did not publish DEP_MLX_INCLUDE"),
+    }
+    // 3. mlx-rs's own examples start on their own too (they are run by
+    //    launchers, `mlx.launch` included, not only by `cargo run`): the
+    //    same link arguments (the rpath to libmlx) for them.
+    if let Some(args) = env_var_rerun("DEP_MLX_LINK_ARGS") {
+        for arg in args.split_whitespace() {
+            println!("cargo::rustc-link-arg-examples={arg}");
+        }
     }
     for (dep, key) in [
         ("DEP_MLX_LINK_ARGS", "link_args"),
