@@ -132,3 +132,65 @@ fn child_tiny() {
 fn a_sharded_llama_matches_the_whole_one() {
     ranks_pass(2, "child_tiny");
 }
+
+#[test]
+#[ignore = "a rank of smollm2_over_3_ranks_gives_the_tokens_of_1"]
+fn child_smollm2() {
+    assert!(std::env::var_os(CHILD).is_some(), "run only as a rank");
+    let g = Group::init(Backend::Ring, true).unwrap();
+    let path = std::env::var("MLX_LM_TP_GGUF").unwrap();
+    let (whole, tok) =
+        mlx_lm::convert::load_gguf_float(std::path::Path::new(&path), Dtype::Float32).unwrap();
+    let mut sharded = whole.clone();
+    sharded.shard(&g).unwrap();
+    let prompt = tok.encode("The capital of France is", true).unwrap();
+    let opts = GenerateOptions {
+        max_tokens: 16,
+        ..Default::default()
+    };
+    let t1 = generate(&whole, &prompt, &opts, |_| Ok(())).unwrap().tokens;
+    let t2 = generate(&sharded, &prompt, &opts, |_| Ok(()))
+        .unwrap()
+        .tokens;
+    assert_eq!(t1, t2, "greedy tokens, 1 rank vs {}", g.size());
+    println!("rank {}: {:?}", g.rank(), tok.decode(&t2, true).unwrap());
+}
+
+/// SmolLM2-135M (float32 from its GGUF) sharded over 3 ranks, mlx-lm's
+/// plan: its 9 query and 3 key/value heads do not split over 2.
+#[test]
+fn smollm2_over_3_ranks_gives_the_tokens_of_1() {
+    let gguf = match mlx_lm::models::smollm2_gguf() {
+        Ok(p) => p,
+        Err(mlx_lm::models::FetchError::Unreachable(m)) => {
+            eprintln!("skipped: SmolLM2 GGUF unavailable offline: {m}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let out = Launch::new(3, std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_smollm2",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env("MLX_LM_TP_GGUF", gguf)
+        .timeout(Duration::from_secs(400))
+        .run()
+        .unwrap();
+    if let Err(e) = out.check() {
+        panic!("{e}");
+    }
+    for r in &out.ranks {
+        assert!(
+            r.stdout.contains("1 passed"),
+            "rank {}: {}",
+            r.rank,
+            r.stdout
+        );
+    }
+    eprintln!("{}", out.ranks[0].stdout);
+}
