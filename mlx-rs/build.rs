@@ -1,8 +1,8 @@
-//! Two jobs, nothing built:
+//! Two jobs, nothing built (and the examples' link arguments):
 //!
 //! 1. Passes the location of the mlx-c headers that mlx-sys built against to
-//!    mlx-rs's own tests: `tests/coverage.rs` reads `ops.h`, `linalg.h`,
-//!    `fft.h` and `random.h` from there (as `env!("MLX_RS_MLX_C_INCLUDE")`)
+//!    mlx-rs's own tests: `tests/coverage.rs` reads every public header
+//!    from there (as `env!("MLX_RS_MLX_C_INCLUDE")`)
 //!    to check that every function they declare has a safe wrapper. mlx-sys
 //!    publishes the directory as `cargo::metadata=include=...`, which Cargo
 //!    hands to this script as `DEP_MLX_INCLUDE`.
@@ -11,7 +11,9 @@
 //!    depend on mlx-rs: Cargo shows `DEP_*` only to direct dependents, so
 //!    mlx-rs has `links = "mlx-rs"` and its dependents see
 //!    `DEP_MLX_RS_LINK_ARGS` etc. Their one-line build script is in
-//!    mlx-sys/README.md ("Shipping a binary").
+//!    mlx-sys/README.md ("Shipping a binary"). mlx-rs's own examples get
+//!    those link arguments here, so they start without `cargo run` (under
+//!    `mlx.launch`, for one).
 
 /// Reads an environment variable and tells Cargo to rerun when it changes.
 fn env_var_rerun(name: &str) -> Option<String> {
@@ -30,6 +32,14 @@ fn main() {
     // mlx-c's version, for `mlx_rs::version::MLX_C_VERSION`.
     let mlx_c = env_var_rerun("DEP_MLX_MLX_C_VERSION").unwrap_or_else(|| "unknown".to_owned());
     println!("cargo::rustc-env=MLX_RS_MLX_C_VERSION={mlx_c}");
+    // mlx-rs's own examples start on their own too (they are run by
+    //    launchers, `mlx.launch` included, not only by `cargo run`): the
+    //    same link arguments (the rpath to libmlx) for them.
+    if let Some(args) = env_var_rerun("DEP_MLX_LINK_ARGS") {
+        for arg in args.split_whitespace() {
+            println!("cargo::rustc-link-arg-examples={arg}");
+        }
+    }
     for (dep, key) in [
         ("DEP_MLX_LINK_ARGS", "link_args"),
         ("DEP_MLX_LIB_DIR", "lib_dir"),

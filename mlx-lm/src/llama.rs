@@ -204,6 +204,10 @@ pub struct Block {
     pub input_layernorm: RmsNorm,
     /// Norm before the MLP.
     pub post_attention_layernorm: RmsNorm,
+    /// The group the block is sharded over (see [`Llama::shard`]): the
+    /// outputs of attention and MLP are then `all_sum`med over it.
+    #[module(skip)]
+    pub tensor_group: Option<mlx_rs::distributed::Group>,
 }
 
 /// The embedding, the blocks and the final norm (mlx-lm's `model.`).
@@ -253,6 +257,7 @@ impl Llama {
                     mlp: Mlp::new(c.hidden_size, c.intermediate_size, c.mlp_bias)?,
                     input_layernorm: RmsNorm::new(c.hidden_size, c.rms_norm_eps)?,
                     post_attention_layernorm: RmsNorm::new(c.hidden_size, c.rms_norm_eps)?,
+                    tensor_group: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -269,6 +274,54 @@ impl Llama {
             },
             config,
         })
+    }
+
+    /// Shards the model for tensor-parallel inference over `group`, as
+    /// mlx-lm's `Model.shard`: in every block, `q_proj`, `k_proj`,
+    /// `v_proj`, `gate_proj` and `up_proj` keep this rank's output
+    /// features, `o_proj` and `down_proj` this rank's input features, each
+    /// rank keeps `1/N` of the heads, and the block `all_sum`s the
+    /// attention and MLP outputs. Embeddings, norms and the head stay
+    /// whole. Every rank must call it, with the same weights; afterwards
+    /// every rank computes the same logits. Float or quantized layers
+    /// (a quantized `o_proj`/`down_proj` needs whole quantization groups
+    /// per rank). For inference: the backward pass does not sum the input
+    /// gradients.
+    ///
+    /// # Errors
+    /// [`mlx_rs::Error::InvalidArgument`] when the heads or features do not
+    /// divide by the group size (SmolLM2-135M's 9 query and 3 key/value
+    /// heads split over 3 ranks, not 2).
+    pub fn shard(&mut self, group: &mlx_rs::distributed::Group) -> Result<()> {
+        use mlx_rs::nn::{shard_linear_layer, Sharding};
+        let n = group.size() as i32;
+        let (h, kv) = (
+            self.config.num_attention_heads,
+            self.config.num_key_value_heads,
+        );
+        if h % n != 0 || kv % n != 0 {
+            return Err(mlx_rs::Error::InvalidArgument {
+                op: "Llama::shard",
+                reason: format!("{h} query and {kv} key/value heads do not split across {n} ranks"),
+            }
+            .into());
+        }
+        let (rows, cols) = (Sharding::AllToSharded, Sharding::ShardedToAll);
+        for b in &mut self.model.layers {
+            let a = &mut b.self_attn;
+            a.q_proj = shard_linear_layer(&a.q_proj, rows, 1, group)?;
+            a.k_proj = shard_linear_layer(&a.k_proj, rows, 1, group)?;
+            a.v_proj = shard_linear_layer(&a.v_proj, rows, 1, group)?;
+            a.o_proj = shard_linear_layer(&a.o_proj, cols, 1, group)?;
+            a.n_heads /= n;
+            a.n_kv_heads /= n;
+            let m = &mut b.mlp;
+            m.gate_proj = shard_linear_layer(&m.gate_proj, rows, 1, group)?;
+            m.up_proj = shard_linear_layer(&m.up_proj, rows, 1, group)?;
+            m.down_proj = shard_linear_layer(&m.down_proj, cols, 1, group)?;
+            b.tensor_group = (n > 1).then(|| group.clone());
+        }
+        Ok(())
     }
 
     /// Loads an mlx-lm directory (`config.json` + `*.safetensors`, quantized
@@ -429,10 +482,16 @@ impl Block {
         let a = self
             .self_attn
             .forward(&self.input_layernorm.forward(x)?, mask, cache)?;
+        let reduce = |y: Array| match &self.tensor_group {
+            Some(g) => mlx_rs::distributed::all_sum(&y, g),
+            None => Ok(y),
+        };
+        let a = reduce(a)?;
         let h = (x + &a)?;
         let m = self
             .mlp
             .forward(&self.post_attention_layernorm.forward(&h)?)?;
+        let m = reduce(m)?;
         Ok((&h + &m)?)
     }
 }

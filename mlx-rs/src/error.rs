@@ -200,6 +200,15 @@ pub enum Error {
     #[error("{0}")]
     WeightsMismatch(Box<WeightsReport>),
 
+    /// A local multi-process run of
+    /// [`distributed::launch`](crate::distributed::launch) could not start
+    /// or did not succeed (a rank failed, or the time limit killed it).
+    #[error("launch: {reason}")]
+    Launch {
+        /// What went wrong, with the failing ranks' standard error.
+        reason: String,
+    },
+
     /// A dtype has no counterpart on the other side of a conversion (a
     /// `safetensors` FP8 dtype, an MLX dtype a file format cannot hold).
     #[error("unsupported dtype {dtype} for {context}")]

@@ -50,6 +50,7 @@
 mod array;
 pub mod cuda;
 mod device;
+pub mod distributed;
 mod dtype;
 mod error;
 pub mod export;

@@ -52,6 +52,7 @@
 
 mod activations;
 mod attention;
+mod distributed;
 mod embedding;
 mod linear;
 pub mod losses;
@@ -64,6 +65,9 @@ mod rope;
 
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
+pub use distributed::{
+    average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,
+};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
 pub use mlp::Mlp;

@@ -31,10 +31,6 @@ const MAP: &str = "map plumbing: maps are built whole by insert and read whole w
 /// String plumbing.
 const STRING: &str =
     "string plumbing: strings from MLX are read once with mlx_string_data; Rust strings go in as C strings";
-/// Distributed.
-const DISTRIBUTED: &str =
-    "distributed communication is not wrapped yet (no multi-process backend in the Linux wheel's tests)";
-
 /// Functions deliberately left unwrapped, with the reason for each. None
 /// of the op headers (`ops.h`, `linalg.h`, `fft.h`, `random.h`: every
 /// function there has a wrapper).
@@ -177,19 +173,6 @@ pub const EXCLUDED: &[(&str, &str)] = &[
     // distributed.h, distributed_group.h
     ("mlx_distributed_group_new", OWNED),
     ("mlx_distributed_group_free", OWNED),
-    ("mlx_distributed_all_gather", DISTRIBUTED),
-    ("mlx_distributed_all_max", DISTRIBUTED),
-    ("mlx_distributed_all_min", DISTRIBUTED),
-    ("mlx_distributed_all_sum", DISTRIBUTED),
-    ("mlx_distributed_recv", DISTRIBUTED),
-    ("mlx_distributed_recv_like", DISTRIBUTED),
-    ("mlx_distributed_send", DISTRIBUTED),
-    ("mlx_distributed_sum_scatter", DISTRIBUTED),
-    ("mlx_distributed_group_rank", DISTRIBUTED),
-    ("mlx_distributed_group_size", DISTRIBUTED),
-    ("mlx_distributed_group_split", DISTRIBUTED),
-    ("mlx_distributed_init", DISTRIBUTED),
-    ("mlx_distributed_is_available", DISTRIBUTED),
     // array.h
     ("mlx_array_new", OWNED),
     ("mlx_array_free", OWNED),
