@@ -277,4 +277,30 @@ fn bad_arguments_are_errors_with_python_messages() {
     );
     assert_eq!(opt.step().item::<u64>().unwrap(), 0);
     assert!(opt.state().len() == 2, "no slots were made");
+
+    // A state of another model (another shape for "w.m"), or without a
+    // slot the optimizer needs: an error naming it, nothing changed.
+    let ones = |n: i32| Array::ones(&[n], mlx_rs::Dtype::Float32).unwrap();
+    let grads = Params::from([("w".to_string(), ones(2))]);
+    let mut state = HashMap::from([
+        ("step".to_string(), Array::scalar(3u64).unwrap()),
+        ("learning_rate".to_string(), Array::scalar(0.1f32).unwrap()),
+        ("w.m".to_string(), ones(3)),
+        ("w.v".to_string(), ones(2)),
+    ]);
+    opt.set_state(state.clone()).unwrap();
+    assert_eq!(
+        msg(opt.update(&mut params, &grads)),
+        "Adam: state w.m has shape [3], the parameter [2] (a state from another model?)"
+    );
+    assert_eq!(params["w"].to_vec::<f32>().unwrap(), [1.0, 1.0]);
+    state.remove("w.m");
+    opt.set_state(state).unwrap();
+    assert_eq!(
+        msg(opt.update(&mut params, &grads)),
+        "optimizer: the parameter's state has no \"m\" (a state from another optimizer?)"
+    );
+    assert_eq!(opt.step().item::<u64>().unwrap(), 3);
+    let bad_step = HashMap::from([("learning_rate".to_string(), ones(1))]);
+    assert_eq!(msg(opt.set_state(bad_step)), "Adam: the state has no \"step\"");
 }

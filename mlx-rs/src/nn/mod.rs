@@ -52,6 +52,8 @@
 
 mod activations;
 mod attention;
+mod conv;
+mod dropout;
 mod embedding;
 mod linear;
 pub mod losses;
@@ -59,11 +61,14 @@ mod mlp;
 pub mod mlx_lm;
 mod module;
 mod norm;
+mod pooling;
 mod quantize;
 mod rope;
 
-pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
+pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
+pub use conv::{Conv1d, Conv2d, Conv3d};
+pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
 pub use mlp::Mlp;
@@ -76,4 +81,5 @@ pub use quantize::{
     dequantize, quantize, quantize_by, EmbeddingLayer, LayerPredicate, LinearLayer, MaybeQuantized,
     QuantizeConfig, QuantizeReport,
 };
+pub use pooling::{AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d};
 pub use rope::Rope;

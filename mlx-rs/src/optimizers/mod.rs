@@ -156,7 +156,9 @@ pub trait Optimizer {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a gradient without a parameter or of
-    /// another shape; [`Error::Mlx`] if MLX fails (then nothing changed).
+    /// another shape, or a parameter whose state (as loaded with
+    /// [`set_state`](Optimizer::set_state)) has another shape;
+    /// [`Error::Mlx`] if MLX fails (then nothing changed).
     fn update(&mut self, params: &mut Params, grads: &Params) -> Result<()> {
         for (name, g) in grads {
             match params.get(name) {
@@ -176,7 +178,21 @@ pub trait Optimizer {
                         ),
                     ))
                 }
-                Some(_) => {}
+                Some(p) => {
+                    for (slot, a) in self.core().slots.get(name).into_iter().flatten() {
+                        if a.shape() != p.shape() {
+                            return Err(invalid(
+                                Self::NAME,
+                                format!(
+                                    "state {name}.{slot} has shape {:?}, the parameter {:?} \
+                                     (a state from another model?)",
+                                    a.shape(),
+                                    p.shape()
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
         }
         // Scheduled values first, with the step before the increment.
