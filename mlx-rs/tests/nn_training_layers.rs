@@ -270,3 +270,139 @@ fn dropout_matches_python() {
     assert_eq!(op, "Dropout2d");
     assert_eq!(reason, "Received input with 2 dimensions. Expected 3 or 4 dimensions.");
 }
+
+/// Checks the seeded parameters against the golden, then loads Python's.
+fn seeded_params<M: Module>(r: &mut Report, name: &str, c: &Value, layer: &mut M) {
+    let want = c["params"].as_object().unwrap();
+    let got = layer.parameters();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{name}: parameter names"
+    );
+    for (k, w) in want {
+        assert_golden(r, &got[k], w, Family::Exact, &format!("{name}: init {k}"));
+    }
+    layer
+        .load_weights(want.iter().map(|(k, v)| (k.clone(), array(v))).collect())
+        .unwrap();
+}
+
+fn dot(a: &Array, b: &Array) -> mlx_rs::Result<Array> {
+    sum(&(a * b)?, Axes::All, false)
+}
+
+#[test]
+fn recurrent_layers_match_python() {
+    use mlx_rs::nn::{Gru, Lstm, Rnn};
+    let g = pinned(golden_file!("nn_train_layers.json"));
+    let mut r = Report::new();
+    for (name, c) in g["recurrent"].as_object().unwrap() {
+        mlx_rs::random::seed(c["seed"].as_u64().unwrap()).unwrap();
+        let a = c["args"].as_array().unwrap();
+        let (input, hidden) = (a[0].as_i64().unwrap() as i32, a[1].as_i64().unwrap() as i32);
+        let bias = a.get(2).and_then(Value::as_bool).unwrap_or(true);
+        let x = array(&c["x"]);
+        let h0 = (!c["hidden"].is_null()).then(|| array(&c["hidden"]));
+        let c0 = (!c["cell"].is_null()).then(|| array(&c["cell"]));
+        let cots: Vec<Array> = c["cotangents"].as_array().unwrap().iter().map(array).collect();
+        let mut inputs = vec![x.clone()];
+        inputs.extend(cots.iter().cloned());
+        let grads = match name.split('_').next().unwrap() {
+            "rnn" => {
+                let mut l = Rnn::new(input, hidden, bias).unwrap();
+                seeded_params(&mut r, name, c, &mut l);
+                let y = l.forward(&x, h0.as_ref()).unwrap();
+                assert_golden(&mut r, &y, &c["outs"][0], Family::Transcendental, name);
+                l.value_and_grad(
+                    move |m: &Rnn, a: &[Array]| Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?]),
+                    &inputs,
+                )
+                .unwrap()
+                .1
+            }
+            "gru" => {
+                let mut l = Gru::new(input, hidden, bias).unwrap();
+                seeded_params(&mut r, name, c, &mut l);
+                let y = l.forward(&x, h0.as_ref()).unwrap();
+                assert_golden(&mut r, &y, &c["outs"][0], Family::Transcendental, name);
+                l.value_and_grad(
+                    move |m: &Gru, a: &[Array]| Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?]),
+                    &inputs,
+                )
+                .unwrap()
+                .1
+            }
+            "lstm" => {
+                let mut l = Lstm::new(input, hidden, bias).unwrap();
+                seeded_params(&mut r, name, c, &mut l);
+                let (h, cell) = l.forward(&x, h0.as_ref(), c0.as_ref()).unwrap();
+                assert_golden(&mut r, &h, &c["outs"][0], Family::Transcendental, &format!("{name} hidden"));
+                assert_golden(&mut r, &cell, &c["outs"][1], Family::Transcendental, &format!("{name} cell"));
+                l.value_and_grad(
+                    move |m: &Lstm, a: &[Array]| {
+                        let (h, cell) = m.forward(&a[0], h0.as_ref(), c0.as_ref())?;
+                        Ok(vec![(dot(&h, &a[1])? + dot(&cell, &a[2])?)?])
+                    },
+                    &inputs,
+                )
+                .unwrap()
+                .1
+            }
+            other => panic!("unknown case {other}"),
+        };
+        for (k, w) in c["grads"].as_object().unwrap() {
+            assert_golden(&mut r, &grads[k], w, Family::Transcendental, &format!("{name}: grad {k}"));
+        }
+    }
+    r.finish();
+
+    let (op, reason) = invalid_reason(Lstm::new(3, 4, true).unwrap().forward(&Array::ones(&[2, 4, 5], Dtype::Float32).unwrap(), None, None).unwrap_err());
+    assert_eq!(op, "LSTM");
+    assert!(reason.contains("[N, L, 3]") && reason.contains("[2, 4, 5]"), "{reason}");
+    let (op, _) = invalid_reason(Gru::new(0, 4, true).unwrap_err());
+    assert_eq!(op, "GRU");
+}
+
+#[test]
+fn multi_head_attention_matches_python() {
+    use mlx_rs::fast::AttentionMask;
+    use mlx_rs::nn::MultiHeadAttention;
+    let g = pinned(golden_file!("nn_train_layers.json"));
+    let mut r = Report::new();
+    for (name, c) in g["attention"].as_object().unwrap() {
+        mlx_rs::random::seed(c["seed"].as_u64().unwrap()).unwrap();
+        let mut mha = MultiHeadAttention::new(16, 4, true).unwrap();
+        seeded_params(&mut r, name, c, &mut mha);
+        let (q, k, v) = (array(&c["q"]), array(&c["k"]), array(&c["v"]));
+        let mask = (!c["mask"].is_null()).then(|| array(&c["mask"]));
+        let m = || mask.as_ref().map_or(AttentionMask::Causal, AttentionMask::Array);
+        let y = mha.forward(&q, &k, &v, m()).unwrap();
+        assert_golden(&mut r, &y, &c["y"], Family::Sdpa, name);
+        let cot = array(&c["cotangent"]);
+        let (_, grads) = mha
+            .value_and_grad(
+                move |l: &MultiHeadAttention, a: &[Array]| {
+                    let m = a.get(4).map_or(AttentionMask::Causal, AttentionMask::Array);
+                    Ok(vec![dot(&l.forward(&a[0], &a[1], &a[2], m)?, &a[3])?])
+                },
+                &[q, k, v, cot].into_iter().chain(mask.clone()).collect::<Vec<_>>(),
+            )
+            .unwrap();
+        for (p, w) in c["grads"].as_object().unwrap() {
+            assert_golden(&mut r, &grads[p], w, Family::Sdpa, &format!("{name}: grad {p}"));
+        }
+    }
+    r.finish();
+
+    let (op, reason) = invalid_reason(MultiHeadAttention::new(10, 4, false).unwrap_err());
+    assert_eq!(op, "MultiHeadAttention");
+    assert_eq!(reason, "The input feature dimensions should be divisible by the number of heads (10 % 4) != 0");
+    let mha = MultiHeadAttention::new(8, 2, false).unwrap();
+    let x = Array::ones(&[1, 3, 8], Dtype::Float32).unwrap();
+    let (op, reason) = invalid_reason(mha.forward(&x, &Array::ones(&[1, 3, 6], Dtype::Float32).unwrap(), &x, AttentionMask::None).unwrap_err());
+    assert_eq!(op, "Linear");
+    assert!(reason.contains("[1, 3, 6]"), "{reason}");
+    let (op, _) = invalid_reason(mha.forward(&x, &x, &Array::ones(&[1, 4, 8], Dtype::Float32).unwrap(), AttentionMask::None).unwrap_err());
+    assert_eq!(op, "MultiHeadAttention");
+}

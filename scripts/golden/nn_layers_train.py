@@ -1,6 +1,7 @@
 """Goldens for mlx-rs's trainable nn layers: Python MLX 0.32.2's convolution
 and pooling layers (mlx.nn Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d),
-and Dropout/2d/3d in training mode (the mask from the seeded global state).
+Dropout/2d/3d in training mode (the mask from the seeded global state),
+RNN/GRU/LSTM and MultiHeadAttention.
 
 Run from the repository root with the venv's Python:
 
@@ -94,11 +95,100 @@ def dropout(i, name, ctor, p, shape):
     return {"seed": seed, "p": p, "x": encode_hex(x), "y": encode_hex(y)}
 
 
+SEQ = [
+    # name, constructor, args, input shape, with an initial hidden (and cell) state
+    ("rnn", nn.RNN, (3, 5), (2, 4, 3), False),
+    ("rnn_hidden_nobias", nn.RNN, (3, 5, False), (2, 4, 3), True),
+    ("gru", nn.GRU, (3, 5), (2, 4, 3), False),
+    ("gru_hidden", nn.GRU, (3, 5), (4, 3), True),
+    ("gru_nobias", nn.GRU, (3, 5, False), (2, 4, 3), True),
+    ("lstm", nn.LSTM, (3, 5), (2, 4, 3), False),
+    ("lstm_state_nobias", nn.LSTM, (3, 5, False), (2, 4, 3), True),
+]
+
+
+def sequence(i, name, ctor, args, shape, with_state):
+    """Recurrent layers: the seeded init, every step's outputs, and the
+    gradients of sum(out * c) (LSTM: hidden and cell outputs each with its
+    cotangent) with respect to the parameters."""
+    seed = 300 + i
+    mx.random.seed(seed)
+    layer = ctor(*args)
+    params = dict(tree_flatten(layer.parameters()))
+    ks = mx.random.split(mx.random.key(3000 + i), 5)
+    x = mx.random.normal(shape, key=ks[0])
+    hidden = args[1]
+    state_shape = shape[:-2] + (hidden,)
+    h0 = mx.random.normal(state_shape, key=ks[1]) if with_state else None
+    c0 = mx.random.normal(state_shape, key=ks[2]) if with_state else None
+    is_lstm = ctor is nn.LSTM
+
+    def run(model):
+        return model(x, h0, c0) if is_lstm else (model(x, h0),)
+
+    outs = run(layer)
+    cots = [mx.random.normal(o.shape, key=ks[3 + j]) for j, o in enumerate(outs)]
+
+    def loss(model):
+        return sum((o * c).sum() for o, c in zip(run(model), cots))
+
+    _, grads = nn.value_and_grad(layer, loss)(layer)
+    rec = {
+        "seed": seed,
+        "args": list(args),
+        "params": {k: encode_hex(v) for k, v in params.items()},
+        "x": encode_hex(x),
+        "outs": [encode_hex(o) for o in outs],
+        "cotangents": [encode_hex(c) for c in cots],
+        "grads": {k: encode_hex(v) for k, v in dict(tree_flatten(grads)).items()},
+    }
+    if with_state:
+        rec["hidden"] = encode_hex(h0)
+        if is_lstm:
+            rec["cell"] = encode_hex(c0)
+    return rec
+
+
+def attention():
+    """MultiHeadAttention (dims 16, 4 heads, with biases) of queries [2, 5, 16]
+    over keys / values [2, 7, 16] with an additive mask, and causal
+    self-attention; the gradients of sum(out * c)."""
+    out = {}
+    for j, (name, causal) in enumerate([("mha_mask", False), ("mha_causal", True)]):
+        seed = 400 + j
+        mx.random.seed(seed)
+        layer = nn.MultiHeadAttention(16, 4, bias=True)
+        params = dict(tree_flatten(layer.parameters()))
+        ks = mx.random.split(mx.random.key(4000 + j), 5)
+        q = mx.random.normal((2, 5, 16), key=ks[0])
+        kv_len = 5 if causal else 7
+        k = mx.random.normal((2, kv_len, 16), key=ks[1])
+        v = mx.random.normal((2, kv_len, 16), key=ks[2])
+        mask = "causal" if causal else mx.random.normal((5, 7), key=ks[3])
+        if causal:
+            k, v = q, q
+        y = layer(q, k, v, mask)
+        c = mx.random.normal(y.shape, key=ks[4])
+        _, grads = nn.value_and_grad(layer, lambda m: (m(q, k, v, mask) * c).sum())(layer)
+        out[name] = {
+            "seed": seed,
+            "params": {n: encode_hex(a) for n, a in params.items()},
+            "q": encode_hex(q), "k": encode_hex(k), "v": encode_hex(v),
+            "mask": None if causal else encode_hex(mask),
+            "y": encode_hex(y),
+            "cotangent": encode_hex(c),
+            "grads": {n: encode_hex(a) for n, a in dict(tree_flatten(grads)).items()},
+        }
+    return out
+
+
 def main():
     out = {
         "mlx_version": MLX_VERSION,
         "cases": {name: case(i, name, ctor, kw, shape) for i, (name, ctor, kw, shape) in enumerate(CASES)},
         "dropout": {name: dropout(i, name, ctor, p, shape) for i, (name, ctor, p, shape) in enumerate(DROPOUT)},
+        "recurrent": {c[0]: sequence(i, *c) for i, c in enumerate(SEQ)},
+        "attention": attention(),
     }
     path = os.path.join(OUT_DIR, "nn_train_layers.json")
     write_json(path, out, compact=True)

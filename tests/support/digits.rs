@@ -371,9 +371,10 @@ pub fn save_checkpoint<M: Module, O: Optimizer>(
         .map(|(k, v)| (format!("model.{k}"), v))
         .collect();
     arrays.extend(opt.state().into_iter().map(|(k, v)| (format!("optimizer.{k}"), v)));
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp);
+    // MLX adds ".safetensors" to a name without it: the temporary name ends
+    // with it too.
+    let file = path.file_name().map_or_else(Default::default, |f| f.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{file}.{}.tmp.safetensors", std::process::id()));
     mlx_rs::io::save_safetensors(
         &tmp,
         arrays.iter().map(|(k, v)| (k.as_str(), v)),

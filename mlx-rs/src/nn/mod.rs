@@ -58,11 +58,13 @@ mod embedding;
 mod linear;
 pub mod losses;
 mod mlp;
+mod multi_head;
 pub mod mlx_lm;
 mod module;
 mod norm;
 mod pooling;
 mod quantize;
+mod recurrent;
 mod rope;
 
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
@@ -72,6 +74,7 @@ pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
 pub use mlp::Mlp;
+pub use multi_head::MultiHeadAttention;
 /// Derives [`Module`] for a model struct; see the trait for what it
 /// generates and [`mlx_macros::Module`] for the attributes.
 pub use mlx_macros::Module;
@@ -82,4 +85,5 @@ pub use quantize::{
     QuantizeConfig, QuantizeReport,
 };
 pub use pooling::{AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d};
+pub use recurrent::{Gru, Lstm, Rnn};
 pub use rope::Rope;
