@@ -103,6 +103,12 @@ impl Run<'_> {
     }
 }
 
+/// Prints a line above the progress bar (also when the bar is hidden, off a
+/// terminal).
+fn say(pb: &ProgressBar, line: String) {
+    pb.suspend(|| println!("{line}"));
+}
+
 fn main() -> Res<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.out_dir)?;
@@ -124,7 +130,7 @@ fn main() -> Res<()> {
         seed: args.seed,
         pb,
     };
-    run.pb.println(format!(
+    say(&run.pb, format!(
         "digits: {} train, {} test samples; batch {}, seed {}",
         train.len(),
         test.len(),
@@ -140,7 +146,7 @@ fn main() -> Res<()> {
     let mut mlp_curves = Curves::default();
     run.epochs("MLP", &mut mlp, &mut opt, 0..args.mlp_epochs, Some(&mut mlp_curves))?;
     let mlp_acc = accuracy(&mlp, &data, &test)?;
-    run.pb.println(format!(
+    say(&run.pb, format!(
         "MLP (64-32-10, Adam 0.01, {} epochs): test accuracy {:.2}% ({:.1} s)",
         args.mlp_epochs,
         mlp_acc * 100.0,
@@ -165,7 +171,7 @@ fn main() -> Res<()> {
         Some(&mut cnn_curves),
     )?;
     let cnn_acc = accuracy(&cnn, &data, &test)?;
-    run.pb.println(format!(
+    say(&run.pb, format!(
         "CNN (conv 16, conv 32, 128-64-10, Adam 0.003, {} epochs): test accuracy {:.2}% ({:.1} s)",
         args.cnn_epochs,
         cnn_acc * 100.0,

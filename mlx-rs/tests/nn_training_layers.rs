@@ -406,3 +406,44 @@ fn multi_head_attention_matches_python() {
     let (op, _) = invalid_reason(mha.forward(&x, &x, &Array::ones(&[1, 4, 8], Dtype::Float32).unwrap(), AttentionMask::None).unwrap_err());
     assert_eq!(op, "MultiHeadAttention");
 }
+
+#[test]
+fn group_and_instance_norm_match_python() {
+    use mlx_rs::nn::{GroupNorm, InstanceNorm};
+    let g = pinned(golden_file!("nn_train_layers.json"));
+    let mut r = Report::new();
+    for (name, c) in g["norms"].as_object().unwrap() {
+        match name.as_str() {
+            "group_norm" => check(&mut r, name, c, with(c, GroupNorm::new(2, 6, 1e-5, true, false)), |m: &GroupNorm, x| m.forward(x)),
+            "group_norm_pytorch" => check(&mut r, name, c, with(c, GroupNorm::new(3, 6, 1e-5, true, true)), |m: &GroupNorm, x| m.forward(x)),
+            "group_norm_plain" => check(&mut r, name, c, with(c, GroupNorm::new(2, 4, 1e-3, false, false)), |m: &GroupNorm, x| m.forward(x)),
+            "instance_norm" => check(&mut r, name, c, with(c, InstanceNorm::new(3, 1e-5, true)), |m: &InstanceNorm, x| m.forward(x)),
+            "instance_norm_plain" => check(&mut r, name, c, with(c, InstanceNorm::new(4, 1e-5, false)), |m: &InstanceNorm, x| m.forward(x)),
+            other => panic!("unknown case {other}"),
+        }
+    }
+    r.finish();
+
+    let (op, reason) = invalid_reason(GroupNorm::new(4, 6, 1e-5, true, false).unwrap_err());
+    assert_eq!(op, "GroupNorm");
+    assert_eq!(reason, "The number of features (6) must be evenly divisible by the number of groups (4).");
+    let (op, reason) = invalid_reason(InstanceNorm::new(3, 1e-5, false).unwrap().forward(&Array::ones(&[2, 3], Dtype::Float32).unwrap()).unwrap_err());
+    assert_eq!(op, "InstanceNorm");
+    assert_eq!(reason, "InstanceNorm expects inputs with at least 3 dimensions (N, ..., C) but the input has 2 dimensions.");
+    let (op, _) = invalid_reason(GroupNorm::new(2, 6, 1e-5, true, false).unwrap().forward(&Array::ones(&[2, 4], Dtype::Float32).unwrap()).unwrap_err());
+    assert_eq!(op, "GroupNorm");
+}
+
+/// A norm layer with the golden's (random) affine parameters in place of
+/// ones and zeros, so that [`check`]'s init comparison holds.
+fn with<M: Module>(c: &Value, layer: mlx_rs::Result<M>) -> M {
+    let mut layer = layer.unwrap();
+    let weights: HashMap<String, Array> = c["params"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), array(v)))
+        .collect();
+    layer.load_weights(weights).unwrap();
+    layer
+}

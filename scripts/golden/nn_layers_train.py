@@ -1,7 +1,7 @@
 """Goldens for mlx-rs's trainable nn layers: Python MLX 0.32.2's convolution
 and pooling layers (mlx.nn Conv1d/2d/3d, MaxPool1d/2d/3d, AvgPool1d/2d/3d),
 Dropout/2d/3d in training mode (the mask from the seeded global state),
-RNN/GRU/LSTM and MultiHeadAttention.
+RNN/GRU/LSTM, MultiHeadAttention, GroupNorm and InstanceNorm.
 
 Run from the repository root with the venv's Python:
 
@@ -182,6 +182,40 @@ def attention():
     return out
 
 
+NORMS = [
+    ("group_norm", lambda: nn.GroupNorm(2, 6), (2, 4, 3, 6)),
+    ("group_norm_pytorch", lambda: nn.GroupNorm(3, 6, pytorch_compatible=True), (2, 5, 6)),
+    ("group_norm_plain", lambda: nn.GroupNorm(2, 4, affine=False, eps=1e-3), (3, 4, 4)),
+    ("instance_norm", lambda: nn.InstanceNorm(3, affine=True), (2, 4, 5, 3)),
+    ("instance_norm_plain", lambda: nn.InstanceNorm(4), (2, 6, 4)),
+]
+
+
+def norm(i, name, ctor, shape):
+    """GroupNorm / InstanceNorm with random affine parameters (stored), the
+    output and the gradients of sum(out * c)."""
+    layer = ctor()
+    ks = mx.random.split(mx.random.key(5000 + i), 4)
+    if "weight" in layer:
+        d = layer.weight.shape[0]
+        layer.weight = mx.random.normal((d,), key=ks[0])
+        layer.bias = mx.random.normal((d,), key=ks[1])
+    x = mx.random.normal(shape, key=ks[2]) * 2 + 0.5
+    y = layer(x)
+    c = mx.random.normal(y.shape, key=ks[3])
+    params = dict(tree_flatten(layer.parameters()))
+    grads = {}
+    if params:
+        _, g = nn.value_and_grad(layer, lambda m: (m(x) * c).sum())(layer)
+        grads = dict(tree_flatten(g))
+    dx = mx.grad(lambda x: (layer(x) * c).sum())(x)
+    return {
+        "params": {k: encode_hex(v) for k, v in params.items()},
+        "x": encode_hex(x), "y": encode_hex(y), "cotangent": encode_hex(c),
+        "grads": {k: encode_hex(v) for k, v in grads.items()}, "dx": encode_hex(dx),
+    }
+
+
 def main():
     out = {
         "mlx_version": MLX_VERSION,
@@ -189,6 +223,7 @@ def main():
         "dropout": {name: dropout(i, name, ctor, p, shape) for i, (name, ctor, p, shape) in enumerate(DROPOUT)},
         "recurrent": {c[0]: sequence(i, *c) for i, c in enumerate(SEQ)},
         "attention": attention(),
+        "norms": {name: norm(i, name, ctor, shape) for i, (name, ctor, shape) in enumerate(NORMS)},
     }
     path = os.path.join(OUT_DIR, "nn_train_layers.json")
     write_json(path, out, compact=True)

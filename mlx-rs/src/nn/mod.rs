@@ -79,7 +79,7 @@ pub use multi_head::MultiHeadAttention;
 /// generates and [`mlx_macros::Module`] for the attributes.
 pub use mlx_macros::Module;
 pub use module::{join_name, replace_modules, Module};
-pub use norm::{LayerNorm, RmsNorm};
+pub use norm::{GroupNorm, InstanceNorm, LayerNorm, RmsNorm};
 pub use quantize::{
     dequantize, quantize, quantize_by, EmbeddingLayer, LayerPredicate, LinearLayer, MaybeQuantized,
     QuantizeConfig, QuantizeReport,
