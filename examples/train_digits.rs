@@ -24,8 +24,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mlx_rs::optimizers::{Adam, Optimizer};
 use mlx_workspace::digits::{
-    accuracy, epoch_batches, load_checkpoint, save_checkpoint, train_step, Classifier, Cnn,
-    Digits, Mlp,
+    accuracy, epoch_batches, load_checkpoint, save_checkpoint, train_step, Classifier, Cnn, Digits,
+    Mlp,
 };
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -116,9 +116,9 @@ fn main() -> Res<()> {
     let (train, test) = data.split();
     let steps_per_epoch = train.len().div_ceil(args.batch) as u64;
     let pb = ProgressBar::new((args.mlp_epochs + args.cnn_epochs) * steps_per_epoch);
-    if let Ok(style) =
-        ProgressStyle::with_template("[{elapsed_precise}] [{bar:30.cyan/blue}] {pos}/{len} steps  {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "[{elapsed_precise}] [{bar:30.cyan/blue}] {pos}/{len} steps  {msg}",
+    ) {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.enable_steady_tick(Duration::from_millis(200));
@@ -130,13 +130,16 @@ fn main() -> Res<()> {
         seed: args.seed,
         pb,
     };
-    say(&run.pb, format!(
-        "digits: {} train, {} test samples; batch {}, seed {}",
-        train.len(),
-        test.len(),
-        args.batch,
-        args.seed
-    ));
+    say(
+        &run.pb,
+        format!(
+            "digits: {} train, {} test samples; batch {}, seed {}",
+            train.len(),
+            test.len(),
+            args.batch,
+            args.seed
+        ),
+    );
 
     // The MLP.
     let started = Instant::now();
@@ -144,14 +147,23 @@ fn main() -> Res<()> {
     let mut mlp = Mlp::new(32)?;
     let mut opt = Adam::new(0.01)?;
     let mut mlp_curves = Curves::default();
-    run.epochs("MLP", &mut mlp, &mut opt, 0..args.mlp_epochs, Some(&mut mlp_curves))?;
+    run.epochs(
+        "MLP",
+        &mut mlp,
+        &mut opt,
+        0..args.mlp_epochs,
+        Some(&mut mlp_curves),
+    )?;
     let mlp_acc = accuracy(&mlp, &data, &test)?;
-    say(&run.pb, format!(
-        "MLP (64-32-10, Adam 0.01, {} epochs): test accuracy {:.2}% ({:.1} s)",
-        args.mlp_epochs,
-        mlp_acc * 100.0,
-        started.elapsed().as_secs_f64()
-    ));
+    say(
+        &run.pb,
+        format!(
+            "MLP (64-32-10, Adam 0.01, {} epochs): test accuracy {:.2}% ({:.1} s)",
+            args.mlp_epochs,
+            mlp_acc * 100.0,
+            started.elapsed().as_secs_f64()
+        ),
+    );
 
     // The CNN, with a checkpoint halfway.
     let started = Instant::now();
@@ -171,12 +183,15 @@ fn main() -> Res<()> {
         Some(&mut cnn_curves),
     )?;
     let cnn_acc = accuracy(&cnn, &data, &test)?;
-    say(&run.pb, format!(
+    say(
+        &run.pb,
+        format!(
         "CNN (conv 16, conv 32, 128-64-10, Adam 0.003, {} epochs): test accuracy {:.2}% ({:.1} s)",
         args.cnn_epochs,
         cnn_acc * 100.0,
         started.elapsed().as_secs_f64()
-    ));
+    ),
+    );
     run.pb.finish_and_clear();
 
     // Resume from the checkpoint into a model initialised differently.
@@ -184,7 +199,10 @@ fn main() -> Res<()> {
     let mut resumed = Cnn::new()?;
     let mut opt2 = Adam::new(0.003)?;
     let meta = load_checkpoint(&ckpt, &mut resumed, &mut opt2)?;
-    let from: u64 = meta.get("epoch").ok_or("checkpoint without its epoch")?.parse()?;
+    let from: u64 = meta
+        .get("epoch")
+        .ok_or("checkpoint without its epoch")?
+        .parse()?;
     let resumed_loss = run.epochs("CNN", &mut resumed, &mut opt2, from..args.cnn_epochs, None)?;
     println!(
         "resumed from {} (epoch {from}): final loss {resumed_loss:.7} vs {final_loss:.7} ({})",
@@ -216,8 +234,14 @@ fn plot(path: &Path, mlp: &Curves, cnn: &Curves) -> Res<()> {
     use plotters::prelude::*;
 
     let (pw, ph, margin) = (420i32, 300i32, 60i32);
-    let root = SVGBackend::new(path, (u32::try_from(2 * pw + 3 * margin)?, u32::try_from(ph + 2 * margin)?))
-        .into_drawing_area();
+    let root = SVGBackend::new(
+        path,
+        (
+            u32::try_from(2 * pw + 3 * margin)?,
+            u32::try_from(ph + 2 * margin)?,
+        ),
+    )
+    .into_drawing_area();
     root.fill(&WHITE)?;
     let font = |size: i32| ("sans-serif", size).into_font();
     let colors = [RGBColor(60, 100, 200), RGBColor(230, 120, 30)];
@@ -226,7 +250,11 @@ fn plot(path: &Path, mlp: &Curves, cnn: &Curves) -> Res<()> {
             "training loss (mean per epoch)",
             [&mlp.loss, &cnn.loss],
             0.0,
-            mlp.loss.iter().chain(&cnn.loss).copied().fold(0.1, f64::max),
+            mlp.loss
+                .iter()
+                .chain(&cnn.loss)
+                .copied()
+                .fold(0.1, f64::max),
         ),
         ("test accuracy", [&mlp.acc, &cnn.acc], 0.8, 1.0),
     ];
@@ -238,11 +266,18 @@ fn plot(path: &Path, mlp: &Curves, cnn: &Curves) -> Res<()> {
         for t in 0..=4 {
             let v = lo + (hi - lo) * f64::from(t) / 4.0;
             let y = y0 + ph - (f64::from(ph) * f64::from(t) / 4.0) as i32;
-            root.draw(&PathElement::new(vec![(x0, y), (x0 + pw, y)], RGBColor(225, 225, 225)))?;
+            root.draw(&PathElement::new(
+                vec![(x0, y), (x0 + pw, y)],
+                RGBColor(225, 225, 225),
+            ))?;
             root.draw(&Text::new(format!("{v:.2}"), (x0 - 45, y - 7), font(12)))?;
         }
         let n = series.iter().map(|s| s.len()).max().unwrap_or(1).max(2);
-        root.draw(&Text::new("epoch", (x0 + pw / 2 - 15, y0 + ph + 12), font(12)))?;
+        root.draw(&Text::new(
+            "epoch",
+            (x0 + pw / 2 - 15, y0 + ph + 12),
+            font(12),
+        ))?;
         for (s, color) in series.iter().zip(colors) {
             let pts: Vec<(i32, i32)> = s
                 .iter()
@@ -257,8 +292,16 @@ fn plot(path: &Path, mlp: &Curves, cnn: &Curves) -> Res<()> {
             root.draw(&PathElement::new(pts, color.stroke_width(2)))?;
         }
     }
-    root.draw(&Text::new("MLP", (margin, ph + margin + 30), font(14).color(&colors[0])))?;
-    root.draw(&Text::new("CNN", (margin + 60, ph + margin + 30), font(14).color(&colors[1])))?;
+    root.draw(&Text::new(
+        "MLP",
+        (margin, ph + margin + 30),
+        font(14).color(&colors[0]),
+    ))?;
+    root.draw(&Text::new(
+        "CNN",
+        (margin + 60, ph + margin + 30),
+        font(14).color(&colors[1]),
+    ))?;
     root.present()?;
     Ok(())
 }

@@ -17,7 +17,10 @@ use serde_json::Value;
 fn golden() -> Value {
     let doc: Value =
         serde_json::from_str(include_str!("golden/train_digits.json")).expect("golden parses");
-    assert_eq!(doc["mlx_version"], "0.32.2", "golden data from the pinned MLX");
+    assert_eq!(
+        doc["mlx_version"], "0.32.2",
+        "golden data from the pinned MLX"
+    );
     doc
 }
 
@@ -95,7 +98,11 @@ fn mlp_init_matches_python_seed() {
     assert_eq!(got.len(), want.len());
     for (name, w) in &want {
         assert_eq!(got[name].shape(), w.shape(), "{name}");
-        assert_eq!(bits(&got[name]), bits(w), "{name}: Linear::uniform against nn.Linear");
+        assert_eq!(
+            bits(&got[name]),
+            bits(w),
+            "{name}: Linear::uniform against nn.Linear"
+        );
     }
 }
 
@@ -127,7 +134,10 @@ fn mlp_loss_matches_python_for_50_steps() {
             save_checkpoint(&ckpt, &model, &opt, &[("step", step.to_string())]).unwrap();
         }
         let (x, y) = data.batch(b, &[PIXELS as i32]).unwrap();
-        let loss = train_step(&mut model, &mut opt, &x, &y).unwrap().item::<f32>().unwrap();
+        let loss = train_step(&mut model, &mut opt, &x, &y)
+            .unwrap()
+            .item::<f32>()
+            .unwrap();
         let diff = (f64::from(loss) - f64::from(want[step])).abs();
         assert!(
             diff <= 1e-6,
@@ -153,8 +163,16 @@ fn mlp_loss_matches_python_for_50_steps() {
     assert_eq!(opt2.step().item::<u64>().unwrap(), 25);
     for (step, b) in batches.iter().enumerate().skip(25) {
         let (x, y) = data.batch(b, &[PIXELS as i32]).unwrap();
-        let loss = train_step(&mut resumed, &mut opt2, &x, &y).unwrap().item::<f32>().unwrap();
-        assert_eq!(loss.to_bits(), got[step].to_bits(), "resumed step {}", step + 1);
+        let loss = train_step(&mut resumed, &mut opt2, &x, &y)
+            .unwrap()
+            .item::<f32>()
+            .unwrap();
+        assert_eq!(
+            loss.to_bits(),
+            got[step].to_bits(),
+            "resumed step {}",
+            step + 1
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -168,13 +186,17 @@ fn checkpoint_errors_name_the_problem() {
     mlx_rs::io::save_safetensors(&path, [("stray", &w)], [("format", "mlx")]).unwrap();
     let mut model = Mlp::new(8).unwrap();
     let mut opt = Adam::new(0.1).unwrap();
-    let err = load_checkpoint(&path, &mut model, &mut opt).unwrap_err().to_string();
+    let err = load_checkpoint(&path, &mut model, &mut opt)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("\"stray\""), "{err}");
 
     // A model checkpoint of another size: the strict loader names the mismatches.
     let small = Mlp::new(4).unwrap();
     save_checkpoint(&path, &small, &opt, &[]).unwrap();
-    let err = load_checkpoint(&path, &mut model, &mut opt).unwrap_err().to_string();
+    let err = load_checkpoint(&path, &mut model, &mut opt)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("layers.0.weight"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -67,7 +67,13 @@ where
         "{name}: parameter names"
     );
     for (k, w) in want_params {
-        assert_golden(r, &got_params[k], w, Family::Exact, &format!("{name}: init {k}"));
+        assert_golden(
+            r,
+            &got_params[k],
+            w,
+            Family::Exact,
+            &format!("{name}: init {k}"),
+        );
     }
     // Python's own values from here on, whatever the init gave.
     let weights: HashMap<String, Array> = want_params
@@ -91,7 +97,13 @@ where
             )
             .unwrap();
         for (k, w) in c["grads"].as_object().unwrap() {
-            assert_golden(r, &grads[k], w, Family::Matmul, &format!("{name}: grad {k}"));
+            assert_golden(
+                r,
+                &grads[k],
+                w,
+                Family::Matmul,
+                &format!("{name}: grad {k}"),
+            );
         }
     }
     let frozen = layer.clone();
@@ -102,7 +114,13 @@ where
     .unwrap()
     .call(&[x, cot])
     .unwrap();
-    assert_golden(r, &dx[0], &c["dx"], Family::Matmul, &format!("{name}: grad x"));
+    assert_golden(
+        r,
+        &dx[0],
+        &c["dx"],
+        Family::Matmul,
+        &format!("{name}: grad x"),
+    );
 }
 
 #[test]
@@ -137,20 +155,40 @@ fn layers_match_python() {
                 let k = arr::<$n>(&a["kernel_size"]);
                 let s = stride($n).map(|v| <[i32; $n]>::try_from(v).unwrap());
                 let p = <[i32; $n]>::try_from(pad($n)).unwrap();
-                check(&mut r, name, c, $ty::new(k, s, p).unwrap(), |m: &$ty, x| m.forward(x));
+                check(&mut r, name, c, $ty::new(k, s, p).unwrap(), |m: &$ty, x| {
+                    m.forward(x)
+                });
             }};
         }
         match name.split('_').next().unwrap() {
             "conv1d" => {
-                let l = Conv1d::new(io("in_channels"), io("out_channels"), arr(&a["kernel_size"]), bias, conv(a));
+                let l = Conv1d::new(
+                    io("in_channels"),
+                    io("out_channels"),
+                    arr(&a["kernel_size"]),
+                    bias,
+                    conv(a),
+                );
                 check(&mut r, name, c, l.unwrap(), |m: &Conv1d, x| m.forward(x));
             }
             "conv2d" => {
-                let l = Conv2d::new(io("in_channels"), io("out_channels"), arr(&a["kernel_size"]), bias, conv(a));
+                let l = Conv2d::new(
+                    io("in_channels"),
+                    io("out_channels"),
+                    arr(&a["kernel_size"]),
+                    bias,
+                    conv(a),
+                );
                 check(&mut r, name, c, l.unwrap(), |m: &Conv2d, x| m.forward(x));
             }
             "conv3d" => {
-                let l = Conv3d::new(io("in_channels"), io("out_channels"), arr(&a["kernel_size"]), bias, conv(a));
+                let l = Conv3d::new(
+                    io("in_channels"),
+                    io("out_channels"),
+                    arr(&a["kernel_size"]),
+                    bias,
+                    conv(a),
+                );
                 check(&mut r, name, c, l.unwrap(), |m: &Conv3d, x| m.forward(x));
             }
             "max" | "avg" => match name.as_str() {
@@ -183,15 +221,31 @@ fn bad_input_names_the_layer() {
     let c2 = Conv2d::new(3, 4, [3, 3], true, Conv::default()).unwrap();
     let (op, reason) = invalid_reason(c2.forward(&x(&[1, 8, 8, 2])).unwrap_err());
     assert_eq!(op, "Conv2d");
-    assert!(reason.contains("3 input channels") && reason.contains("[1, 8, 8, 2]"), "{reason}");
+    assert!(
+        reason.contains("3 input channels") && reason.contains("[1, 8, 8, 2]"),
+        "{reason}"
+    );
     let (op, reason) = invalid_reason(c2.forward(&x(&[8, 8, 3])).unwrap_err());
     assert_eq!(op, "Conv2d");
     assert!(reason.contains("4 axes"), "{reason}");
     let (op, reason) = invalid_reason(
-        Conv1d::new(3, 4, [2], true, Conv { groups: 2, ..Conv::default() }).unwrap_err(),
+        Conv1d::new(
+            3,
+            4,
+            [2],
+            true,
+            Conv {
+                groups: 2,
+                ..Conv::default()
+            },
+        )
+        .unwrap_err(),
     );
     assert_eq!(op, "Conv1d");
-    assert!(reason.contains("divisible by the number of groups (2)"), "{reason}");
+    assert!(
+        reason.contains("divisible by the number of groups (2)"),
+        "{reason}"
+    );
     let (op, _) = invalid_reason(Conv3d::new(0, 4, [2, 2, 2], true, Conv::default()).unwrap_err());
     assert_eq!(op, "Conv3d");
 
@@ -212,7 +266,10 @@ fn bad_input_names_the_layer() {
     let lin = Linear::uniform(4, 2, true).unwrap();
     let (op, reason) = invalid_reason(lin.forward(&x(&[3, 5])).unwrap_err());
     assert_eq!(op, "Linear");
-    assert!(reason.contains("last axis is 4") && reason.contains("[3, 5]"), "{reason}");
+    assert!(
+        reason.contains("last axis is 4") && reason.contains("[3, 5]"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -227,15 +284,27 @@ fn dropout_matches_python() {
         let layer: Fwd = match name.as_str() {
             "dropout" | "dropout_p1" => {
                 let d = Dropout::new(p).unwrap();
-                Box::new(move |x, t| { let mut d = d; d.training = t; d.forward(x) })
+                Box::new(move |x, t| {
+                    let mut d = d;
+                    d.training = t;
+                    d.forward(x)
+                })
             }
             "dropout2d" => {
                 let d = Dropout2d::new(p).unwrap();
-                Box::new(move |x, t| { let mut d = d; d.training = t; d.forward(x) })
+                Box::new(move |x, t| {
+                    let mut d = d;
+                    d.training = t;
+                    d.forward(x)
+                })
             }
             "dropout3d" => {
                 let d = Dropout3d::new(p).unwrap();
-                Box::new(move |x, t| { let mut d = d; d.training = t; d.forward(x) })
+                Box::new(move |x, t| {
+                    let mut d = d;
+                    d.training = t;
+                    d.forward(x)
+                })
             }
             other => panic!("unknown case {other}"),
         };
@@ -243,7 +312,13 @@ fn dropout_matches_python() {
         let y = layer(&x, true).unwrap();
         assert_golden(&mut r, &y, &c["y"], Family::Elementwise, name);
         // Evaluation mode: the input itself.
-        assert_golden(&mut r, &layer(&x, false).unwrap(), &c["x"], Family::Exact, name);
+        assert_golden(
+            &mut r,
+            &layer(&x, false).unwrap(),
+            &c["x"],
+            Family::Exact,
+            name,
+        );
     }
     r.finish();
 
@@ -264,11 +339,21 @@ fn dropout_matches_python() {
     assert!(net.drop[1].training);
 
     let (op, reason) = invalid_reason(Dropout::new(1.0).unwrap_err());
-    assert_eq!((op, reason.as_str()), ("Dropout", "The dropout probability 1 is not in [0, 1)"));
-    let (op, reason) =
-        invalid_reason(Dropout2d::new(0.5).unwrap().forward(&Array::ones(&[2, 3], Dtype::Float32).unwrap()).unwrap_err());
+    assert_eq!(
+        (op, reason.as_str()),
+        ("Dropout", "The dropout probability 1 is not in [0, 1)")
+    );
+    let (op, reason) = invalid_reason(
+        Dropout2d::new(0.5)
+            .unwrap()
+            .forward(&Array::ones(&[2, 3], Dtype::Float32).unwrap())
+            .unwrap_err(),
+    );
     assert_eq!(op, "Dropout2d");
-    assert_eq!(reason, "Received input with 2 dimensions. Expected 3 or 4 dimensions.");
+    assert_eq!(
+        reason,
+        "Received input with 2 dimensions. Expected 3 or 4 dimensions."
+    );
 }
 
 /// Checks the seeded parameters against the golden, then loads Python's.
@@ -305,7 +390,12 @@ fn recurrent_layers_match_python() {
         let x = array(&c["x"]);
         let h0 = (!c["hidden"].is_null()).then(|| array(&c["hidden"]));
         let c0 = (!c["cell"].is_null()).then(|| array(&c["cell"]));
-        let cots: Vec<Array> = c["cotangents"].as_array().unwrap().iter().map(array).collect();
+        let cots: Vec<Array> = c["cotangents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(array)
+            .collect();
         let mut inputs = vec![x.clone()];
         inputs.extend(cots.iter().cloned());
         let grads = match name.split('_').next().unwrap() {
@@ -315,7 +405,9 @@ fn recurrent_layers_match_python() {
                 let y = l.forward(&x, h0.as_ref()).unwrap();
                 assert_golden(&mut r, &y, &c["outs"][0], Family::Transcendental, name);
                 l.value_and_grad(
-                    move |m: &Rnn, a: &[Array]| Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?]),
+                    move |m: &Rnn, a: &[Array]| {
+                        Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?])
+                    },
                     &inputs,
                 )
                 .unwrap()
@@ -327,7 +419,9 @@ fn recurrent_layers_match_python() {
                 let y = l.forward(&x, h0.as_ref()).unwrap();
                 assert_golden(&mut r, &y, &c["outs"][0], Family::Transcendental, name);
                 l.value_and_grad(
-                    move |m: &Gru, a: &[Array]| Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?]),
+                    move |m: &Gru, a: &[Array]| {
+                        Ok(vec![dot(&m.forward(&a[0], h0.as_ref())?, &a[1])?])
+                    },
                     &inputs,
                 )
                 .unwrap()
@@ -337,8 +431,20 @@ fn recurrent_layers_match_python() {
                 let mut l = Lstm::new(input, hidden, bias).unwrap();
                 seeded_params(&mut r, name, c, &mut l);
                 let (h, cell) = l.forward(&x, h0.as_ref(), c0.as_ref()).unwrap();
-                assert_golden(&mut r, &h, &c["outs"][0], Family::Transcendental, &format!("{name} hidden"));
-                assert_golden(&mut r, &cell, &c["outs"][1], Family::Transcendental, &format!("{name} cell"));
+                assert_golden(
+                    &mut r,
+                    &h,
+                    &c["outs"][0],
+                    Family::Transcendental,
+                    &format!("{name} hidden"),
+                );
+                assert_golden(
+                    &mut r,
+                    &cell,
+                    &c["outs"][1],
+                    Family::Transcendental,
+                    &format!("{name} cell"),
+                );
                 l.value_and_grad(
                     move |m: &Lstm, a: &[Array]| {
                         let (h, cell) = m.forward(&a[0], h0.as_ref(), c0.as_ref())?;
@@ -352,14 +458,32 @@ fn recurrent_layers_match_python() {
             other => panic!("unknown case {other}"),
         };
         for (k, w) in c["grads"].as_object().unwrap() {
-            assert_golden(&mut r, &grads[k], w, Family::Transcendental, &format!("{name}: grad {k}"));
+            assert_golden(
+                &mut r,
+                &grads[k],
+                w,
+                Family::Transcendental,
+                &format!("{name}: grad {k}"),
+            );
         }
     }
     r.finish();
 
-    let (op, reason) = invalid_reason(Lstm::new(3, 4, true).unwrap().forward(&Array::ones(&[2, 4, 5], Dtype::Float32).unwrap(), None, None).unwrap_err());
+    let (op, reason) = invalid_reason(
+        Lstm::new(3, 4, true)
+            .unwrap()
+            .forward(
+                &Array::ones(&[2, 4, 5], Dtype::Float32).unwrap(),
+                None,
+                None,
+            )
+            .unwrap_err(),
+    );
     assert_eq!(op, "LSTM");
-    assert!(reason.contains("[N, L, 3]") && reason.contains("[2, 4, 5]"), "{reason}");
+    assert!(
+        reason.contains("[N, L, 3]") && reason.contains("[2, 4, 5]"),
+        "{reason}"
+    );
     let (op, _) = invalid_reason(Gru::new(0, 4, true).unwrap_err());
     assert_eq!(op, "GRU");
 }
@@ -376,7 +500,10 @@ fn multi_head_attention_matches_python() {
         seeded_params(&mut r, name, c, &mut mha);
         let (q, k, v) = (array(&c["q"]), array(&c["k"]), array(&c["v"]));
         let mask = (!c["mask"].is_null()).then(|| array(&c["mask"]));
-        let m = || mask.as_ref().map_or(AttentionMask::Causal, AttentionMask::Array);
+        let m = || {
+            mask.as_ref()
+                .map_or(AttentionMask::Causal, AttentionMask::Array)
+        };
         let y = mha.forward(&q, &k, &v, m()).unwrap();
         assert_golden(&mut r, &y, &c["y"], Family::Sdpa, name);
         let cot = array(&c["cotangent"]);
@@ -386,24 +513,52 @@ fn multi_head_attention_matches_python() {
                     let m = a.get(4).map_or(AttentionMask::Causal, AttentionMask::Array);
                     Ok(vec![dot(&l.forward(&a[0], &a[1], &a[2], m)?, &a[3])?])
                 },
-                &[q, k, v, cot].into_iter().chain(mask.clone()).collect::<Vec<_>>(),
+                &[q, k, v, cot]
+                    .into_iter()
+                    .chain(mask.clone())
+                    .collect::<Vec<_>>(),
             )
             .unwrap();
         for (p, w) in c["grads"].as_object().unwrap() {
-            assert_golden(&mut r, &grads[p], w, Family::Sdpa, &format!("{name}: grad {p}"));
+            assert_golden(
+                &mut r,
+                &grads[p],
+                w,
+                Family::Sdpa,
+                &format!("{name}: grad {p}"),
+            );
         }
     }
     r.finish();
 
     let (op, reason) = invalid_reason(MultiHeadAttention::new(10, 4, false).unwrap_err());
     assert_eq!(op, "MultiHeadAttention");
-    assert_eq!(reason, "The input feature dimensions should be divisible by the number of heads (10 % 4) != 0");
+    assert_eq!(
+        reason,
+        "The input feature dimensions should be divisible by the number of heads (10 % 4) != 0"
+    );
     let mha = MultiHeadAttention::new(8, 2, false).unwrap();
     let x = Array::ones(&[1, 3, 8], Dtype::Float32).unwrap();
-    let (op, reason) = invalid_reason(mha.forward(&x, &Array::ones(&[1, 3, 6], Dtype::Float32).unwrap(), &x, AttentionMask::None).unwrap_err());
+    let (op, reason) = invalid_reason(
+        mha.forward(
+            &x,
+            &Array::ones(&[1, 3, 6], Dtype::Float32).unwrap(),
+            &x,
+            AttentionMask::None,
+        )
+        .unwrap_err(),
+    );
     assert_eq!(op, "Linear");
     assert!(reason.contains("[1, 3, 6]"), "{reason}");
-    let (op, _) = invalid_reason(mha.forward(&x, &x, &Array::ones(&[1, 4, 8], Dtype::Float32).unwrap(), AttentionMask::None).unwrap_err());
+    let (op, _) = invalid_reason(
+        mha.forward(
+            &x,
+            &x,
+            &Array::ones(&[1, 4, 8], Dtype::Float32).unwrap(),
+            AttentionMask::None,
+        )
+        .unwrap_err(),
+    );
     assert_eq!(op, "MultiHeadAttention");
 }
 
@@ -414,11 +569,41 @@ fn group_and_instance_norm_match_python() {
     let mut r = Report::new();
     for (name, c) in g["norms"].as_object().unwrap() {
         match name.as_str() {
-            "group_norm" => check(&mut r, name, c, with(c, GroupNorm::new(2, 6, 1e-5, true, false)), |m: &GroupNorm, x| m.forward(x)),
-            "group_norm_pytorch" => check(&mut r, name, c, with(c, GroupNorm::new(3, 6, 1e-5, true, true)), |m: &GroupNorm, x| m.forward(x)),
-            "group_norm_plain" => check(&mut r, name, c, with(c, GroupNorm::new(2, 4, 1e-3, false, false)), |m: &GroupNorm, x| m.forward(x)),
-            "instance_norm" => check(&mut r, name, c, with(c, InstanceNorm::new(3, 1e-5, true)), |m: &InstanceNorm, x| m.forward(x)),
-            "instance_norm_plain" => check(&mut r, name, c, with(c, InstanceNorm::new(4, 1e-5, false)), |m: &InstanceNorm, x| m.forward(x)),
+            "group_norm" => check(
+                &mut r,
+                name,
+                c,
+                with(c, GroupNorm::new(2, 6, 1e-5, true, false)),
+                |m: &GroupNorm, x| m.forward(x),
+            ),
+            "group_norm_pytorch" => check(
+                &mut r,
+                name,
+                c,
+                with(c, GroupNorm::new(3, 6, 1e-5, true, true)),
+                |m: &GroupNorm, x| m.forward(x),
+            ),
+            "group_norm_plain" => check(
+                &mut r,
+                name,
+                c,
+                with(c, GroupNorm::new(2, 4, 1e-3, false, false)),
+                |m: &GroupNorm, x| m.forward(x),
+            ),
+            "instance_norm" => check(
+                &mut r,
+                name,
+                c,
+                with(c, InstanceNorm::new(3, 1e-5, true)),
+                |m: &InstanceNorm, x| m.forward(x),
+            ),
+            "instance_norm_plain" => check(
+                &mut r,
+                name,
+                c,
+                with(c, InstanceNorm::new(4, 1e-5, false)),
+                |m: &InstanceNorm, x| m.forward(x),
+            ),
             other => panic!("unknown case {other}"),
         }
     }
@@ -426,11 +611,24 @@ fn group_and_instance_norm_match_python() {
 
     let (op, reason) = invalid_reason(GroupNorm::new(4, 6, 1e-5, true, false).unwrap_err());
     assert_eq!(op, "GroupNorm");
-    assert_eq!(reason, "The number of features (6) must be evenly divisible by the number of groups (4).");
-    let (op, reason) = invalid_reason(InstanceNorm::new(3, 1e-5, false).unwrap().forward(&Array::ones(&[2, 3], Dtype::Float32).unwrap()).unwrap_err());
+    assert_eq!(
+        reason,
+        "The number of features (6) must be evenly divisible by the number of groups (4)."
+    );
+    let (op, reason) = invalid_reason(
+        InstanceNorm::new(3, 1e-5, false)
+            .unwrap()
+            .forward(&Array::ones(&[2, 3], Dtype::Float32).unwrap())
+            .unwrap_err(),
+    );
     assert_eq!(op, "InstanceNorm");
     assert_eq!(reason, "InstanceNorm expects inputs with at least 3 dimensions (N, ..., C) but the input has 2 dimensions.");
-    let (op, _) = invalid_reason(GroupNorm::new(2, 6, 1e-5, true, false).unwrap().forward(&Array::ones(&[2, 4], Dtype::Float32).unwrap()).unwrap_err());
+    let (op, _) = invalid_reason(
+        GroupNorm::new(2, 6, 1e-5, true, false)
+            .unwrap()
+            .forward(&Array::ones(&[2, 4], Dtype::Float32).unwrap())
+            .unwrap_err(),
+    );
     assert_eq!(op, "GroupNorm");
 }
 

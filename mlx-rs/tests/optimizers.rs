@@ -13,8 +13,8 @@ use common::golden::{array, golden_file, pinned};
 use device::{Family, Report};
 use mlx_rs::optimizers::{
     clip_grad_norm, cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay,
-    AdaDelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Lion, MultiOptimizer, Muon, Optimizer, Params,
-    RMSprop, Schedule, Sgd,
+    AdaDelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Lion, MultiOptimizer, Muon, Optimizer,
+    Params, RMSprop, Schedule, Sgd,
 };
 use mlx_rs::{Array, Error};
 use serde_json::Value;
@@ -76,8 +76,18 @@ fn optimizer(name: &str) -> Step {
         "sgd_join" => boxed(Sgd::with(schedule("join_schedules"), 0.5, 0.0, 0.0, false).unwrap()),
         "adafactor" => boxed(Adafactor::new().unwrap()),
         "adafactor_opts" => boxed(
-            Adafactor::with(Some(0.01.into()), (1e-30, 1e-3), 1.0, -0.8, Some(0.9), 0.01, true, false, false)
-                .unwrap(),
+            Adafactor::with(
+                Some(0.01.into()),
+                (1e-30, 1e-3),
+                1.0,
+                -0.8,
+                Some(0.9),
+                0.01,
+                true,
+                false,
+                false,
+            )
+            .unwrap(),
         ),
         "adafactor_warmup" => boxed(
             Adafactor::with(None, (1e-30, 1e-3), 1.0, -0.8, None, 0.0, false, true, true).unwrap(),
@@ -313,7 +323,10 @@ fn bad_arguments_are_errors_with_python_messages() {
     );
     assert_eq!(opt.step().item::<u64>().unwrap(), 3);
     let bad_step = HashMap::from([("learning_rate".to_string(), ones(1))]);
-    assert_eq!(msg(opt.set_state(bad_step)), "Adam: the state has no \"step\"");
+    assert_eq!(
+        msg(opt.set_state(bad_step)),
+        "Adam: the state has no \"step\""
+    );
 }
 
 #[test]
@@ -323,15 +336,28 @@ fn multi_optimizer_matches_python() {
     let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
     let case = &g["multi"];
     let mut opt = MultiOptimizer::new(
-        vec![Box::new(Adam::new(0.01).unwrap()), Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap())],
+        vec![
+            Box::new(Adam::new(0.01).unwrap()),
+            Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap()),
+        ],
         vec![Box::new(|name: &str, _: &Array| name == "a")],
     )
     .unwrap();
     let mut params = tree(&g["params"]);
-    for (i, (grad, want)) in grads.iter().zip(case["steps"].as_array().unwrap()).enumerate() {
+    for (i, (grad, want)) in grads
+        .iter()
+        .zip(case["steps"].as_array().unwrap())
+        .enumerate()
+    {
         opt.update(&mut params, grad).unwrap();
         for (k, v) in want.as_object().unwrap() {
-            assert_golden(&mut r, &params[k], v, Family::Transcendental, &format!("multi step {i} {k}"));
+            assert_golden(
+                &mut r,
+                &params[k],
+                v,
+                Family::Transcendental,
+                &format!("multi step {i} {k}"),
+            );
         }
     }
     let state = opt.state();
@@ -343,7 +369,13 @@ fn multi_optimizer_matches_python() {
         if k.ends_with(".step") {
             assert_eq!(state[k].item::<u64>().unwrap(), v.as_u64().unwrap(), "{k}");
         } else {
-            assert_golden(&mut r, &state[k], v, Family::Transcendental, &format!("multi state {k}"));
+            assert_golden(
+                &mut r,
+                &state[k],
+                v,
+                Family::Transcendental,
+                &format!("multi state {k}"),
+            );
         }
     }
     r.finish();
@@ -354,7 +386,10 @@ fn multi_optimizer_matches_python() {
     let path = dir.join("multi.safetensors");
     opt.save_state(&path).unwrap();
     let mut fresh = MultiOptimizer::new(
-        vec![Box::new(Adam::new(0.01).unwrap()), Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap())],
+        vec![
+            Box::new(Adam::new(0.01).unwrap()),
+            Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap()),
+        ],
         vec![Box::new(|name: &str, _: &Array| name == "a")],
     )
     .unwrap();
@@ -363,7 +398,11 @@ fn multi_optimizer_matches_python() {
     opt.update(&mut p1, &grads[0]).unwrap();
     fresh.update(&mut p2, &grads[0]).unwrap();
     for k in ["a", "b"] {
-        assert_eq!(p1[k].to_vec::<f32>().unwrap(), p2[k].to_vec::<f32>().unwrap(), "resumed {k}");
+        assert_eq!(
+            p1[k].to_vec::<f32>().unwrap(),
+            p2[k].to_vec::<f32>().unwrap(),
+            "resumed {k}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -372,14 +411,23 @@ fn multi_optimizer_matches_python() {
         other => panic!("{other:?}"),
     };
     assert_eq!(
-        msg(MultiOptimizer::new(vec![Box::new(Adam::new(0.1).unwrap())], vec![Box::new(|_: &str, _: &Array| true)]).map(drop)),
+        msg(MultiOptimizer::new(
+            vec![Box::new(Adam::new(0.1).unwrap())],
+            vec![Box::new(|_: &str, _: &Array| true)]
+        )
+        .map(drop)),
         "MultiOptimizer: Given 1 filters but 0 needed."
     );
     let mut bad = opt.state();
     bad.insert("states.7.step".into(), Array::scalar(1u64).unwrap());
-    assert!(msg(opt.set_state(bad)).contains("\"states.7.step\" is not states.<i>.<name> for i < 2"));
+    assert!(
+        msg(opt.set_state(bad)).contains("\"states.7.step\" is not states.<i>.<name> for i < 2")
+    );
     assert_eq!(
-        msg(opt.update(&mut params, &Params::from([("zz".to_string(), Array::scalar(1.0f32).unwrap())]))),
+        msg(opt.update(
+            &mut params,
+            &Params::from([("zz".to_string(), Array::scalar(1.0f32).unwrap())])
+        )),
         "MultiOptimizer: gradient \"zz\" has no parameter"
     );
     // Adafactor's factored state has its own shapes; one of another model is refused.
@@ -387,7 +435,10 @@ fn multi_optimizer_matches_python() {
     let mut p = tree(&g["params"]);
     ada.update(&mut p, &grads[0]).unwrap();
     let mut st = ada.state();
-    st.insert("a.exp_avg_sq_row".into(), Array::zeros(&[4], mlx_rs::Dtype::Float32).unwrap());
+    st.insert(
+        "a.exp_avg_sq_row".into(),
+        Array::zeros(&[4], mlx_rs::Dtype::Float32).unwrap(),
+    );
     ada.set_state(st).unwrap();
     assert_eq!(
         msg(ada.update(&mut p, &grads[1])),

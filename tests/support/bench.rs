@@ -649,7 +649,13 @@ impl<M: crate::digits::Classifier> TrainStep<M> {
     fn new(model: M) -> BenchResult<Self> {
         let mut shape = vec![32];
         shape.extend_from_slice(M::INPUT);
-        let x = random::uniform(0.0f32, 1.0f32, &shape, Dtype::Float32, Some(&random::key(5)?))?;
+        let x = random::uniform(
+            0.0f32,
+            1.0f32,
+            &shape,
+            Dtype::Float32,
+            Some(&random::key(5)?),
+        )?;
         let labels: Vec<i32> = (0..32).map(|i| i % 10).collect();
         let y = Array::from_slice(&labels, &[32])?;
         x.eval()?;

@@ -78,7 +78,9 @@ impl Digits {
                 .map(|v| v.trim().parse::<u8>())
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| format!("digits.csv line {}: {e}", i + 1))?;
-            if vals.len() != PIXELS + 1 || vals[..PIXELS].iter().any(|&p| p > 16) || vals[PIXELS] > 9
+            if vals.len() != PIXELS + 1
+                || vals[..PIXELS].iter().any(|&p| p > 16)
+                || vals[PIXELS] > 9
             {
                 return Err(format!(
                     "digits.csv line {}: expected 64 pixels in 0..=16 and a digit",
@@ -117,7 +119,10 @@ impl Digits {
         let y: Vec<i32> = idx.iter().map(|&i| self.labels[i]).collect();
         let mut full = vec![idx.len() as i32];
         full.extend_from_slice(shape);
-        Ok((Array::from_slice(&x, &full)?, Array::from_slice(&y, &[y.len() as i32])?))
+        Ok((
+            Array::from_slice(&x, &full)?,
+            Array::from_slice(&y, &[y.len() as i32])?,
+        ))
     }
 }
 
@@ -145,7 +150,13 @@ pub fn digits_csv() -> std::result::Result<PathBuf, FetchError> {
 fn fetch_into(tmp: &Path, target: &Path) -> std::result::Result<(), FetchError> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let out = Command::new(&python)
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
         .args(PIP_PLATFORM)
         .args(["--timeout", "30", "--retries", "1", SKLEARN_PACKAGE, "-d"])
         .arg(tmp)
@@ -345,7 +356,12 @@ pub fn accuracy<M: Classifier>(model: &M, data: &Digits, idx: &[usize]) -> Resul
 ///
 /// # Errors
 /// [`Error::Mlx`] if MLX fails.
-pub fn epoch_batches(idx: &[usize], batch: usize, seed: u64, epoch: u64) -> Result<Vec<Vec<usize>>> {
+pub fn epoch_batches(
+    idx: &[usize],
+    batch: usize,
+    seed: u64,
+    epoch: u64,
+) -> Result<Vec<Vec<usize>>> {
     let key = mlx_rs::random::key(seed.wrapping_mul(1_000_003).wrapping_add(epoch))?;
     let perm = mlx_rs::random::permutation_range(idx.len() as i32, Some(&key))?.to_vec::<u32>()?;
     let order: Vec<usize> = perm.iter().map(|&p| idx[p as usize]).collect();
@@ -370,10 +386,16 @@ pub fn save_checkpoint<M: Module, O: Optimizer>(
         .into_iter()
         .map(|(k, v)| (format!("model.{k}"), v))
         .collect();
-    arrays.extend(opt.state().into_iter().map(|(k, v)| (format!("optimizer.{k}"), v)));
+    arrays.extend(
+        opt.state()
+            .into_iter()
+            .map(|(k, v)| (format!("optimizer.{k}"), v)),
+    );
     // MLX adds ".safetensors" to a name without it: the temporary name ends
     // with it too.
-    let file = path.file_name().map_or_else(Default::default, |f| f.to_string_lossy().into_owned());
+    let file = path
+        .file_name()
+        .map_or_else(Default::default, |f| f.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{file}.{}.tmp.safetensors", std::process::id()));
     mlx_rs::io::save_safetensors(
         &tmp,

@@ -2,8 +2,8 @@
 //! in MLX (`[N, *spatial, C]`).
 
 use crate::error::Result;
-use crate::ops::support::invalid;
 use crate::nn::Module;
+use crate::ops::support::invalid;
 use crate::ops::{conv1d, conv2d, conv3d, Conv};
 use crate::{random, Array, Dtype};
 
@@ -29,9 +29,7 @@ pub(crate) fn check_input(
     if shape[spatial + 1] != in_channels {
         return Err(invalid(
             layer,
-            format!(
-                "expects {in_channels} input channels (the last axis), got shape {shape:?}"
-            ),
+            format!("expects {in_channels} input channels (the last axis), got shape {shape:?}"),
         ));
     }
     Ok(())

@@ -3,8 +3,8 @@
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::ops::{addmm, matmul};
-use crate::random::uniform;
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
+use crate::random::uniform;
 use crate::{Array, Dtype};
 
 /// `y = x Wᵀ + b`, with `weight` stored `[output_dims, input_dims]` as in
@@ -78,9 +78,21 @@ impl Linear {
             });
         }
         let scale = (1.0 / f64::from(input_dims)).sqrt() as f32;
-        let weight = uniform(-scale, scale, &[output_dims, input_dims], Dtype::Float32, None)?;
+        let weight = uniform(
+            -scale,
+            scale,
+            &[output_dims, input_dims],
+            Dtype::Float32,
+            None,
+        )?;
         let bias = if bias {
-            Some(uniform(-scale, scale, &[output_dims], Dtype::Float32, None)?)
+            Some(uniform(
+                -scale,
+                scale,
+                &[output_dims],
+                Dtype::Float32,
+                None,
+            )?)
         } else {
             None
         };

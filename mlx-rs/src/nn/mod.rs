@@ -58,9 +58,9 @@ mod embedding;
 mod linear;
 pub mod losses;
 mod mlp;
-mod multi_head;
 pub mod mlx_lm;
 mod module;
+mod multi_head;
 mod norm;
 mod pooling;
 mod quantize;
@@ -74,16 +74,16 @@ pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
 pub use mlp::Mlp;
-pub use multi_head::MultiHeadAttention;
 /// Derives [`Module`] for a model struct; see the trait for what it
 /// generates and [`mlx_macros::Module`] for the attributes.
 pub use mlx_macros::Module;
 pub use module::{join_name, replace_modules, Module};
+pub use multi_head::MultiHeadAttention;
 pub use norm::{GroupNorm, InstanceNorm, LayerNorm, RmsNorm};
+pub use pooling::{AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d};
 pub use quantize::{
     dequantize, quantize, quantize_by, EmbeddingLayer, LayerPredicate, LinearLayer, MaybeQuantized,
     QuantizeConfig, QuantizeReport,
 };
-pub use pooling::{AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d};
 pub use recurrent::{Gru, Lstm, Rnn};
 pub use rope::Rope;

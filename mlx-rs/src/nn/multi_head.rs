@@ -95,7 +95,12 @@ impl MultiHeadAttention {
         mask: AttentionMask<'_>,
     ) -> Result<Array> {
         let (q, k, v) = (queries.shape(), keys.shape(), values.shape());
-        if q.len() != 3 || k.len() != 3 || v.len() != 3 || q[0] != k[0] || k[0] != v[0] || k[1] != v[1]
+        if q.len() != 3
+            || k.len() != 3
+            || v.len() != 3
+            || q[0] != k[0]
+            || k[0] != v[0]
+            || k[1] != v[1]
         {
             return Err(invalid(
                 "MultiHeadAttention",

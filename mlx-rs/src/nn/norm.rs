@@ -97,7 +97,10 @@ fn affine(x: Array, weight: Option<&Array>, bias: Option<&Array>) -> Result<Arra
 
 fn positive_eps(layer: &'static str, eps: f32) -> Result<()> {
     if eps <= 0.0 {
-        return Err(invalid(layer, format!("[{layer}] 'eps' must be positive but got {eps}.")));
+        return Err(invalid(
+            layer,
+            format!("[{layer}] 'eps' must be positive but got {eps}."),
+        ));
     }
     Ok(())
 }
@@ -155,10 +158,14 @@ impl GroupNorm {
         positive_eps("GroupNorm", eps)?;
         let bad = |r: String| Err(invalid("GroupNorm", r));
         if num_groups <= 0 {
-            return bad(format!("The number of groups ({num_groups}) must be a positive integer."));
+            return bad(format!(
+                "The number of groups ({num_groups}) must be a positive integer."
+            ));
         }
         if dims <= 0 {
-            return bad(format!("The number of features ({dims}) must be a positive integer."));
+            return bad(format!(
+                "The number of features ({dims}) must be a positive integer."
+            ));
         }
         if dims % num_groups != 0 {
             return bad(format!(
@@ -196,7 +203,10 @@ impl GroupNorm {
         if shape.len() < 2 || shape.last() != Some(&self.dims) {
             return Err(invalid(
                 "GroupNorm",
-                format!("expects inputs [N, ..., {}], got shape {shape:?}", self.dims),
+                format!(
+                    "expects inputs [N, ..., {}], got shape {shape:?}",
+                    self.dims
+                ),
             ));
         }
         let (batch, g) = (shape[0], self.num_groups);
@@ -287,7 +297,10 @@ impl InstanceNorm {
         if shape[n - 1] != self.dims {
             return Err(invalid(
                 "InstanceNorm",
-                format!("expects {} channels (the last axis), got shape {shape:?}", self.dims),
+                format!(
+                    "expects {} channels (the last axis), got shape {shape:?}",
+                    self.dims
+                ),
             ));
         }
         let (batch, features) = (shape[0], shape[n - 1]);

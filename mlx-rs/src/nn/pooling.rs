@@ -12,7 +12,12 @@ use crate::Array;
 
 /// The windows of `x` (`[N, *spatial, C]`) as `[N, *out, *window, C]`,
 /// Python MLX's `_sliding_windows`.
-fn sliding_windows(layer: &'static str, x: &Array, window: &[i32], stride: &[i32]) -> Result<Array> {
+fn sliding_windows(
+    layer: &'static str,
+    x: &Array,
+    window: &[i32],
+    stride: &[i32],
+) -> Result<Array> {
     let shape = x.shape().to_vec();
     let n = window.len();
     if shape.len() != n + 2 {
@@ -71,11 +76,17 @@ fn sliding_windows(layer: &'static str, x: &Array, window: &[i32], stride: &[i32
 fn check<const N: usize>(layer: &'static str, k: [i32; N], s: [i32; N], p: [i32; N]) -> Result<()> {
     for (name, v) in [("kernel_size", k), ("stride", s)] {
         if v.iter().any(|&x| x <= 0) {
-            return Err(invalid(layer, format!("'{name}' must be positive but got {v:?}.")));
+            return Err(invalid(
+                layer,
+                format!("'{name}' must be positive but got {v:?}."),
+            ));
         }
     }
     if p.iter().any(|&x| x < 0) {
-        return Err(invalid(layer, format!("'padding' must be non-negative but got {p:?}.")));
+        return Err(invalid(
+            layer,
+            format!("'padding' must be non-negative but got {p:?}."),
+        ));
     }
     Ok(())
 }

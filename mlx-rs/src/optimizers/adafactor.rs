@@ -172,7 +172,10 @@ impl Optimizer for Adafactor {
             let c_factor = rsqrt(&col)?;
             state.insert("exp_avg_sq_row".into(), row);
             state.insert("exp_avg_sq_col".into(), col);
-            let approx = multiply(expand_dims(&r_factor, &[-1])?, expand_dims(&c_factor, &[-2])?)?;
+            let approx = multiply(
+                expand_dims(&r_factor, &[-1])?,
+                expand_dims(&c_factor, &[-2])?,
+            )?;
             multiply(approx, grad)?
         } else {
             let sq = add(
@@ -197,7 +200,10 @@ impl Optimizer for Adafactor {
             update = m;
         }
         let param = if self.weight_decay != 0.0 {
-            add(param, multiply(param, multiply(-self.weight_decay, &learning_rate)?)?)?
+            add(
+                param,
+                multiply(param, multiply(-self.weight_decay, &learning_rate)?)?,
+            )?
         } else {
             param.clone()
         };

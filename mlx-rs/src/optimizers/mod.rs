@@ -330,19 +330,13 @@ pub(crate) fn set_flat_state<O: Optimizer + ?Sized>(
         .remove("learning_rate")
         .ok_or_else(|| missing("learning_rate"))?;
     if step.dtype() != Dtype::Uint64 || step.ndim() != 0 {
-        return Err(invalid(
-            O::NAME,
-            "the state's step must be a uint64 scalar",
-        ));
+        return Err(invalid(O::NAME, "the state's step must be a uint64 scalar"));
     }
     let mut slots: BTreeMap<String, Slots> = BTreeMap::new();
     for (k, a) in flat {
-        let (name, slot) = k.rsplit_once('.').ok_or_else(|| {
-            invalid(
-                O::NAME,
-                format!("state entry {k:?} is not <param>.<slot>"),
-            )
-        })?;
+        let (name, slot) = k
+            .rsplit_once('.')
+            .ok_or_else(|| invalid(O::NAME, format!("state entry {k:?} is not <param>.<slot>")))?;
         slots
             .entry(name.to_owned())
             .or_default()

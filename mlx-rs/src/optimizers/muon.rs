@@ -111,7 +111,11 @@ impl Optimizer for Muon {
                 update
             };
             let o = newton_schulz(&flat, self.ns_steps)?;
-            let o = if shape.len() > 2 { o.reshape(&shape)? } else { o };
+            let o = if shape.len() > 2 {
+                o.reshape(&shape)?
+            } else {
+                o
+            };
             let n = o.ndim();
             let (rows, cols) = (o.shape()[n - 2], o.shape()[n - 1]);
             let scale = (f64::from(rows) / f64::from(cols)).max(1.0).powf(0.5);
