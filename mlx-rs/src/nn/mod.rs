@@ -1,5 +1,5 @@
-//! Layers for inference, and the [`Module`] trait and derive that give a
-//! model named parameters.
+//! Layers for inference and training, the [`Module`] trait and derive that
+//! give a model named parameters, and the [`losses`].
 //!
 //! A model is a plain struct of layers that derives [`Module`](derive@Module):
 //!
@@ -41,14 +41,23 @@
 //! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
 //!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
 //!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU); activations
-//!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//!   [`relu`], [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//! - Training layers, initialised as Python's from the global random state
+//!   ([`random::seed`](crate::random::seed)): [`Linear::uniform`],
+//!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
+//!   [`AvgPool1d`]–[`AvgPool3d`], [`Dropout`], [`Dropout2d`],
+//!   [`Dropout3d`] (see [`Module::train`]), [`GroupNorm`],
+//!   [`InstanceNorm`], [`MultiHeadAttention`], [`Rnn`], [`Gru`], [`Lstm`].
+//!   Train with [`Module::value_and_grad`], an
+//!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
 //!   [`EmbeddingLayer`] are float or quantized).
 //! - [`mlx_lm`]: mlx-lm's `config.json` quantization block and directory
 //!   layout.
 //!
-//! Layers built with `new` hold zeros (or ones for norms): inference
-//! layers get their values from [`Module::load_weights`].
+//! Inference layers built with `new` ([`Linear::new`], [`Embedding`], …)
+//! hold zeros (or ones for norms) and get their values from
+//! [`Module::load_weights`].
 
 mod activations;
 mod attention;
