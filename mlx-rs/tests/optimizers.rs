@@ -13,7 +13,8 @@ use common::golden::{array, golden_file, pinned};
 use device::{Family, Report};
 use mlx_rs::optimizers::{
     clip_grad_norm, cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay,
-    AdaDelta, Adagrad, Adam, AdamW, Adamax, Lion, Optimizer, Params, RMSprop, Schedule, Sgd,
+    AdaDelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Lion, MultiOptimizer, Muon, Optimizer,
+    Params, RMSprop, Schedule, Sgd,
 };
 use mlx_rs::{Array, Error};
 use serde_json::Value;
@@ -73,6 +74,26 @@ fn optimizer(name: &str) -> Step {
         "lion_wd" => boxed(Lion::with(0.01, (0.9, 0.99), 0.1).unwrap()),
         "adam_cosine" => boxed(Adam::new(schedule("cosine_decay")).unwrap()),
         "sgd_join" => boxed(Sgd::with(schedule("join_schedules"), 0.5, 0.0, 0.0, false).unwrap()),
+        "adafactor" => boxed(Adafactor::new().unwrap()),
+        "adafactor_opts" => boxed(
+            Adafactor::with(
+                Some(0.01.into()),
+                (1e-30, 1e-3),
+                1.0,
+                -0.8,
+                Some(0.9),
+                0.01,
+                true,
+                false,
+                false,
+            )
+            .unwrap(),
+        ),
+        "adafactor_warmup" => boxed(
+            Adafactor::with(None, (1e-30, 1e-3), 1.0, -0.8, None, 0.0, false, true, true).unwrap(),
+        ),
+        "muon" => boxed(Muon::new(0.02).unwrap()),
+        "muon_plain" => boxed(Muon::with(0.02, 0.9, 0.0, false, 3).unwrap()),
         other => panic!("unknown optimizer {other}"),
     }
 }
@@ -83,7 +104,7 @@ fn updates_and_state_match_python() {
     let g = pinned(golden_file!("optimizers.json"));
     let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
     let cases = g["optimizers"].as_object().unwrap();
-    assert_eq!(cases.len(), 17);
+    assert_eq!(cases.len(), 22);
     for (name, case) in cases {
         let mut params = tree(&g["params"]);
         let mut run = optimizer(name);
@@ -277,4 +298,150 @@ fn bad_arguments_are_errors_with_python_messages() {
     );
     assert_eq!(opt.step().item::<u64>().unwrap(), 0);
     assert!(opt.state().len() == 2, "no slots were made");
+
+    // A state of another model (another shape for "w.m"), or without a
+    // slot the optimizer needs: an error naming it, nothing changed.
+    let ones = |n: i32| Array::ones(&[n], mlx_rs::Dtype::Float32).unwrap();
+    let grads = Params::from([("w".to_string(), ones(2))]);
+    let mut state = HashMap::from([
+        ("step".to_string(), Array::scalar(3u64).unwrap()),
+        ("learning_rate".to_string(), Array::scalar(0.1f32).unwrap()),
+        ("w.m".to_string(), ones(3)),
+        ("w.v".to_string(), ones(2)),
+    ]);
+    opt.set_state(state.clone()).unwrap();
+    assert_eq!(
+        msg(opt.update(&mut params, &grads)),
+        "Adam: state w.m has shape [3], the parameter [2] (a state from another model?)"
+    );
+    assert_eq!(params["w"].to_vec::<f32>().unwrap(), [1.0, 1.0]);
+    state.remove("w.m");
+    opt.set_state(state).unwrap();
+    assert_eq!(
+        msg(opt.update(&mut params, &grads)),
+        "optimizer: the parameter's state has no \"m\" (a state from another optimizer?)"
+    );
+    assert_eq!(opt.step().item::<u64>().unwrap(), 3);
+    let bad_step = HashMap::from([("learning_rate".to_string(), ones(1))]);
+    assert_eq!(
+        msg(opt.set_state(bad_step)),
+        "Adam: the state has no \"step\""
+    );
+}
+
+#[test]
+fn multi_optimizer_matches_python() {
+    let mut r = Report::new();
+    let g = pinned(golden_file!("optimizers.json"));
+    let grads: Vec<Params> = g["grads"].as_array().unwrap().iter().map(tree).collect();
+    let case = &g["multi"];
+    let mut opt = MultiOptimizer::new(
+        vec![
+            Box::new(Adam::new(0.01).unwrap()),
+            Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap()),
+        ],
+        vec![Box::new(|name: &str, _: &Array| name == "a")],
+    )
+    .unwrap();
+    let mut params = tree(&g["params"]);
+    for (i, (grad, want)) in grads
+        .iter()
+        .zip(case["steps"].as_array().unwrap())
+        .enumerate()
+    {
+        opt.update(&mut params, grad).unwrap();
+        for (k, v) in want.as_object().unwrap() {
+            assert_golden(
+                &mut r,
+                &params[k],
+                v,
+                Family::Transcendental,
+                &format!("multi step {i} {k}"),
+            );
+        }
+    }
+    let state = opt.state();
+    let want = case["state"].as_object().unwrap();
+    let mut names: Vec<&String> = state.keys().collect();
+    names.sort();
+    assert_eq!(names, want.keys().collect::<Vec<_>>(), "multi: state names");
+    for (k, v) in want {
+        if k.ends_with(".step") {
+            assert_eq!(state[k].item::<u64>().unwrap(), v.as_u64().unwrap(), "{k}");
+        } else {
+            assert_golden(
+                &mut r,
+                &state[k],
+                v,
+                Family::Transcendental,
+                &format!("multi state {k}"),
+            );
+        }
+    }
+    r.finish();
+
+    // Resume: a saved state loads into a fresh MultiOptimizer.
+    let dir = std::env::temp_dir().join(format!("mlx-rs-multi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("multi.safetensors");
+    opt.save_state(&path).unwrap();
+    let mut fresh = MultiOptimizer::new(
+        vec![
+            Box::new(Adam::new(0.01).unwrap()),
+            Box::new(Sgd::with(0.1, 0.9, 0.0, 0.0, false).unwrap()),
+        ],
+        vec![Box::new(|name: &str, _: &Array| name == "a")],
+    )
+    .unwrap();
+    fresh.load_state(&path).unwrap();
+    let (mut p1, mut p2) = (params.clone(), params.clone());
+    opt.update(&mut p1, &grads[0]).unwrap();
+    fresh.update(&mut p2, &grads[0]).unwrap();
+    for k in ["a", "b"] {
+        assert_eq!(
+            p1[k].to_vec::<f32>().unwrap(),
+            p2[k].to_vec::<f32>().unwrap(),
+            "resumed {k}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let msg = |r: mlx_rs::Result<()>| match r {
+        Err(Error::InvalidArgument { op, reason }) => format!("{op}: {reason}"),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        msg(MultiOptimizer::new(
+            vec![Box::new(Adam::new(0.1).unwrap())],
+            vec![Box::new(|_: &str, _: &Array| true)]
+        )
+        .map(drop)),
+        "MultiOptimizer: Given 1 filters but 0 needed."
+    );
+    let mut bad = opt.state();
+    bad.insert("states.7.step".into(), Array::scalar(1u64).unwrap());
+    assert!(
+        msg(opt.set_state(bad)).contains("\"states.7.step\" is not states.<i>.<name> for i < 2")
+    );
+    assert_eq!(
+        msg(opt.update(
+            &mut params,
+            &Params::from([("zz".to_string(), Array::scalar(1.0f32).unwrap())])
+        )),
+        "MultiOptimizer: gradient \"zz\" has no parameter"
+    );
+    // Adafactor's factored state has its own shapes; one of another model is refused.
+    let mut ada = Adafactor::new().unwrap();
+    let mut p = tree(&g["params"]);
+    ada.update(&mut p, &grads[0]).unwrap();
+    let mut st = ada.state();
+    st.insert(
+        "a.exp_avg_sq_row".into(),
+        Array::zeros(&[4], mlx_rs::Dtype::Float32).unwrap(),
+    );
+    ada.set_state(st).unwrap();
+    assert_eq!(
+        msg(ada.update(&mut p, &grads[1])),
+        "Adafactor: state a.exp_avg_sq_row has shape [4], the parameter [3, 4] (a state from another model?)"
+    );
 }

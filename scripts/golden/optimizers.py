@@ -58,7 +58,18 @@ OPTIMIZERS = {
     "lion_wd": (lambda: optim.Lion(0.01, weight_decay=0.1), {}),
     "adam_cosine": (lambda: optim.Adam(SCHEDULES["cosine_decay"]()), {}),
     "sgd_join": (lambda: optim.SGD(SCHEDULES["join_schedules"](), momentum=0.5), {}),
+    "adafactor": (lambda: optim.Adafactor(), {}),
+    "adafactor_opts": (lambda: optim.Adafactor(0.01, beta_1=0.9, weight_decay=0.01, relative_step=False), {}),
+    "adafactor_warmup": (lambda: optim.Adafactor(scale_parameter=False, warmup_init=True), {}),
+    "muon": (lambda: optim.Muon(0.02), {}),
+    "muon_plain": (lambda: optim.Muon(0.02, momentum=0.9, weight_decay=0.0, nesterov=False, ns_steps=3), {}),
 }
+
+# MultiOptimizer: "a" to Adam, the rest ("b") to SGD with momentum; params
+# and gradients as for the others. Its state is {"states": [...]}.
+MULTI = lambda: optim.MultiOptimizer(
+    [optim.Adam(0.01), optim.SGD(0.1, momentum=0.9)], [lambda name, g: name == "a"]
+)
 
 
 def flat_state(state, prefix=""):
@@ -81,7 +92,9 @@ def main():
     cases = {}
     for name, (make, _) in OPTIMIZERS.items():
         opt = make()
-        params = dict(PARAMS)
+        # Fresh arrays: Adafactor's `parameter += ...` (weight decay)
+        # overwrites the caller's parameter arrays in place.
+        params = {k: mx.array(v) for k, v in PARAMS.items()}
         steps = []
         for g in GRADS:
             # Fresh array objects: SGD's `gradient += weight_decay * p`
@@ -95,6 +108,19 @@ def main():
         state["step"] = int(st["step"].item())
         cases[name] = {"steps": steps, "state": state}
     out["optimizers"] = cases
+    opt = MULTI()
+    params = {k: mx.array(v) for k, v in PARAMS.items()}
+    steps = []
+    for g in GRADS:
+        g = {k: mx.array(v) for k, v in g.items()}
+        params = opt.apply_gradients(g, params)
+        mx.eval(params)
+        steps.append(tree_bits(params))
+    state = {}
+    for i, st in enumerate(opt.state["states"]):
+        for k, v in flat_state(st).items():
+            state[f"states.{i}.{k}"] = int(v.item()) if k == "step" else encode_hex(v)
+    out["multi"] = {"steps": steps, "state": state}
     out["schedules"] = {
         name: [encode_hex(mx.array(make()(mx.array(s, mx.uint64)))) for s in range(13)]
         for name, make in SCHEDULES.items()

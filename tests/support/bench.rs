@@ -295,6 +295,26 @@ pub const CASES: &[Spec] = &[
         quick: t(2, 3, 5),
     },
     Spec {
+        name: "training/digits_mlp_step",
+        what: "one Adam step of the digits MLP (64-32-10) on a batch of 32: value_and_grad, update, eval",
+        per: 1,
+        unit: "step",
+        c_floor: false,
+        target: Target::None,
+        full: t(20, 15, 20),
+        quick: t(2, 3, 5),
+    },
+    Spec {
+        name: "training/digits_cnn_step",
+        what: "one Adam step of the digits CNN (conv 16, conv 32, 128-64-10) on a batch of 32: value_and_grad, update, eval",
+        per: 1,
+        unit: "step",
+        c_floor: false,
+        target: Target::None,
+        full: t(10, 15, 10),
+        quick: t(2, 3, 2),
+    },
+    Spec {
         name: "llm/smollm2_decode",
         what: "SmolLM2-135M (affine 4/64, f32) greedy decode step, 16 per batch after a 32-token prompt, eval",
         per: 1,
@@ -358,6 +378,8 @@ pub fn build(name: &str, env: &Env) -> BenchResult<Box<dyn Case>> {
         "transforms/mlp_grad" => Box::new(transforms::MlpGrad::new()?),
         "transforms/chain_100_plain" => Box::new(transforms::ChainPlain::new()?),
         "transforms/chain_100_compiled" => Box::new(transforms::ChainCompiled::new()?),
+        "training/digits_mlp_step" => Box::new(TrainStep::new(crate::digits::Mlp::new(32)?)?),
+        "training/digits_cnn_step" => Box::new(TrainStep::new(crate::digits::Cnn::new()?)?),
         "llm/smollm2_decode" => Box::new(Decode::new(&model_dir()?)?),
         "llm/smollm2_prefill_128" => Box::new(Prefill::new(&model_dir()?)?),
         other => return Err(format!("unknown case {other:?}").into()),
@@ -646,6 +668,46 @@ impl Case for Sdpa {
             ..SdpaOptions::default()
         };
         Ok(scaled_dot_product_attention(&self.q, &self.k, &self.v, scale, options)?.eval()?)
+    }
+}
+
+/// One training step of a digits model (`benches/python/bench_training.py`
+/// builds the same models): a fixed batch of 32 uniform "images" in
+/// `[0, 1)` and labels `i mod 10`, Adam with lr 1e-3.
+struct TrainStep<M> {
+    model: M,
+    opt: mlx_rs::optimizers::Adam,
+    x: Array,
+    y: Array,
+}
+
+impl<M: crate::digits::Classifier> TrainStep<M> {
+    fn new(model: M) -> BenchResult<Self> {
+        let mut shape = vec![32];
+        shape.extend_from_slice(M::INPUT);
+        let x = random::uniform(
+            0.0f32,
+            1.0f32,
+            &shape,
+            Dtype::Float32,
+            Some(&random::key(5)?),
+        )?;
+        let labels: Vec<i32> = (0..32).map(|i| i % 10).collect();
+        let y = Array::from_slice(&labels, &[32])?;
+        x.eval()?;
+        Ok(TrainStep {
+            model,
+            opt: mlx_rs::optimizers::Adam::new(1e-3)?,
+            x,
+            y,
+        })
+    }
+}
+
+impl<M: crate::digits::Classifier> Case for TrainStep<M> {
+    fn run(&mut self) -> BenchResult<()> {
+        crate::digits::train_step(&mut self.model, &mut self.opt, &self.x, &self.y)?;
+        Ok(())
     }
 }
 

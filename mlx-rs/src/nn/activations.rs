@@ -14,6 +14,22 @@ pub fn sigmoid(x: &Array) -> Result<Array> {
     crate::ops::sigmoid(x)
 }
 
+/// ReLU: `max(x, 0)` (Python MLX's `nn.relu`).
+///
+/// ```
+/// use mlx_rs::nn::relu;
+/// use mlx_rs::Array;
+/// assert_eq!(relu(&Array::from_slice(&[-1.0f32, 2.0], &[2])?)?.to_vec::<f32>()?, [0.0, 2.0]);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Mlx`](crate::Error::Mlx) if MLX fails.
+#[doc(alias = "mlx_maximum")]
+pub fn relu(x: &Array) -> Result<Array> {
+    crate::ops::maximum(x, 0)
+}
+
 /// SiLU (swish): `x · σ(x)`.
 ///
 /// ```

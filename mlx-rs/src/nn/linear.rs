@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::ops::{addmm, matmul};
 use crate::quantization::{quantize, quantized_matmul, QuantMode, Quantized};
+use crate::random::uniform;
 use crate::{Array, Dtype};
 
 /// `y = x Wᵀ + b`, with `weight` stored `[output_dims, input_dims]` as in
@@ -48,6 +49,56 @@ impl Linear {
         })
     }
 
+    /// A layer initialised as Python MLX's `nn.Linear`: weight, then
+    /// bias, uniform in `±sqrt(1 / input_dims)` from the global random
+    /// state, so that after the same [`random::seed`](crate::random::seed)
+    /// both give the same values; `float32`.
+    ///
+    /// ```
+    /// use mlx_rs::nn::Linear;
+    /// mlx_rs::random::seed(0)?;
+    /// let l = Linear::uniform(4, 2, true)?;
+    /// assert_eq!(l.weight.shape(), [2, 4]);
+    /// assert!(l.weight.to_vec::<f32>()?.iter().all(|w| w.abs() <= 0.5));
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a non-positive `input_dims` or a
+    /// negative `output_dims`.
+    #[doc(alias = "mlx_random_uniform")]
+    pub fn uniform(input_dims: i32, output_dims: i32, bias: bool) -> Result<Self> {
+        if input_dims < 1 || output_dims < 0 {
+            return Err(Error::InvalidArgument {
+                op: "Linear",
+                reason: format!(
+                    "input_dims must be positive and output_dims non-negative, got \
+                     {input_dims} and {output_dims}"
+                ),
+            });
+        }
+        let scale = (1.0 / f64::from(input_dims)).sqrt() as f32;
+        let weight = uniform(
+            -scale,
+            scale,
+            &[output_dims, input_dims],
+            Dtype::Float32,
+            None,
+        )?;
+        let bias = if bias {
+            Some(uniform(
+                -scale,
+                scale,
+                &[output_dims],
+                Dtype::Float32,
+                None,
+            )?)
+        } else {
+            None
+        };
+        Ok(Linear { weight, bias })
+    }
+
     /// The size of the last axis of the input.
     pub fn input_dims(&self) -> i32 {
         self.weight.shape().last().copied().unwrap_or(0)
@@ -62,10 +113,21 @@ impl Linear {
     /// bias, `matmul` without).
     ///
     /// # Errors
-    /// [`Error::Mlx`] when the last axis of `x` is not `input_dims`.
+    /// [`Error::InvalidArgument`] naming the layer when the last axis of
+    /// `x` is not `input_dims` (or `x` is a scalar).
     #[doc(alias = "mlx_addmm")]
     #[doc(alias = "mlx_matmul")]
     pub fn forward(&self, x: &Array) -> Result<Array> {
+        if x.shape().last() != Some(&self.input_dims()) {
+            return Err(Error::InvalidArgument {
+                op: "Linear",
+                reason: format!(
+                    "expects inputs whose last axis is {} (input_dims), got shape {:?}",
+                    self.input_dims(),
+                    x.shape()
+                ),
+            });
+        }
         let wt = self.weight.transpose()?;
         match &self.bias {
             Some(b) => addmm(b, x, &wt, 1.0, 1.0),

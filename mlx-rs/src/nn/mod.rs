@@ -1,5 +1,5 @@
-//! Layers for inference, and the [`Module`] trait and derive that give a
-//! model named parameters.
+//! Layers for inference and training, the [`Module`] trait and derive that
+//! give a model named parameters, and the [`losses`].
 //!
 //! A model is a plain struct of layers that derives [`Module`](derive@Module):
 //!
@@ -41,33 +41,49 @@
 //! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
 //!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
 //!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU); activations
-//!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//!   [`relu`], [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//! - Training layers, initialised as Python's from the global random state
+//!   ([`random::seed`](crate::random::seed)): [`Linear::uniform`],
+//!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
+//!   [`AvgPool1d`]–[`AvgPool3d`], [`Dropout`], [`Dropout2d`],
+//!   [`Dropout3d`] (see [`Module::train`]), [`GroupNorm`],
+//!   [`InstanceNorm`], [`MultiHeadAttention`], [`Rnn`], [`Gru`], [`Lstm`].
+//!   Train with [`Module::value_and_grad`], an
+//!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
 //!   [`EmbeddingLayer`] are float or quantized).
 //! - [`mlx_lm`]: mlx-lm's `config.json` quantization block and directory
 //!   layout.
 //!
-//! Layers built with `new` hold zeros (or ones for norms): inference
-//! layers get their values from [`Module::load_weights`].
+//! Inference layers built with `new` ([`Linear::new`], [`Embedding`], …)
+//! hold zeros (or ones for norms) and get their values from
+//! [`Module::load_weights`].
 
 mod activations;
 mod attention;
 mod distributed;
+mod conv;
+mod dropout;
 mod embedding;
 mod linear;
 pub mod losses;
 mod mlp;
 pub mod mlx_lm;
 mod module;
+mod multi_head;
 mod norm;
+mod pooling;
 mod quantize;
+mod recurrent;
 mod rope;
 
-pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
+pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
 pub use distributed::{
     average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,
 };
+pub use conv::{Conv1d, Conv2d, Conv3d};
+pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
 pub use mlp::Mlp;
@@ -75,9 +91,12 @@ pub use mlp::Mlp;
 /// generates and [`mlx_macros::Module`] for the attributes.
 pub use mlx_macros::Module;
 pub use module::{join_name, replace_modules, Module};
-pub use norm::{LayerNorm, RmsNorm};
+pub use multi_head::MultiHeadAttention;
+pub use norm::{GroupNorm, InstanceNorm, LayerNorm, RmsNorm};
+pub use pooling::{AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d};
 pub use quantize::{
     dequantize, quantize, quantize_by, EmbeddingLayer, LayerPredicate, LinearLayer, MaybeQuantized,
     QuantizeConfig, QuantizeReport,
 };
+pub use recurrent::{Gru, Lstm, Rnn};
 pub use rope::Rope;

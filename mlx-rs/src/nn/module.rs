@@ -124,6 +124,41 @@ pub trait Module: Any {
     /// `self` as [`Any`], to downcast a `&mut dyn Module` to its type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 
+    /// Switches this one module between training and evaluation behaviour
+    /// (what [`Module::train`] calls on every module of a model). Does
+    /// nothing unless the layer behaves differently when training, as
+    /// [`Dropout`](crate::nn::Dropout) does; `#[derive(Module)]` keeps this
+    /// default.
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
+
+    /// Puts the whole model in training (`true`) or evaluation (`false`)
+    /// mode, as Python's `Module.train(mode)` / `Module.eval()`: calls
+    /// [`Module::set_training`] on this module and every sub-module.
+    /// Layers start in training mode, as in Python.
+    ///
+    /// ```
+    /// use mlx_rs::nn::{Dropout, Linear, Module};
+    /// use mlx_rs::{Array, Dtype};
+    /// #[derive(Debug, Module)]
+    /// struct Net { fc: Linear, drop: Dropout }
+    /// let mut net = Net { fc: Linear::new(4, 4, false)?, drop: Dropout::new(0.5)? };
+    /// net.train(false);
+    /// let x = Array::ones(&[2, 4], Dtype::Float32)?;
+    /// assert_eq!(net.drop.forward(&x)?.to_vec::<f32>()?, [1.0; 8]);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    fn train(&mut self, training: bool)
+    where
+        Self: Sized,
+    {
+        let _ = self.visit_modules_mut("", &mut |_, m| {
+            m.set_training(training);
+            Ok(())
+        });
+    }
+
     /// Every parameter by name (`Clone` of an array is cheap).
     fn parameters(&self) -> BTreeMap<String, Array> {
         let mut out = BTreeMap::new();

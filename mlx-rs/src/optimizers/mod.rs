@@ -26,7 +26,8 @@
 //! [`Optimizer::save_state`] / [`Optimizer::load_state`] write and read it
 //! as safetensors, so that training resumes bit-exactly.
 //!
-//! Not here yet: `Adafactor`, `Muon` and `MultiOptimizer`.
+//! [`MultiOptimizer`] gives each parameter to the first of several
+//! optimizers whose filter takes its name.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -34,17 +35,23 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::{Array, Dtype};
 
+mod adafactor;
 mod adam;
 mod adaptive;
 mod clip;
 mod lion;
+mod multi;
+mod muon;
 mod schedulers;
 mod sgd;
 
+pub use adafactor::Adafactor;
 pub use adam::{Adam, AdamW, Adamax};
 pub use adaptive::{AdaDelta, Adagrad, RMSprop};
 pub use clip::clip_grad_norm;
 pub use lion::Lion;
+pub use multi::{DynOptimizer, MultiOptimizer};
+pub use muon::Muon;
 pub use schedulers::{
     cosine_decay, exponential_decay, join_schedules, linear_schedule, step_decay, Schedule,
 };
@@ -144,6 +151,13 @@ pub trait Optimizer {
         step: &Array,
     ) -> Result<Array>;
 
+    /// The shape slot `slot` of `param`'s state has: the parameter's own
+    /// unless the optimizer factors it (Adafactor).
+    fn slot_shape(&self, slot: &str, param: &Array) -> Vec<i32> {
+        let _ = slot;
+        param.shape().to_vec()
+    }
+
     /// The shared state.
     fn core(&self) -> &Core;
 
@@ -156,7 +170,9 @@ pub trait Optimizer {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a gradient without a parameter or of
-    /// another shape; [`Error::Mlx`] if MLX fails (then nothing changed).
+    /// another shape, or a parameter whose state (as loaded with
+    /// [`set_state`](Optimizer::set_state)) has another shape;
+    /// [`Error::Mlx`] if MLX fails (then nothing changed).
     fn update(&mut self, params: &mut Params, grads: &Params) -> Result<()> {
         for (name, g) in grads {
             match params.get(name) {
@@ -176,7 +192,21 @@ pub trait Optimizer {
                         ),
                     ))
                 }
-                Some(_) => {}
+                Some(p) => {
+                    for (slot, a) in self.core().slots.get(name).into_iter().flatten() {
+                        if a.shape() != self.slot_shape(slot, p).as_slice() {
+                            return Err(invalid(
+                                Self::NAME,
+                                format!(
+                                    "state {name}.{slot} has shape {:?}, the parameter {:?} \
+                                     (a state from another model?)",
+                                    a.shape(),
+                                    p.shape()
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
         }
         // Scheduled values first, with the step before the increment.
@@ -232,17 +262,7 @@ pub trait Optimizer {
     /// The whole state, flat, under Python's names: `step`,
     /// `learning_rate`, and `<param>.<slot>` for each parameter's slots.
     fn state(&self) -> HashMap<String, Array> {
-        let core = self.core();
-        let mut flat = HashMap::from([
-            ("step".to_string(), core.step.clone()),
-            ("learning_rate".to_string(), core.learning_rate.clone()),
-        ]);
-        for (name, slots) in &core.slots {
-            for (slot, a) in slots {
-                flat.insert(format!("{name}.{slot}"), a.clone());
-            }
-        }
-        flat
+        flat_state(self.core())
     }
 
     /// Replaces the state with `flat` (as [`state`](Optimizer::state)
@@ -251,36 +271,8 @@ pub trait Optimizer {
     /// # Errors
     /// [`Error::InvalidArgument`] without `step` or `learning_rate`, or for
     /// a name that is not `<param>.<slot>`.
-    fn set_state(&mut self, mut flat: HashMap<String, Array>) -> Result<()> {
-        let missing = |k: &str| invalid(Self::NAME, format!("the state has no {k:?}"));
-        let step = flat.remove("step").ok_or_else(|| missing("step"))?;
-        let lr = flat
-            .remove("learning_rate")
-            .ok_or_else(|| missing("learning_rate"))?;
-        if step.dtype() != Dtype::Uint64 || step.ndim() != 0 {
-            return Err(invalid(
-                Self::NAME,
-                "the state's step must be a uint64 scalar",
-            ));
-        }
-        let mut slots: BTreeMap<String, Slots> = BTreeMap::new();
-        for (k, a) in flat {
-            let (name, slot) = k.rsplit_once('.').ok_or_else(|| {
-                invalid(
-                    Self::NAME,
-                    format!("state entry {k:?} is not <param>.<slot>"),
-                )
-            })?;
-            slots
-                .entry(name.to_owned())
-                .or_default()
-                .insert(slot.to_owned(), a);
-        }
-        let core = self.core_mut();
-        core.step = step;
-        core.learning_rate = lr;
-        core.slots = slots;
-        Ok(())
+    fn set_state(&mut self, flat: HashMap<String, Array>) -> Result<()> {
+        set_flat_state::<Self>(self.core_mut(), flat)
     }
 
     /// Writes the state to a safetensors file.
@@ -311,6 +303,49 @@ pub trait Optimizer {
         let st = crate::io::load_safetensors(path)?;
         self.set_state(st.arrays)
     }
+}
+
+/// [`Optimizer::state`] of `core`.
+pub(crate) fn flat_state(core: &Core) -> HashMap<String, Array> {
+    let mut flat = HashMap::from([
+        ("step".to_string(), core.step.clone()),
+        ("learning_rate".to_string(), core.learning_rate.clone()),
+    ]);
+    for (name, slots) in &core.slots {
+        for (slot, a) in slots {
+            flat.insert(format!("{name}.{slot}"), a.clone());
+        }
+    }
+    flat
+}
+
+/// [`Optimizer::set_state`] of `core`, for optimizer `O`'s errors.
+pub(crate) fn set_flat_state<O: Optimizer + ?Sized>(
+    core: &mut Core,
+    mut flat: HashMap<String, Array>,
+) -> Result<()> {
+    let missing = |k: &str| invalid(O::NAME, format!("the state has no {k:?}"));
+    let step = flat.remove("step").ok_or_else(|| missing("step"))?;
+    let lr = flat
+        .remove("learning_rate")
+        .ok_or_else(|| missing("learning_rate"))?;
+    if step.dtype() != Dtype::Uint64 || step.ndim() != 0 {
+        return Err(invalid(O::NAME, "the state's step must be a uint64 scalar"));
+    }
+    let mut slots: BTreeMap<String, Slots> = BTreeMap::new();
+    for (k, a) in flat {
+        let (name, slot) = k
+            .rsplit_once('.')
+            .ok_or_else(|| invalid(O::NAME, format!("state entry {k:?} is not <param>.<slot>")))?;
+        slots
+            .entry(name.to_owned())
+            .or_default()
+            .insert(slot.to_owned(), a);
+    }
+    core.step = step;
+    core.learning_rate = lr;
+    core.slots = slots;
+    Ok(())
 }
 
 /// [`Error::InvalidArgument`] of optimizer `op`.
