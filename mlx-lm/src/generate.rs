@@ -18,7 +18,7 @@ use mlx_rs::ops::{self, Scan};
 use mlx_rs::{Array, Dtype};
 
 use crate::error::Result;
-use crate::llama::Llama;
+use crate::models::LanguageModel;
 
 /// How the next token is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -186,9 +186,9 @@ impl SamplerState {
 ///
 /// # Errors
 /// [`Error::Config`](crate::Error::Config) for an empty prompt; as
-/// [`Llama::forward`]; the first error `on_token` returns.
+/// [`LanguageModel::forward`]; the first error `on_token` returns.
 pub fn generate(
-    model: &Llama,
+    model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
     mut on_token: impl FnMut(u32) -> Result<()>,
@@ -224,7 +224,7 @@ fn bias_array(options: &GenerateOptions, vocab: usize) -> Result<Option<Array>> 
 /// As [`generate`]; [`Error::Config`](crate::Error::Config) for a
 /// `logit_bias` id out of the vocabulary.
 pub fn generate_with(
-    model: &Llama,
+    model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
     mut on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
@@ -232,7 +232,7 @@ pub fn generate_with(
     if prompt.is_empty() {
         return Err(crate::Error::config("prompt", "no tokens"));
     }
-    let bias = bias_array(options, model.config.vocab_size as usize)?;
+    let bias = bias_array(options, model.vocab_size() as usize)?;
     let start = Instant::now();
     if options.max_tokens == 0 {
         return Ok(GenerationStats {
