@@ -73,7 +73,7 @@ FAMILIES = {
     "qwen2": dict(BASE, rope_theta=1000000.0, tie_word_embeddings=True),
     "qwen3": dict(BASE, rope_theta=1000000.0, tie_word_embeddings=True),
     "gemma2": dict(BASE, rope_theta=10000.0, query_pre_attn_scalar=16.0,
-                   attn_logit_softcapping=50.0, final_logit_softcapping=30.0),
+                   attn_logit_softcapping=2.0, final_logit_softcapping=3.0),
     "gemma3_text": dict(BASE, rope_theta=1000000.0, rope_local_base_freq=10000.0,
                         query_pre_attn_scalar=16.0, sliding_window=8,
                         sliding_window_pattern=2),
