@@ -256,7 +256,16 @@ macro_rules! families {
     )*};
 }
 
-families!(llama, qwen2, qwen3, gemma2, gemma3_text, phi3, mixtral, qwen3_moe);
+families!(
+    llama,
+    qwen2,
+    qwen3,
+    gemma2,
+    gemma3_text,
+    phi3,
+    mixtral,
+    qwen3_moe
+);
 
 /// A float directory of `family` from the recipe, with `edit` applied to
 /// its config and tensors.
@@ -285,7 +294,9 @@ fn load_err(dir: &Path) -> String {
 
 #[test]
 fn unknown_model_type_lists_the_supported_ones() {
-    let dir = edited_dir("qwen3", "unknown", |c, _| c["model_type"] = "nonesuch".into());
+    let dir = edited_dir("qwen3", "unknown", |c, _| {
+        c["model_type"] = "nonesuch".into()
+    });
     let e = load_err(&dir);
     assert!(e.contains("\"nonesuch\""), "{e}");
     for t in models::SUPPORTED {
@@ -333,7 +344,10 @@ fn weights_that_do_not_match_are_named() {
 
     let name = "model.layers.1.block_sparse_moe.switch_mlp.up_proj.weight";
     let dir = edited_dir("mixtral", "misshapen-weight", |_, t| {
-        t.insert(name.into(), Array::zeros(&[4, 64, 32], Dtype::Float32).unwrap());
+        t.insert(
+            name.into(),
+            Array::zeros(&[4, 64, 32], Dtype::Float32).unwrap(),
+        );
     });
     let e = load_err(&dir);
     assert!(e.contains(name), "{e}");

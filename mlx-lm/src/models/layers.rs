@@ -98,10 +98,7 @@ impl LayerMask {
         window: Option<i32>,
         array: bool,
     ) -> Result<Self> {
-        let windowed = match window {
-            Some(w) if cached || n > w => true,
-            _ => false,
-        };
+        let windowed = matches!(window, Some(w) if cached || n > w);
         if windowed {
             return Ok(LayerMask::Array(causal_mask(n, offset, window)?));
         }
@@ -181,8 +178,7 @@ impl Attention {
     /// [`Error::Config`] when `n_kv_heads` does not divide `n_heads` or a
     /// size is not positive.
     pub fn new(s: AttentionSpec) -> Result<Self> {
-        if s.n_heads <= 0 || s.n_kv_heads <= 0 || s.head_dim <= 0 || s.n_heads % s.n_kv_heads != 0
-        {
+        if s.n_heads <= 0 || s.n_kv_heads <= 0 || s.head_dim <= 0 || s.n_heads % s.n_kv_heads != 0 {
             return Err(Error::config(
                 "config.json",
                 format!(

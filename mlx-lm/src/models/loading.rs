@@ -44,7 +44,10 @@ pub(crate) fn rope_scale(config: &Value) -> Result<f32> {
                 "default" => Ok(1.0),
                 "linear" => match s.get("factor").and_then(Value::as_f64) {
                     Some(f) if f > 0.0 => Ok((1.0 / f) as f32),
-                    _ => Err(Error::config("rope_scaling", "linear scaling needs a factor")),
+                    _ => Err(Error::config(
+                        "rope_scaling",
+                        "linear scaling needs a factor",
+                    )),
                 },
                 other => Err(Error::Unsupported(format!(
                     "RoPE scaling {other:?} (`rope_scaling`)"

@@ -160,7 +160,10 @@ impl Block {
                 (None, None) => Err(Error::config("block", "no feed-forward")),
             }
         };
-        match (&self.pre_feedforward_layernorm, &self.post_feedforward_layernorm) {
+        match (
+            &self.pre_feedforward_layernorm,
+            &self.post_feedforward_layernorm,
+        ) {
             (Some(pre), Some(post)) => {
                 let h = residual(x, &self.post_attention_layernorm.forward(&r)?, gemma3)?;
                 let r = ffn(&pre.forward(&h)?)?;
