@@ -361,3 +361,58 @@ fn rope_scaling_other_than_linear_is_refused() {
     let e = load_err(&dir);
     assert!(e.contains("yarn"), "{e}");
 }
+
+/// A word-level tokenizer over the families' 256 ids (`t0` … `t255`).
+fn write_tokenizer(dir: &Path) {
+    let vocab: serde_json::Map<String, Value> = (0..256)
+        .map(|i| (format!("t{i}"), Value::from(i)))
+        .collect();
+    let tok = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+        "normalizer": null, "pre_tokenizer": {"type": "WhitespaceSplit"},
+        "post_processor": null, "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "t0"}
+    });
+    std::fs::write(dir.join("tokenizer.json"), tok.to_string()).unwrap();
+}
+
+/// `mlx-lm generate -m <dir>` runs a family other than Llama through the
+/// registry, and prints the library's greedy tokens.
+#[test]
+fn cli_generates_with_any_family() {
+    for family in ["qwen3_moe", "gemma3_text"] {
+        let dir = edited_dir(family, &format!("cli-{family}"), |_, _| {});
+        write_tokenizer(&dir);
+        let prompt: Vec<u32> = ints(&golden()["prompt"])
+            .into_iter()
+            .map(|x| x as u32)
+            .collect();
+        let text: Vec<String> = prompt.iter().map(|i| format!("t{i}")).collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlx-lm"))
+            .args([
+                "generate",
+                "--ignore-chat-template",
+                "--max-tokens",
+                "8",
+                "-p",
+            ])
+            .arg(text.join(" "))
+            .arg("-m")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{family}: {out:?}");
+        let model = models::load_as(&dir, Some(Dtype::Float32)).unwrap();
+        let tokenizer = mlx_lm::Tokenizer::from_dir(&dir).unwrap();
+        let options = GenerateOptions {
+            max_tokens: 8,
+            ..GenerateOptions::default()
+        };
+        let stats = generate(model.as_ref(), &prompt, &options, |_| Ok(())).unwrap();
+        let want = tokenizer.decode(&stats.tokens, false).unwrap();
+        let got = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(got.trim(), want.trim(), "{family}");
+        assert!(!want.trim().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
