@@ -16,7 +16,7 @@ use mlx_rs::nn::KvCache;
 use mlx_rs::{ops, Array};
 
 use crate::error::Result;
-use crate::llama::Llama;
+use crate::models::LanguageModel;
 use crate::sample::{logprobs, LogitsProcessors, Sampler, SamplerState};
 
 /// What to generate.
@@ -94,9 +94,9 @@ impl GenerationStats {
 ///
 /// # Errors
 /// [`Error::Config`](crate::Error::Config) for an empty prompt; as
-/// [`Llama::forward`]; the first error `on_token` returns.
+/// [`LanguageModel::forward`]; the first error `on_token` returns.
 pub fn generate(
-    model: &Llama,
+    model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
     mut on_token: impl FnMut(u32) -> Result<()>,
@@ -115,7 +115,7 @@ pub fn generate(
 /// `logit_bias` id out of the vocabulary or a sampler setting out of its
 /// range.
 pub fn generate_with(
-    model: &Llama,
+    model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
     mut on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
@@ -125,7 +125,7 @@ pub fn generate_with(
     }
     options
         .sampler
-        .validate(model.config.vocab_size.max(0) as usize)?;
+        .validate(model.vocab_size().max(0) as usize)?;
     let start = Instant::now();
     if options.max_tokens == 0 {
         return Ok(GenerationStats {

@@ -1,5 +1,7 @@
-//! LLM inference on [`mlx_rs`]: Llama-architecture models from GGUF files
-//! or mlx-lm directories, their tokenizer and chat template, native
+//! LLM inference on [`mlx_rs`]: the model families mlx-lm runs most
+//! (Llama, Qwen2/3, Qwen3-MoE, Mixtral, Gemma 2/3, Phi-3) from mlx-lm
+//! directories (Llama from GGUF files too), their tokenizer and chat
+//! template, native
 //! conversion (dequantize, re-quantize in any MLX mode, save in mlx-lm's
 //! layout), and streaming generation with a KV cache.
 //!
@@ -10,7 +12,9 @@
 //! - [`convert`]: GGUF → dequantize → re-quantize → mlx-lm directory.
 //! - [`generate`](mod@generate): streaming generation with a KV cache.
 //! - [`sample`]: mlx-lm's samplers and logits processors, on the device.
-//! - [`models`]: the demo model (SmolLM2-135M-Instruct), fetched on demand.
+//! - [`models`]: the registry of families by `model_type`
+//!   ([`models::load`]), their shared layers, and the demo model
+//!   (SmolLM2-135M-Instruct), fetched on demand.
 
 pub mod chat;
 pub mod convert;
@@ -18,8 +22,6 @@ mod error;
 pub mod generate;
 mod gguf_meta;
 pub mod llama;
-/// Test and demo models fetched on demand and cached in
-/// `$MLX_RS_CACHE_DIR` (else `~/.cache/mlx-rs`), with `python3 -m pip`.
 pub mod models;
 pub mod sample;
 pub mod tokenizer;
@@ -30,6 +32,7 @@ pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationS
 pub use gguf_meta::Metadata;
 pub use llama::{Llama, LlamaConfig};
 pub use sample::{LogitsProcessors, Penalty, Sampler};
+pub use models::LanguageModel;
 pub use tokenizer::{TextStream, Tokenizer};
 
 /// The metadata of a GGUF file (its tensors are read and dropped).

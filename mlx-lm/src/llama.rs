@@ -14,13 +14,13 @@ use mlx_rs::io::LoadOptions;
 use mlx_rs::nn::{
     Attention, AttentionConfig, EmbeddingLayer, KvCache, LinearLayer, Mlp, Module, RmsNorm,
 };
-use mlx_rs::ops::{self, Axes};
 use mlx_rs::{Array, Dtype};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::gguf_meta::{self, Metadata};
+use crate::models::{loading, LanguageModel};
 
 fn default_true() -> bool {
     true
@@ -170,27 +170,6 @@ impl LlamaConfig {
         self.head_dim
             .unwrap_or(self.hidden_size / self.num_attention_heads)
     }
-}
-
-/// The dtype of `model.norm.weight` in the safetensors files of `dir`.
-fn stored_float_dtype(dir: &Path) -> Result<Option<Dtype>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
-        .collect();
-    files.sort();
-    for f in files {
-        let header = mlx_rs::io::inspect_safetensors(&f)?;
-        if let Some(t) = header
-            .tensors
-            .iter()
-            .find(|t| t.name == "model.norm.weight")
-        {
-            return Ok(Some(t.dtype));
-        }
-    }
-    Ok(None)
 }
 
 /// One transformer block.
@@ -347,7 +326,7 @@ impl Llama {
         // Parameters first take the dtype of the stored float weights (the
         // norms are never quantized), so that quantized layers get scales
         // of that dtype and the strict load matches.
-        if let Some(dtype) = stored_float_dtype(dir)? {
+        if let Some(dtype) = loading::stored_float_dtype(dir)? {
             model.cast(dtype)?;
         }
         mlx_rs::nn::mlx_lm::load_model(&mut model, dir, LoadOptions::strict())?;
@@ -363,16 +342,7 @@ impl Llama {
     /// # Errors
     /// As [`Array::astype`].
     pub fn cast(&mut self, dtype: Dtype) -> Result<()> {
-        let mut result = Ok(());
-        self.visit_params_mut("", &mut |_, a| {
-            if result.is_ok() && a.dtype().is_floating() && a.dtype() != dtype {
-                match a.astype(dtype) {
-                    Ok(b) => *a = b,
-                    Err(e) => result = Err(e),
-                }
-            }
-        });
-        Ok(result?)
+        loading::cast(self, dtype)
     }
 
     /// Fresh KV caches, one per block.
@@ -452,19 +422,29 @@ impl Llama {
     /// # Errors
     /// [`Error::Config`] for fewer than two ids; as [`Llama::forward`].
     pub fn mean_log_likelihood(&self, ids: &[u32]) -> Result<f64> {
-        if ids.len() < 2 {
-            return Err(Error::config("ids", "need at least two tokens"));
-        }
-        let n = ids.len() as i32;
-        let input = Array::from_slice(&ids[..ids.len() - 1], &[1, n - 1])?;
-        let targets = Array::from_slice(&ids[1..], &[n - 1, 1])?;
-        let logits = self.forward(&input, None)?.astype(Dtype::Float32)?;
-        let logits = logits.reshape(&[n - 1, -1])?;
-        let logp = (&logits - &ops::logsumexp(&logits, -1, true)?)?;
-        let picked = ops::take_along_axis(&logp, &targets, -1)?;
-        Ok(f64::from(
-            ops::mean(&picked, Axes::All, false)?.item::<f32>()?,
-        ))
+        LanguageModel::mean_log_likelihood(self, ids)
+    }
+}
+
+impl LanguageModel for Llama {
+    fn model_type(&self) -> &str {
+        &self.config.model_type
+    }
+
+    fn vocab_size(&self) -> i32 {
+        self.config.vocab_size
+    }
+
+    fn new_caches(&self) -> Vec<KvCache> {
+        Llama::new_caches(self)
+    }
+
+    fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+        Llama::forward(self, ids, caches)
+    }
+
+    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+        Llama::forward_clamped(self, ids, caches)
     }
 }
 

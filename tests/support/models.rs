@@ -1,6 +1,6 @@
 //! Test models fetched on demand and cached.
 //!
-//! The code lives in `mlx-lm/src/models.rs` (`mlx_lm::models`, which the
+//! The code lives in `mlx-lm/src/models/fetch.rs` (`mlx_lm::models`, which the
 //! workspace's tests and examples use through `mlx_workspace::models`);
 //! this file includes it so that `mlx-rs`'s own tests can keep including
 //! it with `#[path]` without depending on `mlx-lm`. Uses only `std` and
@@ -8,4 +8,4 @@
 //!
 //! The cache directory is `$MLX_RS_CACHE_DIR`, else `~/.cache/mlx-rs`.
 
-include!("../../mlx-lm/src/models.rs");
+include!("../../mlx-lm/src/models/fetch.rs");

@@ -55,7 +55,7 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
         let mut stream = tok.decode_stream(true);
         let mut out = std::io::stdout().lock();
         let mut reply = String::new();
-        let stats = generate(&loaded.model, &ids, &options, |id| {
+        let stats = generate(loaded.model.as_ref(), &ids, &options, |id| {
             if let Some(text) = stream.step(id)? {
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use mlx_lm::generate::GenerateOptions;
-use mlx_lm::{models, Llama, Message, Tokenizer};
+use mlx_lm::{models, LanguageModel, Message, Tokenizer};
 use mlx_lm::{LogitsProcessors, Penalty, Sampler};
 use mlx_rs::{Device, Dtype};
 
@@ -49,7 +49,7 @@ pub struct ModelArgs {
 /// A loaded model, its tokenizer and its name.
 #[derive(Debug)]
 pub struct Loaded {
-    pub model: Llama,
+    pub model: Box<dyn LanguageModel>,
     pub tokenizer: Tokenizer,
     pub name: String,
 }
@@ -80,7 +80,7 @@ impl ModelArgs {
             .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
         let compute = (self.device == DeviceArg::Cpu).then_some(Dtype::Float32);
         if path.is_dir() {
-            let model = Llama::load_as(&path, compute)?;
+            let model = models::load_as(&path, compute)?;
             let tokenizer = Tokenizer::from_dir(&path)?;
             Ok(Loaded {
                 model,
@@ -91,7 +91,7 @@ impl ModelArgs {
             let dtype = compute.unwrap_or(Dtype::Bfloat16);
             let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
             Ok(Loaded {
-                model,
+                model: Box::new(model),
                 tokenizer,
                 name,
             })

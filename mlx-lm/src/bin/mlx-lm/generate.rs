@@ -66,7 +66,7 @@ pub fn run(args: &Args) -> Result<(), BoxError> {
     let mut stream = tok.decode_stream(true);
     let mut stop = StopText::new(args.stop.clone());
     let mut out = std::io::stdout().lock();
-    let stats = generate_with(&loaded.model, &ids, &options, |id| {
+    let stats = generate_with(loaded.model.as_ref(), &ids, &options, |id| {
         if let Some(text) = stream.step(id)? {
             let (emit, hit) = stop.push(&text);
             let _ = out.write_all(emit.as_bytes());

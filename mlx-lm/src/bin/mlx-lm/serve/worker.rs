@@ -106,7 +106,7 @@ fn serve(loaded: &Loaded, job: &Job) -> Result<(), (u16, String)> {
     let mut stream = tok.decode_stream(true);
     let mut stop = StopText::new(job.stop.clone());
     let mut hit = false;
-    let stats = generate_with(&loaded.model, &ids, &options, |id| {
+    let stats = generate_with(loaded.model.as_ref(), &ids, &options, |id| {
         if let Some(text) = stream.step(id)? {
             let (emit, found) = stop.push(&text);
             if !emit.is_empty() && job.events.send(Event::Text(emit)).is_err() {
