@@ -17,6 +17,7 @@ mod error;
 pub mod generate;
 mod gguf_meta;
 pub mod llama;
+pub mod lora;
 /// Test and demo models fetched on demand and cached in
 /// `$MLX_RS_CACHE_DIR` (else `~/.cache/mlx-rs`), with `python3 -m pip`.
 pub mod models;

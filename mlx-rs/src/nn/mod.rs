@@ -44,6 +44,7 @@
 //!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
 //!   [`EmbeddingLayer`] are float or quantized).
+//! - [`lora`]: [`LoraLinear`] adapters (LoRA / QLoRA) and fusing them.
 //! - [`mlx_lm`]: mlx-lm's `config.json` quantization block and directory
 //!   layout.
 //!
@@ -54,6 +55,7 @@ mod activations;
 mod attention;
 mod embedding;
 mod linear;
+pub mod lora;
 pub mod losses;
 mod mlp;
 pub mod mlx_lm;
@@ -66,6 +68,7 @@ pub use activations::{gelu, gelu_approx, gelu_fast_approx, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
+pub use lora::LoraLinear;
 pub use mlp::Mlp;
 /// Derives [`Module`] for a model struct; see the trait for what it
 /// generates and [`mlx_macros::Module`] for the attributes.

@@ -43,6 +43,9 @@ pub struct ModelArgs {
     /// Device
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// LoRA adapters to load (a directory from `mlx-lm lora` or mlx_lm.lora)
+    #[arg(long)]
+    pub adapter_path: Option<PathBuf>,
 }
 
 /// A loaded model, its tokenizer and its name.
@@ -78,8 +81,14 @@ impl ModelArgs {
             .file_name()
             .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
         let compute = (self.device == DeviceArg::Cpu).then_some(Dtype::Float32);
+        if self.adapter_path.is_some() && !path.is_dir() {
+            return Err("--adapter-path needs an mlx-lm model directory (--model DIR)".into());
+        }
         if path.is_dir() {
-            let model = Llama::load_as(&path, compute)?;
+            let mut model = Llama::load_as(&path, compute)?;
+            if let Some(adapters) = &self.adapter_path {
+                mlx_lm::lora::load_adapters(&mut model, adapters)?;
+            }
             let tokenizer = Tokenizer::from_dir(&path)?;
             Ok(Loaded {
                 model,
