@@ -93,7 +93,11 @@ fn truncate_model(src: &Path, dst: &Path) {
     let mut config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
     config["num_hidden_layers"] = LAYERS.into();
-    std::fs::write(dst.join("config.json"), serde_json::to_string_pretty(&config).unwrap()).unwrap();
+    std::fs::write(
+        dst.join("config.json"),
+        serde_json::to_string_pretty(&config).unwrap(),
+    )
+    .unwrap();
     let file = mlx_rs::io::load_safetensors(&src.join("model.safetensors")).unwrap();
     let keep: HashMap<String, Array> = file
         .arrays
@@ -107,7 +111,10 @@ fn truncate_model(src: &Path, dst: &Path) {
     for entry in std::fs::read_dir(src).unwrap() {
         let p = entry.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("tokenizer") || name.ends_with(".jinja") || name == "special_tokens_map.json" {
+        if name.starts_with("tokenizer")
+            || name.ends_with(".jinja")
+            || name == "special_tokens_map.json"
+        {
             std::fs::copy(&p, dst.join(&name)).unwrap();
         }
     }
@@ -125,18 +132,27 @@ fn setup() -> Option<&'static Setup> {
                 }
                 Err(e) => panic!("{e}"),
             };
-            let root = scratch("setup");
-            let full = root.join("full");
-            let options = ConvertOptions {
-                mode: QuantMode::affine(4, 64).unwrap(),
-                dtype: Dtype::Float32,
-                progress: false,
-            };
-            convert_gguf(&gguf, &full, &options).unwrap();
-            let model = root.join("model");
-            truncate_model(&full, &model);
-            std::fs::remove_dir_all(&full).unwrap();
-            let data = root.join("data");
+            // kept between runs in the target's scratch directory, built
+            // under a temporary name and renamed when complete
+            let root =
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lora-smollm2-{LAYERS}l"));
+            let (model, data) = (root.join("model"), root.join("data"));
+            if !root.join("READY").is_file() {
+                let tmp = scratch("setup");
+                let full = tmp.join("full");
+                let options = ConvertOptions {
+                    mode: QuantMode::affine(4, 64).unwrap(),
+                    dtype: Dtype::Float32,
+                    progress: false,
+                };
+                convert_gguf(&gguf, &full, &options).unwrap();
+                truncate_model(&full, &tmp.join("model"));
+                std::fs::remove_dir_all(&full).unwrap();
+                std::fs::write(tmp.join("READY"), "").unwrap();
+                let _ = std::fs::remove_dir_all(&root);
+                std::fs::rename(&tmp, &root).unwrap();
+            }
+            let _ = std::fs::remove_dir_all(&data);
             std::fs::create_dir_all(&data).unwrap();
             std::fs::copy(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lora/train.jsonl"),
@@ -183,7 +199,8 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
     let Some(s) = setup() else { return };
     let (mut model, tok) = load(s);
     let prompt_ids = tok.encode(PROMPT, true).unwrap();
-    let train_set = Dataset::load(&s.data.join("train.jsonl"), &tok, DataOptions::default()).unwrap();
+    let train_set =
+        Dataset::load(&s.data.join("train.jsonl"), &tok, DataOptions::default()).unwrap();
     assert_eq!(train_set.len(), 8);
 
     mlx_rs::random::seed(u64::from(SEED)).unwrap();
@@ -206,7 +223,15 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
         seed: SEED,
         ..TrainOptions::default()
     };
-    let losses = train(&mut model, &train_set, None, &options, Some((&adapters, &config())), |_| {}).unwrap();
+    let losses = train(
+        &mut model,
+        &train_set,
+        None,
+        &options,
+        Some((&adapters, &config())),
+        |_| {},
+    )
+    .unwrap();
     let rust_tokens = greedy(&model, &prompt_ids);
     // only the two files, no temporary left
     let mut files: Vec<String> = std::fs::read_dir(&adapters)
@@ -238,7 +263,13 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
                 .args(["--seed", &SEED.to_string()])
                 .args(["--max-tokens", &MAX_TOKENS.to_string()])
                 .arg("--prompt-ids")
-                .arg(prompt_ids.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+                .arg(
+                    prompt_ids
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
                 .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/golden"))
                 .status()
                 .unwrap();
@@ -259,33 +290,59 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
     assert_eq!(golden.prompt_ids, prompt_ids);
     assert_eq!(golden.init.len(), init.len());
     for (k, v) in &golden.init {
-        let r = init.get(k).unwrap_or_else(|| panic!("no adapter {k} in Rust"));
-        assert!((r - v).abs() <= 1e-6 * v.abs().max(1.0), "{k}: initial lora_a sum {r} vs Python {v}");
+        let r = init
+            .get(k)
+            .unwrap_or_else(|| panic!("no adapter {k} in Rust"));
+        assert!(
+            (r - v).abs() <= 1e-6 * v.abs().max(1.0),
+            "{k}: initial lora_a sum {r} vs Python {v}"
+        );
     }
     assert_eq!(losses.len(), ITERS);
     assert_eq!(golden.losses.len(), ITERS);
     let mut worst = 0.0f32;
     for (i, (r, p)) in losses.iter().zip(&golden.losses).enumerate() {
-        eprintln!("step {:2}: rust {r:.7} python {p:.7} diff {:.2e}", i + 1, (r - p).abs());
+        eprintln!(
+            "step {:2}: rust {r:.7} python {p:.7} diff {:.2e}",
+            i + 1,
+            (r - p).abs()
+        );
         worst = worst.max((r - p).abs());
-        assert!((r - p).abs() <= LOSS_TOL, "step {}: loss {r} vs Python {p}", i + 1);
+        assert!(
+            (r - p).abs() <= LOSS_TOL,
+            "step {}: loss {r} vs Python {p}",
+            i + 1
+        );
     }
     eprintln!("max |loss diff| over {ITERS} steps: {worst:.3e}");
-    assert!(losses[ITERS - 1] < losses[0], "training did not lower the loss: {losses:?}");
+    assert!(
+        losses[ITERS - 1] < losses[0],
+        "training did not lower the loss: {losses:?}"
+    );
 
     // Python decoding with its own adapters, Rust decoding with its own:
     // the same training gives the same greedy tokens.
     assert_eq!(rust_tokens, golden.python_tokens);
     if let Some(out) = live {
         // Rust's adapters in Python
-        assert_eq!(golden.rust_tokens, rust_tokens, "Python with Rust's adapters");
+        assert_eq!(
+            golden.rust_tokens, rust_tokens,
+            "Python with Rust's adapters"
+        );
         // Python's adapters in Rust
         let (mut base, _) = load(s);
         lora::load_adapters(&mut base, &out.join("adapters")).unwrap();
-        assert_eq!(greedy(&base, &prompt_ids), golden.python_tokens, "Rust with Python's adapters");
+        assert_eq!(
+            greedy(&base, &prompt_ids),
+            golden.python_tokens,
+            "Rust with Python's adapters"
+        );
         std::fs::remove_dir_all(&out).unwrap();
     } else {
-        assert_eq!(golden.rust_tokens, rust_tokens, "stored: Python with Rust's adapters");
+        assert_eq!(
+            golden.rust_tokens, rust_tokens,
+            "stored: Python with Rust's adapters"
+        );
     }
 
     // the saved adapters load back to the same model
@@ -304,15 +361,26 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
         .keys()
         .all(|k| !k.contains("lora") && !k.ends_with("scales")));
     let ids = Array::from_slice(&prompt_ids, &[1, prompt_ids.len() as i32]).unwrap();
-    let a = reloaded.forward(&ids, None).unwrap().to_vec::<f32>().unwrap();
+    let a = reloaded
+        .forward(&ids, None)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     let b = fused.forward(&ids, None).unwrap().to_vec::<f32>().unwrap();
-    let max = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let max = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
     assert!(max < 1e-2, "fused logits differ by {max}");
     // fused, re-quantized: loads as a quantized model
     let requant_dir = fused_dir.with_file_name("requant");
     lora::fuse(&s.model, &adapters, &requant_dir, false).unwrap();
     let requant = Llama::load(&requant_dir).unwrap();
-    assert!(requant.model.layers[LAYERS - 1].self_attn.q_proj.is_quantized());
+    assert!(requant.model.layers[LAYERS - 1]
+        .self_attn
+        .q_proj
+        .is_quantized());
     std::fs::remove_dir_all(fused_dir.parent().unwrap()).unwrap();
     std::fs::remove_dir_all(&adapters).unwrap();
 }
@@ -320,7 +388,13 @@ fn training_matches_python_mlx_lm_and_adapters_interchange() {
 #[test]
 fn numpy_legacy_permutation_is_reproduced() {
     for p in stored_golden().permutations {
-        assert_eq!(NumpyRandom::new(p.seed).permutation(p.n), p.perm, "seed {} n {}", p.seed, p.n);
+        assert_eq!(
+            NumpyRandom::new(p.seed).permutation(p.n),
+            p.perm,
+            "seed {} n {}",
+            p.seed,
+            p.n
+        );
     }
 }
 
@@ -335,22 +409,36 @@ fn malformed_line_and_empty_data_are_errors_naming_them() {
     let Some(s) = setup() else { return };
     let tok = Tokenizer::from_dir(&s.model).unwrap();
     let d = scratch("bad-data");
-    let p = write(&d, "bad.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"text\": \"c\"\n");
+    let p = write(
+        &d,
+        "bad.jsonl",
+        "{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"text\": \"c\"\n",
+    );
     let e = Dataset::load(&p, &tok, DataOptions::default()).unwrap_err();
     assert!(matches!(e, Error::Dataset { line: Some(3), .. }), "{e}");
     assert!(e.to_string().contains("bad.jsonl:3: not JSON"), "{e}");
 
     let p = write(&d, "nokey.jsonl", "{\"text\": \"a\"}\n{\"txt\": \"b\"}\n");
     let e = Dataset::load(&p, &tok, DataOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("nokey.jsonl:2: no `text` key"), "{e}");
+    assert!(
+        e.to_string().contains("nokey.jsonl:2: no `text` key"),
+        "{e}"
+    );
 
     let p = write(&d, "empty.jsonl", "\n");
     let e = Dataset::load(&p, &tok, DataOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("empty.jsonl: the data set is empty"), "{e}");
+    assert!(
+        e.to_string().contains("empty.jsonl: the data set is empty"),
+        "{e}"
+    );
 
     let p = write(&d, "fmt.jsonl", "{\"question\": \"a\"}\n");
     let e = Dataset::load(&p, &tok, DataOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("fmt.jsonl:1: unsupported data format"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("fmt.jsonl:1: unsupported data format"),
+        "{e}"
+    );
 
     // fewer examples than the batch: an error before anything is written
     let p = write(&d, "one.jsonl", "{\"text\": \"a\"}\n");
@@ -363,7 +451,15 @@ fn malformed_line_and_empty_data_are_errors_naming_them() {
         iters: 1,
         ..TrainOptions::default()
     };
-    let e = train(&mut model, &one, None, &options, Some((&out, &config())), |_| {}).unwrap_err();
+    let e = train(
+        &mut model,
+        &one,
+        None,
+        &options,
+        Some((&out, &config())),
+        |_| {},
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("at least batch_size=2"), "{e}");
     assert!(!out.exists(), "nothing written on error");
     std::fs::remove_dir_all(&d).unwrap();
@@ -374,7 +470,11 @@ fn chat_and_completions_use_the_chat_template() {
     let Some(s) = setup() else { return };
     let tok = Tokenizer::from_dir(&s.model).unwrap();
     let d = scratch("chat");
-    let c = write(&d, "c.jsonl", "{\"prompt\": \"Hi?\", \"completion\": \"Hello.\"}\n");
+    let c = write(
+        &d,
+        "c.jsonl",
+        "{\"prompt\": \"Hi?\", \"completion\": \"Hello.\"}\n",
+    );
     let m = write(
         &d,
         "m.jsonl",
@@ -386,9 +486,16 @@ fn chat_and_completions_use_the_chat_template() {
     assert_eq!(dc.examples[0].ids, dm.examples[0].ids);
     assert_eq!(dc.examples[0].offset, dm.examples[0].offset);
     assert_eq!((dc.examples[0].sort_len, dm.examples[0].sort_len), (2, 1));
-    let msgs = [mlx_lm::Message::user("Hi?"), mlx_lm::Message::new("assistant", "Hello.")];
-    let full = tok.encode(&tok.apply_chat_template(&msgs, false).unwrap(), false).unwrap();
-    let prompt = tok.encode(&tok.apply_chat_template(&msgs[..1], true).unwrap(), false).unwrap();
+    let msgs = [
+        mlx_lm::Message::user("Hi?"),
+        mlx_lm::Message::new("assistant", "Hello."),
+    ];
+    let full = tok
+        .encode(&tok.apply_chat_template(&msgs, false).unwrap(), false)
+        .unwrap();
+    let prompt = tok
+        .encode(&tok.apply_chat_template(&msgs[..1], true).unwrap(), false)
+        .unwrap();
     assert_eq!(dc.examples[0].ids, full);
     assert_eq!(dc.examples[0].offset, prompt.len());
     assert!(full.starts_with(&prompt));
@@ -407,10 +514,21 @@ fn adapters_that_do_not_fit_the_model_are_errors() {
     let (mut other, _) = load(s);
     lora::apply_lora(&mut other, 1, &LoraParameters::default()).unwrap();
     lora::save_adapters(&other, &d.join("x"), &config()).unwrap();
-    std::fs::copy(d.join("x/adapters.safetensors"), d.join("adapters.safetensors")).unwrap();
+    std::fs::copy(
+        d.join("x/adapters.safetensors"),
+        d.join("adapters.safetensors"),
+    )
+    .unwrap();
     let e = lora::load_adapters(&mut model, &d).unwrap_err();
-    assert!(e.to_string().contains("num_layers: 40 layers requested but the model has 4"), "{e}");
-    assert!(lora::adapter_parameters(&model).is_empty(), "model left unchanged");
+    assert!(
+        e.to_string()
+            .contains("num_layers: 40 layers requested but the model has 4"),
+        "{e}"
+    );
+    assert!(
+        lora::adapter_parameters(&model).is_empty(),
+        "model left unchanged"
+    );
 
     // rank 4 in the config, rank 8 in the file
     let mut c = config();
@@ -423,7 +541,10 @@ fn adapters_that_do_not_fit_the_model_are_errors() {
         msg.contains("model.layers.3.self_attn.q_proj.lora_a: adapter shape [576, 8] does not match model parameter shape [576, 4]"),
         "{msg}"
     );
-    assert!(lora::adapter_parameters(&model).is_empty(), "model left unchanged");
+    assert!(
+        lora::adapter_parameters(&model).is_empty(),
+        "model left unchanged"
+    );
 
     // a tensor the model has no adapter for (layer 2 with num_layers 1)
     let mut c = config();
@@ -432,14 +553,22 @@ fn adapters_that_do_not_fit_the_model_are_errors() {
     let (mut two, _) = load(s);
     lora::apply_lora(&mut two, 2, &LoraParameters::default()).unwrap();
     lora::save_adapters(&two, &d.join("y"), &config()).unwrap();
-    std::fs::copy(d.join("y/adapters.safetensors"), d.join("adapters.safetensors")).unwrap();
+    std::fs::copy(
+        d.join("y/adapters.safetensors"),
+        d.join("adapters.safetensors"),
+    )
+    .unwrap();
     let e = lora::load_adapters(&mut model, &d).unwrap_err();
     assert!(
-        e.to_string().contains("model.layers.2.mlp.down_proj.lora_a: not an adapter parameter in the model"),
+        e.to_string()
+            .contains("model.layers.2.mlp.down_proj.lora_a: not an adapter parameter in the model"),
         "{e}"
     );
     // a missing adapter directory
     let e = lora::load_adapters(&mut model, &d.join("nope")).unwrap_err();
-    assert!(e.to_string().contains("the adapter path does not exist"), "{e}");
+    assert!(
+        e.to_string().contains("the adapter path does not exist"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -192,16 +192,16 @@ impl Dataset {
                         .cloned()
                         .ok_or_else(|| data_err(path, Some(line), "no `messages` key"))
                         .and_then(|m| {
-                            serde_json::from_value(m).map_err(|e| {
-                                data_err(path, Some(line), format!("`messages`: {e}"))
-                            })
+                            serde_json::from_value(m)
+                                .map_err(|e| data_err(path, Some(line), format!("`messages`: {e}")))
                         })?;
                     if messages.is_empty() {
                         return Err(data_err(path, Some(line), "`messages` is empty"));
                     }
                     let ids = chat_ids(tok, &messages, false)?;
                     let offset = if options.mask_prompt {
-                        let last_is_assistant = messages.last().is_some_and(|m| m.role == "assistant");
+                        let last_is_assistant =
+                            messages.last().is_some_and(|m| m.role == "assistant");
                         chat_ids(tok, &messages[..messages.len() - 1], last_is_assistant)?.len()
                     } else {
                         0
@@ -333,7 +333,11 @@ pub fn epoch_batches(
     rng: &mut NumpyRandom,
 ) -> Result<Vec<Batch>> {
     if batch_size == 0 {
-        return Err(data_err(&data.path, None, "the batch size must be at least 1"));
+        return Err(data_err(
+            &data.path,
+            None,
+            "the batch size must be at least 1",
+        ));
     }
     if data.len() < batch_size {
         return Err(data_err(

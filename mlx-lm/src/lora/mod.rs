@@ -120,7 +120,8 @@ impl AdapterConfig {
     pub fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(ADAPTER_CONFIG_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::config(path.display().to_string(), e.to_string()))
+        serde_json::from_str(&text)
+            .map_err(|e| Error::config(path.display().to_string(), e.to_string()))
     }
 }
 
@@ -139,7 +140,8 @@ fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<
         None => (name.clone(), String::new()),
     };
     let tmp = path.with_file_name(format!(".{stem}.tmp-{}{ext}", std::process::id()));
-    let result = write(&tmp).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
+    let result =
+        write(&tmp).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -159,7 +161,11 @@ fn selected_blocks(model: &Llama, num_layers: i32) -> Result<std::ops::Range<usi
             format!("{num_layers} layers requested but the model has {n}"),
         ));
     }
-    let k = if num_layers <= 0 { n } else { num_layers as usize };
+    let k = if num_layers <= 0 {
+        n
+    } else {
+        num_layers as usize
+    };
     Ok(n - k..n)
 }
 
@@ -174,7 +180,11 @@ fn selected_blocks(model: &Llama, num_layers: i32) -> Result<std::ops::Range<usi
 /// [`Error::Config`] for `num_layers` above the model's blocks, a key that
 /// is not a projection, or a layer that already has an adapter; as
 /// [`LoraLinear::from_base`].
-pub fn apply_lora(model: &mut Llama, num_layers: i32, params: &LoraParameters) -> Result<Vec<String>> {
+pub fn apply_lora(
+    model: &mut Llama,
+    num_layers: i32,
+    params: &LoraParameters,
+) -> Result<Vec<String>> {
     let blocks = selected_blocks(model, num_layers)?;
     let keys: Vec<&str> = match &params.keys {
         None => LLAMA_KEYS.to_vec(),
@@ -185,7 +195,11 @@ pub fn apply_lora(model: &mut Llama, num_layers: i32, params: &LoraParameters) -
                     format!("{bad:?} is not a projection of a block (one of {LLAMA_KEYS:?})"),
                 ));
             }
-            LLAMA_KEYS.iter().copied().filter(|k| keys.iter().any(|x| x == k)).collect()
+            LLAMA_KEYS
+                .iter()
+                .copied()
+                .filter(|k| keys.iter().any(|x| x == k))
+                .collect()
         }
     };
     let mut adapted = Vec::new();
@@ -230,7 +244,10 @@ pub fn adapter_parameters(model: &Llama) -> std::collections::BTreeMap<String, m
 pub fn save_adapters(model: &Llama, dir: &Path, config: &AdapterConfig) -> Result<()> {
     let weights: HashMap<String, mlx_rs::Array> = adapter_parameters(model).into_iter().collect();
     if weights.is_empty() {
-        return Err(Error::config("adapters", "the model has no adapters to save"));
+        return Err(Error::config(
+            "adapters",
+            "the model has no adapters to save",
+        ));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_adapter_weights(dir, &weights)?;
@@ -249,9 +266,14 @@ pub fn write_adapter_weights(dir: &Path, weights: &HashMap<String, mlx_rs::Array
 ///
 /// # Errors
 /// As [`save_adapters`].
-pub fn write_adapter_weights_as(path: &Path, weights: &HashMap<String, mlx_rs::Array>) -> Result<()> {
+pub fn write_adapter_weights_as(
+    path: &Path,
+    weights: &HashMap<String, mlx_rs::Array>,
+) -> Result<()> {
     let metadata = HashMap::from([("format".to_owned(), "mlx".to_owned())]);
-    write_atomic(path, |tmp| Ok(mlx_rs::io::save_safetensors(tmp, weights, &metadata)?))
+    write_atomic(path, |tmp| {
+        Ok(mlx_rs::io::save_safetensors(tmp, weights, &metadata)?)
+    })
 }
 
 /// Writes `dir/adapter_config.json` (atomically, keys sorted).
@@ -260,10 +282,14 @@ pub fn write_adapter_weights_as(path: &Path, weights: &HashMap<String, mlx_rs::A
 /// As [`save_adapters`].
 pub fn write_adapter_config(dir: &Path, config: &AdapterConfig) -> Result<()> {
     let path = dir.join(ADAPTER_CONFIG_FILE);
-    let value = serde_json::to_value(config).map_err(|e| Error::config(ADAPTER_CONFIG_FILE, e.to_string()))?;
+    let value = serde_json::to_value(config)
+        .map_err(|e| Error::config(ADAPTER_CONFIG_FILE, e.to_string()))?;
     // serde_json's map is sorted (no `preserve_order`), as mlx-lm sorts.
-    let text = serde_json::to_string_pretty(&value).map_err(|e| Error::config(ADAPTER_CONFIG_FILE, e.to_string()))?;
-    write_atomic(&path, |tmp| std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e)))
+    let text = serde_json::to_string_pretty(&value)
+        .map_err(|e| Error::config(ADAPTER_CONFIG_FILE, e.to_string()))?;
+    write_atomic(&path, |tmp| {
+        std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
+    })
 }
 
 /// Loads the adapters of `dir` (from mlx-lm or [`save_adapters`]) into
@@ -348,7 +374,12 @@ pub struct FuseReport {
 /// As [`Llama::load`], [`load_adapters`], [`LoraLinear::fuse`] and
 /// [`mlx_rs::nn::mlx_lm::save_model`]; [`Error::Io`] when the tokenizer
 /// files cannot be copied.
-pub fn fuse(model_dir: &Path, adapter_dir: &Path, out: &Path, dequantize: bool) -> Result<FuseReport> {
+pub fn fuse(
+    model_dir: &Path,
+    adapter_dir: &Path,
+    out: &Path,
+    dequantize: bool,
+) -> Result<FuseReport> {
     let mut model = Llama::load(model_dir)?;
     load_adapters(&mut model, adapter_dir)?;
     let fused = mlx_rs::nn::lora::fuse_adapters(&mut model, dequantize)?;

@@ -14,7 +14,9 @@ use mlx_rs::{Array, Dtype};
 use crate::error::{Error, Result};
 use crate::llama::Llama;
 use crate::lora::data::{epoch_batches, Batch, Dataset, NumpyRandom};
-use crate::lora::{adapter_parameters, write_adapter_weights, write_adapter_weights_as, AdapterConfig};
+use crate::lora::{
+    adapter_parameters, write_adapter_weights, write_adapter_weights_as, AdapterConfig,
+};
 
 /// mlx-lm's `default_loss`: the mean cross entropy of the next token over
 /// the positions `offset < t ≤ length` of each row (`lengths` `[B, 2]`),
@@ -30,10 +32,19 @@ pub fn loss(model: &Llama, tokens: &Array, lengths: &Array) -> Result<(Array, Ar
     let steps = Array::arange(1.0, f64::from(t), 1.0, Dtype::Int32)?;
     let lo = lengths.index((.., 0..1))?;
     let hi = lengths.index((.., 1..))?;
-    let mask = ops::logical_and(&ops::greater_equal(&steps, &lo)?, &ops::less_equal(&steps, &hi)?)?;
-    let ce = ops::multiply(&cross_entropy(&logits, &targets, CrossEntropy::default())?, &mask)?;
+    let mask = ops::logical_and(
+        &ops::greater_equal(&steps, &lo)?,
+        &ops::less_equal(&steps, &hi)?,
+    )?;
+    let ce = ops::multiply(
+        &cross_entropy(&logits, &targets, CrossEntropy::default())?,
+        &mask,
+    )?;
     let ntoks = ops::sum(&mask, Axes::All, false)?;
-    let ce = ops::divide(&ops::sum(&ce.astype(Dtype::Float32)?, Axes::All, false)?, &ntoks)?;
+    let ce = ops::divide(
+        &ops::sum(&ce.astype(Dtype::Float32)?, Axes::All, false)?,
+        &ntoks,
+    )?;
     Ok((ce, ntoks))
 }
 
@@ -163,7 +174,10 @@ pub fn train(
     mut on_event: impl FnMut(&Event),
 ) -> Result<Vec<f32>> {
     if adapter_parameters(model).is_empty() {
-        return Err(Error::config("model", "no adapters to train (apply_lora first)"));
+        return Err(Error::config(
+            "model",
+            "no adapters to train (apply_lora first)",
+        ));
     }
     if options.iters == 0 {
         return Err(Error::config("iters", "must be at least 1"));
@@ -171,7 +185,12 @@ pub fn train(
     // fail on a too-small data set before writing anything
     let mut rng = NumpyRandom::new(options.seed);
     if train_set.len() < options.batch_size || options.batch_size == 0 {
-        epoch_batches(train_set, options.batch_size, options.max_seq_length, &mut rng.clone())?;
+        epoch_batches(
+            train_set,
+            options.batch_size,
+            options.max_seq_length,
+            &mut rng.clone(),
+        )?;
     }
     if let Some((dir, config)) = adapter_dir {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -189,8 +208,13 @@ pub fn train(
             let batch = match pending.next() {
                 Some(b) => b,
                 None => {
-                    pending = epoch_batches(train_set, options.batch_size, options.max_seq_length, &mut rng)?
-                        .into_iter();
+                    pending = epoch_batches(
+                        train_set,
+                        options.batch_size,
+                        options.max_seq_length,
+                        &mut rng,
+                    )?
+                    .into_iter();
                     pending
                         .next()
                         .ok_or_else(|| Error::config("data", "no batches"))?
