@@ -98,7 +98,7 @@ fn truncate_model(src: &Path, dst: &Path) {
         serde_json::to_string_pretty(&config).unwrap(),
     )
     .unwrap();
-    let file = mlx_rs::io::load_safetensors(&src.join("model.safetensors")).unwrap();
+    let file = mlx_rs::io::load_safetensors(src.join("model.safetensors")).unwrap();
     let keep: HashMap<String, Array> = file
         .arrays
         .into_iter()
@@ -107,7 +107,7 @@ fn truncate_model(src: &Path, dst: &Path) {
             None => true,
         })
         .collect();
-    mlx_rs::io::save_safetensors(&dst.join("model.safetensors"), &keep, &file.metadata).unwrap();
+    mlx_rs::io::save_safetensors(dst.join("model.safetensors"), &keep, &file.metadata).unwrap();
     for entry in std::fs::read_dir(src).unwrap() {
         let p = entry.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();

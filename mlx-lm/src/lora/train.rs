@@ -23,9 +23,18 @@ use crate::lora::{
 /// and the number of those positions. Returns `(loss, ntoks)`.
 ///
 /// # Errors
-/// As [`Llama::forward`] and [`cross_entropy`].
+/// [`Error::Config`] when `tokens` is not `[B, T]` with `T ≥ 2`; as
+/// [`Llama::forward`] and [`cross_entropy`].
 pub fn loss(model: &Llama, tokens: &Array, lengths: &Array) -> Result<(Array, Array)> {
-    let t = tokens.shape()[1];
+    let t = match tokens.shape() {
+        &[_, t] if t >= 2 => t,
+        s => {
+            return Err(Error::config(
+                "tokens",
+                format!("a batch is [B, T] with T >= 2, not {s:?}"),
+            ))
+        }
+    };
     let inputs = tokens.index((.., ..t - 1))?;
     let targets = tokens.index((.., 1..))?;
     let logits = model.forward(&inputs, None)?;
