@@ -44,6 +44,18 @@ pub enum Error {
     /// The chat template failed to parse or render.
     #[error("chat template: {0}")]
     Template(#[from] minijinja::Error),
+    /// A training or validation data set that cannot be used: a line that
+    /// is not JSON or lacks the format's keys (with its 1-based number), or
+    /// no examples at all.
+    #[error("{}{}: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Dataset {
+        /// The `.jsonl` file.
+        path: PathBuf,
+        /// The line, when one line is at fault.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
     /// The model could not be fetched.
     #[error(transparent)]
     Fetch(#[from] crate::models::FetchError),

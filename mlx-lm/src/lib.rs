@@ -22,6 +22,7 @@ mod error;
 pub mod generate;
 mod gguf_meta;
 pub mod llama;
+pub mod lora;
 pub mod models;
 pub mod sample;
 pub mod tokenizer;

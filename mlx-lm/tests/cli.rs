@@ -216,3 +216,42 @@ fn convert_then_generate_and_perplexity() {
     std::fs::remove_dir_all(&q).unwrap();
     std::fs::remove_dir_all(&f).unwrap();
 }
+
+#[test]
+fn lora_bad_data_is_one_line_error_and_writes_nothing() {
+    let Some(model) = gguf() else { return };
+    let dir = tmp("lora");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.to_str().unwrap();
+    let adapters = dir.join("adapters");
+    let args = [
+        "lora",
+        "--train",
+        "--data",
+        data,
+        "--adapter-path",
+        adapters.to_str().unwrap(),
+    ];
+    std::fs::write(dir.join("train.jsonl"), "{\"text\": \"a\"}\n{\"text\": \n").unwrap();
+    let out = run(&args, Some(&model), "");
+    assert_one_line_error(&out, "train.jsonl:2: not JSON");
+    std::fs::write(dir.join("train.jsonl"), "\n").unwrap();
+    let out = run(&args, Some(&model), "");
+    assert_one_line_error(&out, "train.jsonl: the data set is empty");
+    assert!(!adapters.exists(), "nothing written");
+    let out = run(&["lora", "--data", data], Some(&model), "");
+    assert_one_line_error(&out, "pass --train");
+    let out = run(
+        &[
+            "fuse",
+            "--adapter-path",
+            "/nonexistent",
+            "--save-path",
+            data,
+        ],
+        Some(&dir),
+        "",
+    );
+    assert_one_line_error(&out, "already exists");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

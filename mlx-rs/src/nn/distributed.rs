@@ -283,7 +283,7 @@ pub fn shard_linear_layer(
     segments: usize,
     group: &Group,
 ) -> Result<crate::nn::LinearLayer> {
-    use crate::nn::{MaybeQuantized, QuantizedLinear};
+    use crate::nn::{LinearLayer, QuantizedLinear};
     const OP: &str = "shard_linear_layer";
     let axis = match sharding {
         Sharding::AllToSharded => 0,
@@ -299,16 +299,22 @@ pub fn shard_linear_layer(
         }
     };
     Ok(match layer {
-        MaybeQuantized::Float(l) => MaybeQuantized::Float(Linear {
+        LinearLayer::Float(l) => LinearLayer::Float(Linear {
             weight: s(&l.weight)?,
             bias: bias(&l.bias)?,
         }),
-        MaybeQuantized::Quantized(q) => MaybeQuantized::Quantized(QuantizedLinear {
+        LinearLayer::Quantized(q) => LinearLayer::Quantized(QuantizedLinear {
             weight: s(&q.weight)?,
             scales: s(&q.scales)?,
             biases: q.biases.as_ref().map(s).transpose()?,
             bias: bias(&q.bias)?,
             mode: q.mode,
         }),
+        LinearLayer::Lora(_) => {
+            return Err(invalid(
+                OP,
+                "a layer with a LoRA adapter cannot be sharded: fuse the adapter first",
+            ))
+        }
     })
 }

@@ -52,6 +52,7 @@
 //!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
 //!   [`EmbeddingLayer`] are float or quantized).
+//! - [`lora`]: [`LoraLinear`] adapters (LoRA / QLoRA) and fusing them.
 //! - [`mlx_lm`]: mlx-lm's `config.json` quantization block and directory
 //!   layout.
 //!
@@ -66,6 +67,7 @@ mod conv;
 mod dropout;
 mod embedding;
 mod linear;
+pub mod lora;
 pub mod losses;
 mod mlp;
 pub mod mlx_lm;
@@ -86,6 +88,7 @@ pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};
+pub use lora::LoraLinear;
 pub use mlp::Mlp;
 /// Derives [`Module`] for a model struct; see the trait for what it
 /// generates and [`mlx_macros::Module`] for the attributes.

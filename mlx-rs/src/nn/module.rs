@@ -330,7 +330,57 @@ pub trait Module: Any {
         Self: Sized,
         F: FnMut(&Self, &[Array]) -> Result<Vec<Array>> + 'static,
     {
-        value_and_grad_impl(self, loss_fn, inputs)
+        value_and_grad_impl(self, &|_| true, loss_fn, inputs)
+    }
+
+    /// [`Module::value_and_grad`] with respect to the parameters whose
+    /// names `trainable` accepts only (Python's `trainable_parameters()` of
+    /// a partly frozen model, e.g. the adapters of a LoRA model: see
+    /// [`lora::is_adapter_parameter`](crate::nn::lora::is_adapter_parameter));
+    /// the others are constants of the loss and get no gradient.
+    ///
+    /// ```
+    /// use mlx_rs::nn::{Linear, Module};
+    /// use mlx_rs::{ops, Array};
+    /// let mut l = Linear::new(2, 1, true)?;
+    /// let x = Array::from_slice(&[1.0f32, 2.0], &[1, 2])?;
+    /// let (_, grads) = l.value_and_grad_of(
+    ///     |name| name == "bias",
+    ///     |m: &Linear, x: &[Array]| Ok(vec![ops::sum(&m.forward(&x[0])?, ops::Axes::All, false)?]),
+    ///     &[x],
+    /// )?;
+    /// assert_eq!(grads.keys().collect::<Vec<_>>(), ["bias"]);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Module::value_and_grad`]; an
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when no
+    /// parameter is trainable.
+    #[doc(alias = "mlx_value_and_grad")]
+    fn value_and_grad_of<P, F>(
+        &mut self,
+        trainable: P,
+        loss_fn: F,
+        inputs: &[Array],
+    ) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
+    where
+        Self: Sized,
+        P: Fn(&str) -> bool,
+        F: FnMut(&Self, &[Array]) -> Result<Vec<Array>> + 'static,
+    {
+        value_and_grad_impl(self, &trainable, loss_fn, inputs)
+    }
+
+    /// The parameters whose names `keep` accepts (e.g. the trainable ones).
+    fn parameters_where(&self, keep: &dyn Fn(&str) -> bool) -> BTreeMap<String, Array> {
+        let mut out = BTreeMap::new();
+        self.visit_params("", &mut |name, a| {
+            if keep(name) {
+                out.insert(name.to_owned(), a.clone());
+            }
+        });
+        out
     }
 }
 
@@ -339,6 +389,7 @@ pub trait Module: Any {
 /// them into the module and runs `loss_fn` on it.
 fn value_and_grad_impl<M, F>(
     model: &mut M,
+    trainable: &dyn Fn(&str) -> bool,
     mut loss_fn: F,
     inputs: &[Array],
 ) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
@@ -349,11 +400,11 @@ where
     use std::cell::Cell;
     use std::rc::Rc;
 
-    let originals = model.parameters();
+    let originals = model.parameters_where(trainable);
     if originals.is_empty() {
         return Err(crate::Error::InvalidArgument {
             op: "mlx_value_and_grad",
-            reason: "the module has no parameters to differentiate".to_owned(),
+            reason: "the module has no (trainable) parameters to differentiate".to_owned(),
         });
     }
     let names: Rc<HashMap<String, usize>> = Rc::new(

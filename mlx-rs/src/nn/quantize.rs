@@ -1,8 +1,9 @@
 //! Whole-model quantization and the layers it swaps: [`MaybeQuantized`],
-//! [`LinearLayer`], [`EmbeddingLayer`].
+//! [`LinearLayer`] (float, quantized, or with a LoRA adapter),
+//! [`EmbeddingLayer`].
 
 use crate::error::Result;
-use crate::nn::{Embedding, Linear, Module, QuantizedEmbedding, QuantizedLinear};
+use crate::nn::{Embedding, Linear, LoraLinear, Module, QuantizedEmbedding, QuantizedLinear};
 use crate::quantization::QuantMode;
 use crate::{Array, Dtype};
 
@@ -21,8 +22,24 @@ pub enum MaybeQuantized<F, Q> {
     Quantized(Q),
 }
 
-/// A linear layer that [`quantize`] can quantize.
-pub type LinearLayer = MaybeQuantized<Linear, QuantizedLinear>;
+/// A linear layer that [`quantize`] can quantize and
+/// [`LoraLinear::from_base`] can give a low-rank adapter.
+///
+/// Every variant is transparent in parameter paths, as mlx-lm names them: a
+/// `LinearLayer` at `q_proj` has `q_proj.weight` (`q_proj.scales`,
+/// `q_proj.biases` once quantized); with an adapter, the base layer moves
+/// to `q_proj.linear.*` next to `q_proj.lora_a` and `q_proj.lora_b`
+/// (Python's `LoRALinear`).
+#[derive(Debug, Clone, Module)]
+#[module(crate = crate)]
+pub enum LinearLayer {
+    /// Float weights.
+    Float(Linear),
+    /// Quantized weights.
+    Quantized(QuantizedLinear),
+    /// A base layer (float or quantized) with a LoRA adapter.
+    Lora(Box<LoraLinear>),
+}
 
 /// An embedding that [`quantize`] can quantize (and use as a tied head).
 pub type EmbeddingLayer = MaybeQuantized<Embedding, QuantizedEmbedding>;
@@ -36,13 +53,19 @@ impl<F, Q> MaybeQuantized<F, Q> {
 
 impl From<Linear> for LinearLayer {
     fn from(l: Linear) -> Self {
-        MaybeQuantized::Float(l)
+        LinearLayer::Float(l)
     }
 }
 
 impl From<QuantizedLinear> for LinearLayer {
     fn from(l: QuantizedLinear) -> Self {
-        MaybeQuantized::Quantized(l)
+        LinearLayer::Quantized(l)
+    }
+}
+
+impl From<LoraLinear> for LinearLayer {
+    fn from(l: LoraLinear) -> Self {
+        LinearLayer::Lora(Box::new(l))
     }
 }
 
@@ -67,33 +90,55 @@ impl LinearLayer {
         Ok(Linear::new(input_dims, output_dims, bias)?.into())
     }
 
+    /// Whether the layer (or, with an adapter, its base) is quantized.
+    pub fn is_quantized(&self) -> bool {
+        match self {
+            LinearLayer::Float(_) => false,
+            LinearLayer::Quantized(_) => true,
+            LinearLayer::Lora(l) => l.linear.is_quantized(),
+        }
+    }
+
     /// The size of the last axis of the input.
     pub fn input_dims(&self) -> i32 {
         match self {
-            MaybeQuantized::Float(l) => l.input_dims(),
-            MaybeQuantized::Quantized(l) => l.input_dims(),
+            LinearLayer::Float(l) => l.input_dims(),
+            LinearLayer::Quantized(l) => l.input_dims(),
+            LinearLayer::Lora(l) => l.linear.input_dims(),
+        }
+    }
+
+    /// The size of the last axis of the output.
+    pub fn output_dims(&self) -> i32 {
+        match self {
+            LinearLayer::Float(l) => l.output_dims(),
+            LinearLayer::Quantized(l) => l.output_dims(),
+            LinearLayer::Lora(l) => l.linear.output_dims(),
         }
     }
 
     /// The layer's forward pass.
     ///
     /// # Errors
-    /// As [`Linear::forward`] and [`QuantizedLinear::forward`].
+    /// As [`Linear::forward`], [`QuantizedLinear::forward`] and
+    /// [`LoraLinear::forward`].
     pub fn forward(&self, x: &Array) -> Result<Array> {
         match self {
-            MaybeQuantized::Float(l) => l.forward(x),
-            MaybeQuantized::Quantized(l) => l.forward(x),
+            LinearLayer::Float(l) => l.forward(x),
+            LinearLayer::Quantized(l) => l.forward(x),
+            LinearLayer::Lora(l) => l.forward(x),
         }
     }
 
     /// Quantizes the layer in place with `mode` (no-op when already
-    /// quantized).
+    /// quantized, and for a layer with an adapter: quantize the base
+    /// before adding one, as QLoRA does).
     ///
     /// # Errors
     /// As [`Linear::to_quantized`]; the layer is unchanged on error.
     pub fn quantize(&mut self, mode: QuantMode) -> Result<()> {
-        if let MaybeQuantized::Float(l) = self {
-            *self = MaybeQuantized::Quantized(l.to_quantized(mode)?);
+        if let LinearLayer::Float(l) = self {
+            *self = LinearLayer::Quantized(l.to_quantized(mode)?);
         }
         Ok(())
     }
@@ -276,8 +321,8 @@ pub fn quantize_by(
     model.visit_modules_mut("", &mut |path, m| {
         let dim = if let Some(l) = m.downcast_ref::<LinearLayer>() {
             match l {
-                MaybeQuantized::Float(l) => l.input_dims(),
-                MaybeQuantized::Quantized(_) => return Ok(()),
+                LinearLayer::Float(l) => l.input_dims(),
+                LinearLayer::Quantized(_) | LinearLayer::Lora(_) => return Ok(()),
             }
         } else if let Some(e) = m.downcast_ref::<EmbeddingLayer>() {
             match e {
@@ -318,8 +363,8 @@ pub fn quantize_by(
 pub fn dequantize(model: &mut dyn Module, dtype: Option<Dtype>) -> Result<()> {
     model.visit_modules_mut("", &mut |_, m| {
         if let Some(l) = m.downcast_mut::<LinearLayer>() {
-            if let MaybeQuantized::Quantized(q) = l {
-                *l = MaybeQuantized::Float(q.to_linear(dtype)?);
+            if let LinearLayer::Quantized(q) = l {
+                *l = LinearLayer::Float(q.to_linear(dtype)?);
             }
         } else if let Some(e) = m.downcast_mut::<EmbeddingLayer>() {
             if let MaybeQuantized::Quantized(q) = e {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use mlx_lm::generate::GenerateOptions;
-use mlx_lm::{models, LanguageModel, Message, Tokenizer};
+use mlx_lm::{models, LanguageModel, Llama, Message, Tokenizer};
 use mlx_lm::{LogitsProcessors, Penalty, Sampler};
 use mlx_rs::{Device, Dtype};
 
@@ -44,6 +44,9 @@ pub struct ModelArgs {
     /// Device
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// LoRA adapters to load (a directory from `mlx-lm lora` or mlx_lm.lora)
+    #[arg(long)]
+    pub adapter_path: Option<PathBuf>,
 }
 
 /// A loaded model, its tokenizer and its name.
@@ -79,8 +82,19 @@ impl ModelArgs {
             .file_name()
             .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
         let compute = (self.device == DeviceArg::Cpu).then_some(Dtype::Float32);
+        if self.adapter_path.is_some() && !path.is_dir() {
+            return Err("--adapter-path needs an mlx-lm model directory (--model DIR)".into());
+        }
         if path.is_dir() {
-            let model = models::load_as(&path, compute)?;
+            let model: Box<dyn LanguageModel> = match &self.adapter_path {
+                // Adapters apply to the Llama family (mlx_lm::lora).
+                Some(adapters) => {
+                    let mut model = Llama::load_as(&path, compute)?;
+                    mlx_lm::lora::load_adapters(&mut model, adapters)?;
+                    Box::new(model)
+                }
+                None => models::load_as(&path, compute)?,
+            };
             let tokenizer = Tokenizer::from_dir(&path)?;
             Ok(Loaded {
                 model,

@@ -1,10 +1,12 @@
-//! `mlx-lm`: generate, chat, convert, serve and measure perplexity with
+//! `mlx-lm`: generate, chat, convert, serve, measure perplexity and
+//! fine-tune (lora, fuse) with
 //! the models of the `mlx-lm` crate. Errors print one line and exit 1.
 
 mod chat;
 mod common;
 mod convert;
 mod generate;
+mod lora;
 mod perplexity;
 mod serve;
 mod stop;
@@ -33,6 +35,10 @@ enum Command {
     Serve(serve::Args),
     /// Perplexity of the model over a text file.
     Perplexity(perplexity::Args),
+    /// LoRA / QLoRA fine-tuning (adapters in mlx-lm's format).
+    Lora(lora::Args),
+    /// Merge trained adapters into the model and save an mlx-lm directory.
+    Fuse(lora::FuseArgs),
 }
 
 /// A boxed error: the CLI prints it on one line.
@@ -46,6 +52,8 @@ fn main() -> ExitCode {
         Command::Convert(a) => convert::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Perplexity(a) => perplexity::run(&a),
+        Command::Lora(a) => lora::run(&a),
+        Command::Fuse(a) => lora::fuse(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
