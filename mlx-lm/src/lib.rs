@@ -32,8 +32,8 @@ pub use error::{Error, Result};
 pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationStats};
 pub use gguf_meta::Metadata;
 pub use llama::{Llama, LlamaConfig};
-pub use sample::{LogitsProcessors, Penalty, Sampler};
 pub use models::LanguageModel;
+pub use sample::{LogitsProcessors, Penalty, Sampler};
 pub use tokenizer::{TextStream, Tokenizer};
 
 /// The metadata of a GGUF file (its tensors are read and dropped).

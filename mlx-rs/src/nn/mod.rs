@@ -62,8 +62,8 @@
 
 mod activations;
 mod attention;
-mod distributed;
 mod conv;
+mod distributed;
 mod dropout;
 mod embedding;
 mod linear;
@@ -81,10 +81,10 @@ mod rope;
 
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
+pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use distributed::{
     average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,
 };
-pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
 pub use linear::{Linear, QuantizedLinear};

@@ -32,8 +32,9 @@ const MAP: &str = "map plumbing: maps are built whole by insert and read whole w
 const STRING: &str =
     "string plumbing: strings from MLX are read once with mlx_string_data; Rust strings go in as C strings";
 /// Functions deliberately left unwrapped, with the reason for each. None
-/// of the op headers (`ops.h`, `linalg.h`, `fft.h`, `random.h`: every
-/// function there has a wrapper).
+/// of the op headers (`ops.h`, `linalg.h`, `fft.h`, `random.h`) nor the
+/// distributed ones (`distributed.h`, `distributed_group.h`): every
+/// function there has a wrapper.
 pub const EXCLUDED: &[(&str, &str)] = &[
     // closure.h, compile.h
     ("mlx_closure_new", OWNED),

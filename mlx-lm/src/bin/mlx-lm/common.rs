@@ -62,6 +62,47 @@ impl ModelArgs {
     /// float parameters are `float32` (MLX's CPU half-precision matmuls are
     /// slow, and SmolLM2's activations overflow `float16`).
     pub fn load(&self) -> Result<Loaded, BoxError> {
+        let (path, compute, name) = self.prepare()?;
+        if path.is_dir() && self.adapter_path.is_none() {
+            let model = models::load_as(&path, compute)?;
+            let tokenizer = Tokenizer::from_dir(&path)?;
+            return Ok(Loaded {
+                model,
+                tokenizer,
+                name,
+            });
+        }
+        let (model, tokenizer, _) = self.load_llama()?;
+        Ok(Loaded {
+            model: Box::new(model),
+            tokenizer,
+            name,
+        })
+    }
+
+    /// The model as a [`Llama`] (a GGUF file, or a Llama-family directory),
+    /// with the adapters of `--adapter-path`, its tokenizer and name: what
+    /// LoRA works on.
+    pub fn load_llama(&self) -> Result<(Llama, Tokenizer, String), BoxError> {
+        let (path, compute, name) = self.prepare()?;
+        if path.is_dir() {
+            let mut model = Llama::load_as(&path, compute)?;
+            if let Some(adapters) = &self.adapter_path {
+                mlx_lm::lora::load_adapters(&mut model, adapters)?;
+            }
+            Ok((model, Tokenizer::from_dir(&path)?, name))
+        } else if path.is_file() {
+            let dtype = compute.unwrap_or(Dtype::Bfloat16);
+            let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
+            Ok((model, tokenizer, name))
+        } else {
+            Err(format!("{}: no such file or directory", path.display()).into())
+        }
+    }
+
+    /// Makes the device MLX's default; the model's path, the float dtype
+    /// of the parameters (`float32` on the CPU), the model's name.
+    fn prepare(&self) -> Result<(std::path::PathBuf, Option<Dtype>, String), BoxError> {
         let device = match self.device {
             DeviceArg::Cpu => Device::cpu(),
             DeviceArg::Gpu => Device::gpu(),
@@ -85,33 +126,10 @@ impl ModelArgs {
         if self.adapter_path.is_some() && !path.is_dir() {
             return Err("--adapter-path needs an mlx-lm model directory (--model DIR)".into());
         }
-        if path.is_dir() {
-            let model: Box<dyn LanguageModel> = match &self.adapter_path {
-                // Adapters apply to the Llama family (mlx_lm::lora).
-                Some(adapters) => {
-                    let mut model = Llama::load_as(&path, compute)?;
-                    mlx_lm::lora::load_adapters(&mut model, adapters)?;
-                    Box::new(model)
-                }
-                None => models::load_as(&path, compute)?,
-            };
-            let tokenizer = Tokenizer::from_dir(&path)?;
-            Ok(Loaded {
-                model,
-                tokenizer,
-                name,
-            })
-        } else if path.is_file() {
-            let dtype = compute.unwrap_or(Dtype::Bfloat16);
-            let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
-            Ok(Loaded {
-                model: Box::new(model),
-                tokenizer,
-                name,
-            })
-        } else {
-            Err(format!("{}: no such file or directory", path.display()).into())
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()).into());
         }
+        Ok((path, compute, name))
     }
 }
 

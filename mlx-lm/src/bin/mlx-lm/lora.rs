@@ -89,14 +89,12 @@ pub fn run(a: &Args) -> Result<(), BoxError> {
     if !a.train {
         return Err("nothing to do: pass --train".into());
     }
-    let loaded = ModelArgs {
+    let (mut model, tokenizer, name) = ModelArgs {
         model: a.model.clone(),
         device: a.device,
         adapter_path: None,
     }
-    .load()?;
-    let mut model = loaded.model;
-    let tokenizer = loaded.tokenizer;
+    .load_llama()?;
     let options = DataOptions {
         mask_prompt: a.mask_prompt,
     };
@@ -129,7 +127,7 @@ pub fn run(a: &Args) -> Result<(), BoxError> {
     );
     let mut config = AdapterConfig::new(a.num_layers, params);
     let extra: Value = json!({
-        "model": loaded.name,
+        "model": name,
         "data": a.data,
         "batch_size": a.batch_size,
         "iters": a.iters,
