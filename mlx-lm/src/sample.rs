@@ -191,19 +191,9 @@ impl LogitsProcessors {
             && off(&self.frequency)
     }
 
-    /// The largest window of the set penalties (0 without any).
-    pub fn context(&self) -> usize {
-        [self.repetition, self.presence, self.frequency]
-            .iter()
-            .flatten()
-            .map(|p| p.context)
-            .max()
-            .unwrap_or(0)
-    }
-
     /// Applies the processors to `logits` (`[1, vocab]`), given the tokens
     /// so far (`tokens`: 1-D, integer, oldest first, prompt included; only
-    /// the last [`context`](Self::context) matter). Lazy: `tokens` may be
+    /// the last `context` of each penalty matter). Lazy: `tokens` may be
     /// the unevaluated concatenation of the sampled ids, as in
     /// `generate_step`.
     ///
@@ -285,11 +275,6 @@ impl SamplerState {
     pub fn new(sampler: Sampler) -> Result<SamplerState> {
         let key = random::key(sampler.seed)?;
         Ok(SamplerState { sampler, key })
-    }
-
-    /// The settings.
-    pub fn sampler(&self) -> &Sampler {
-        &self.sampler
     }
 
     /// The next key of the sequence (MLX's `KeySequence::next`).

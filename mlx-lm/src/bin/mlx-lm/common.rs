@@ -63,18 +63,18 @@ impl ModelArgs {
     /// slow, and SmolLM2's activations overflow `float16`).
     pub fn load(&self) -> Result<Loaded, BoxError> {
         let (path, compute, name) = self.prepare()?;
-        if path.is_dir() && self.adapter_path.is_none() {
-            let model = models::load_as(&path, compute)?;
-            let tokenizer = Tokenizer::from_dir(&path)?;
-            return Ok(Loaded {
-                model,
-                tokenizer,
-                name,
-            });
-        }
-        let (model, tokenizer, _) = self.load_llama()?;
+        let (model, tokenizer): (Box<dyn LanguageModel>, _) =
+            if path.is_dir() && self.adapter_path.is_none() {
+                (
+                    models::load_as(&path, compute)?,
+                    Tokenizer::from_dir(&path)?,
+                )
+            } else {
+                let (model, tokenizer) = self.llama_at(&path, compute)?;
+                (Box::new(model), tokenizer)
+            };
         Ok(Loaded {
-            model: Box::new(model),
+            model,
             tokenizer,
             name,
         })
@@ -85,18 +85,26 @@ impl ModelArgs {
     /// LoRA works on.
     pub fn load_llama(&self) -> Result<(Llama, Tokenizer, String), BoxError> {
         let (path, compute, name) = self.prepare()?;
+        let (model, tokenizer) = self.llama_at(&path, compute)?;
+        Ok((model, tokenizer, name))
+    }
+
+    /// The Llama at `path` (checked by [`prepare`](Self::prepare)), with
+    /// the adapters of `--adapter-path`.
+    fn llama_at(
+        &self,
+        path: &std::path::Path,
+        compute: Option<Dtype>,
+    ) -> Result<(Llama, Tokenizer), BoxError> {
         if path.is_dir() {
-            let mut model = Llama::load_as(&path, compute)?;
+            let mut model = Llama::load_as(path, compute)?;
             if let Some(adapters) = &self.adapter_path {
                 mlx_lm::lora::load_adapters(&mut model, adapters)?;
             }
-            Ok((model, Tokenizer::from_dir(&path)?, name))
-        } else if path.is_file() {
-            let dtype = compute.unwrap_or(Dtype::Bfloat16);
-            let (model, tokenizer) = mlx_lm::convert::load_gguf_float(&path, dtype)?;
-            Ok((model, tokenizer, name))
+            Ok((model, Tokenizer::from_dir(path)?))
         } else {
-            Err(format!("{}: no such file or directory", path.display()).into())
+            let dtype = compute.unwrap_or(Dtype::Bfloat16);
+            Ok(mlx_lm::convert::load_gguf_float(path, dtype)?)
         }
     }
 
@@ -211,16 +219,18 @@ impl SamplerArgs {
         sampler.xtc_probability = f64::from(self.xtc_probability);
         sampler.xtc_threshold = f64::from(self.xtc_threshold);
         sampler.xtc_special_tokens = tokenizer.eos_ids().to_vec();
-        let penalty = |value: Option<f32>, context| value.map(|value| Penalty { value, context });
         Ok(GenerateOptions {
             max_tokens: self.max_tokens,
             sampler,
             stop: tokenizer.eos_ids().to_vec(),
             processors: LogitsProcessors {
                 logit_bias: self.logit_bias.clone(),
-                repetition: penalty(self.repetition_penalty, self.repetition_context_size),
-                presence: penalty(self.presence_penalty, 20),
-                frequency: penalty(self.frequency_penalty, 20),
+                repetition: self.repetition_penalty.map(|value| Penalty {
+                    value,
+                    context: self.repetition_context_size,
+                }),
+                presence: self.presence_penalty.map(Penalty::new),
+                frequency: self.frequency_penalty.map(Penalty::new),
             },
             ..GenerateOptions::default()
         })

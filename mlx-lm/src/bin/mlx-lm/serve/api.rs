@@ -318,13 +318,10 @@ pub fn parse(
             ))
         }
     };
-    let penalty = |key: &'static str, context| -> Result<Option<Penalty>, ApiError> {
-        Ok(number(&o, key)?.map(|v| Penalty {
-            value: v as f32,
-            context,
-        }))
-    };
-    let repetition = penalty("repetition_penalty", context)?;
+    let repetition = number(&o, "repetition_penalty")?.map(|v| Penalty {
+        value: v as f32,
+        context,
+    });
     if let Some(p) = repetition.filter(|p| p.value < 0.0) {
         return Err(ApiError::bad(
             "repetition_penalty",
@@ -334,8 +331,8 @@ pub fn parse(
     let processors = LogitsProcessors {
         logit_bias: logit_bias(&o)?,
         repetition,
-        presence: penalty("presence_penalty", 20)?,
-        frequency: penalty("frequency_penalty", 20)?,
+        presence: number(&o, "presence_penalty")?.map(|v| Penalty::new(v as f32)),
+        frequency: number(&o, "frequency_penalty")?.map(|v| Penalty::new(v as f32)),
     };
     let include_usage = match o.get("stream_options") {
         Some(Value::Object(so)) => boolean(so, "include_usage")?,
