@@ -464,6 +464,22 @@ mod tests {
         })
         .contains("xtc_threshold"));
         assert!(e(Sampler::with_temperature(-1.0, 0)).contains("temperature"));
+        assert!(e(Sampler {
+            min_tokens_to_keep: 0,
+            ..t.clone()
+        })
+        .contains("min_tokens_to_keep"));
+        assert!(e(Sampler {
+            xtc_probability: 1.5,
+            ..t.clone()
+        })
+        .contains("xtc_probability"));
+        assert!(e(Sampler {
+            xtc_probability: 0.5,
+            xtc_special_tokens: vec![6],
+            ..t.clone()
+        })
+        .contains("xtc_special_tokens"));
         let p = LogitsProcessors {
             logit_bias: vec![(9, 1.0)],
             ..LogitsProcessors::default()
@@ -474,5 +490,14 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("logit_bias"));
+        let p = LogitsProcessors {
+            repetition: Some(Penalty::new(-1.0)),
+            ..LogitsProcessors::default()
+        };
+        assert!(p
+            .apply(&tokens, &logits())
+            .unwrap_err()
+            .to_string()
+            .contains("repetition_penalty"));
     }
 }
