@@ -477,15 +477,15 @@ impl Array {
                     b.slice(0, sl, size);
                     return b.of(&ops, self);
                 }
-                Index::Array(idx) => {
-                    check_indices("mlx_take_axis", idx, i64::from(size))?;
-                    idx.clone()
-                }
+                Index::Array(idx) => check_indices("mlx_take_axis", idx, i64::from(size), ops.s)?
+                    .or(idx)
+                    .clone(),
                 Index::Int(i) => int_index(*i, size)?,
                 _ => return self.get_item_nd(&ops, indices),
             };
-            // SAFETY: `idx` was checked against axis 0 just above (or made
-            // from an index checked by `int_index`).
+            // SAFETY: `idx` was checked against axis 0 just above (clamped
+            // into range when traced), or made from an index checked by
+            // `int_index`.
             return unsafe { take_axis_unchecked(self, &idx, 0, ops.s) };
         }
         self.get_item_nd(&ops, indices)
@@ -516,9 +516,9 @@ impl Array {
                     is_slice.push(false);
                 }
                 Index::Array(a) => {
-                    check_indices("mlx_gather", a, i64::from(shape[i]))?;
+                    let checked = check_indices("mlx_gather", a, i64::from(shape[i]), ops.s)?;
                     max_dims = max_dims.max(a.ndim());
-                    gathers.push(a.clone());
+                    gathers.push(checked.or(a).clone());
                     is_slice.push(false);
                 }
                 Index::NewAxis | Index::Ellipsis => {
@@ -844,7 +844,8 @@ impl Array {
         value: &Array,
     ) -> Result<(Vec<Array>, Array, Vec<i32>)> {
         check_not_scalar(self)?;
-        check_indices("mlx_scatter", indices, i64::from(self.shape()[0]))?;
+        let checked = check_indices("mlx_scatter", indices, i64::from(self.shape()[0]), ops.s)?;
+        let indices = checked.or(indices);
         let up = strip_leading_ones(ops, value)?;
         let mut up_shape = indices.shape().to_vec();
         up_shape.extend_from_slice(&self.shape()[1..]);
@@ -938,7 +939,8 @@ impl Array {
                 }
                 Index::NewAxis => slice_num += 1,
                 Index::Array(a) => {
-                    check_indices("mlx_scatter", a, i64::from(shape[ax]))?;
+                    let checked = check_indices("mlx_scatter", a, i64::from(shape[ax]), ops.s)?;
+                    let a = checked.or(a);
                     ax += 1;
                     let mut idx_shape = vec![1; idx_ndim];
                     let st = if arrays_first { 0 } else { slice_num } + max_dim - a.ndim();

@@ -457,6 +457,29 @@ pub struct GatherIndices<'a> {
     pub sorted: bool,
 }
 
+impl GatherIndices<'_> {
+    /// The index arrays to build a gathered product with: each checked to
+    /// address one of `lhs_size` (`rhs_size`) matrices, or under a
+    /// function transformation clamped into that range (see
+    /// [`check_nonneg_indices`](crate::ops::support::check_nonneg_indices)).
+    pub(crate) fn checked(
+        &self,
+        op: &'static str,
+        lhs_size: i64,
+        rhs_size: i64,
+        s: &Stream,
+    ) -> Result<(Option<Array>, Option<Array>)> {
+        let check = |idx: Option<&Array>, size: i64| -> Result<Option<Array>> {
+            idx.map(|i| {
+                let c = crate::ops::support::check_nonneg_indices(op, i, size, s)?;
+                Ok(c.or(i).clone())
+            })
+            .transpose()
+        };
+        Ok((check(self.lhs, lhs_size)?, check(self.rhs, rhs_size)?))
+    }
+}
+
 /// Lets [`op!`] check quantized outputs like any other. The arrays come
 /// from [`raw::quantize_on`], which has checked them already; this is cheap.
 impl Outputs for Quantized {
@@ -677,7 +700,7 @@ pub mod raw {
 
     use super::GatherIndices;
     use crate::error::{Error, Result};
-    use crate::ops::support::{batch_size, check_nonneg_indices, op, opt};
+    use crate::ops::support::{batch_size, op, opt};
     use crate::{Array, Dtype};
 
     /// MLX's `(mode, group_size, bits)`; `None` lets MLX pick the mode's
@@ -863,12 +886,7 @@ pub mod raw {
         on gather_qmm_on, stream => {
             // MLX reads out of bounds for expert indices outside the batch
             // dimensions (as `gather_mm` would; it checks them the same way).
-            if let Some(l) = indices.lhs {
-                check_nonneg_indices("mlx_gather_qmm", l, batch_size(x))?;
-            }
-            if let Some(r) = indices.rhs {
-                check_nonneg_indices("mlx_gather_qmm", r, batch_size(w))?;
-            }
+            let (lhs, rhs) = indices.checked("mlx_gather_qmm", batch_size(x), batch_size(w), stream)?;
             let mode = params.mode_c()?;
             let (g, has_g, b, has_b) = params.ints()?;
             Array::build("mlx_gather_qmm", |res| {
@@ -882,8 +900,8 @@ pub mod raw {
                         w.as_raw(),
                         scales.as_raw(),
                         opt(biases),
-                        opt(indices.lhs),
-                        opt(indices.rhs),
+                        opt(lhs.as_ref()),
+                        opt(rhs.as_ref()),
                         transpose,
                         g,
                         has_g,

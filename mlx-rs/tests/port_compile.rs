@@ -37,12 +37,11 @@
 //!
 //! # Differences of the Rust API met while porting
 //! - mlx-rs checks index values by evaluating the index array, which MLX
-//!   refuses for a traced array while compiling (see `port_vmap.rs`), so
-//!   `test_shapeless_compile_reduce_after_gather` (`take` with an index
-//!   argument) and `test_compile_output_with_siblings` (`emb[x]`) are
-//!   ported but `#[ignore]`d until mlx-rs has a way.
-//!   With the checks skipped for an index that cannot be evaluated (a
-//!   local experiment, not committed), both pass.
+//!   refuses for a traced array while compiling (see `port_vmap.rs`): a
+//!   traced index is clamped into range instead
+//!   (`test_shapeless_compile_reduce_after_gather`, `take` with an index
+//!   argument, and `test_compile_output_with_siblings`, `emb[x]`, run
+//!   that path).
 //! - `Array::index_put` with an integer index (`x[2] = v`) lowers to a
 //!   `Scatter`, where Python's `__setitem__` makes a `SliceUpdate`; MLX
 //!   cannot infer a scatter's output shape, so shapeless compile refuses
@@ -1036,7 +1035,6 @@ fn test_compile_shapeless_with_broadcast() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under compile (see the header)"]
 fn test_shapeless_compile_reduce_after_gather() {
     let _serial = shared();
     let buf = a1(&[10.0, 20.0, 30.0, 40.0, 50.0]);
@@ -1193,7 +1191,6 @@ fn test_compile_types() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under compile (see the header)"]
 fn test_compile_output_with_siblings() {
     let _serial = shared();
     let fun = c(two(|x, y| {

@@ -20,19 +20,12 @@
 //! # Differences of the Rust API met while porting
 //! - mlx-rs checks index values before MLX reads them (`ops` module docs:
 //!   "What mlx-rs checks that MLX does not"), by evaluating the index
-//!   array. Under `vmap` (and `compile`) an index that is an argument of
-//!   the function is a tracer, and MLX refuses to evaluate it ("[eval]
-//!   Attempting to eval an array during function transformations like
-//!   compile or vmap is not allowed."), so indexing with a traced index
-//!   array (`Array::index`, `index_put`, `take`, `take_along_axis`,
-//!   `put_along_axis`, `scatter`, `masked_scatter`) fails under `vmap`.
-//!   Six tests are ported in full but `#[ignore]`d for it until mlx-rs
-//!   has a way (skip the check for tracers, or check inside the graph):
-//!   `test_vmap_indexing`, `test_vmap_gather`, `test_vmap_scatter`,
-//!   `test_vmap_take_along_axis`, `test_vmap_put_along_axis`,
-//!   `test_vmap_masked_scatter` (run them with `-- --ignored`).
-//!   With the checks skipped for an index that cannot be evaluated (a
-//!   local experiment, not committed), all six pass.
+//!   array. Under `vmap` an index that is an argument of the function is a
+//!   tracer, which MLX refuses to evaluate; there mlx-rs clamps it into
+//!   range instead (`test_vmap_indexing`, `test_vmap_gather`,
+//!   `test_vmap_scatter`, `test_vmap_take_along_axis`,
+//!   `test_vmap_put_along_axis`, `test_vmap_masked_scatter` run that
+//!   path; `traced_out_of_range_indices_are_clamped` checks the clamping).
 //! - `vmap` refuses negative `in_axes`/`out_axes` ("axes count from 0");
 //!   Python counts them from the end (`test_vmap_pad` uses
 //!   `in_axes=-1, out_axes=-1`; the port passes the equivalent 2 and
@@ -251,7 +244,6 @@ fn test_tree() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_indexing() {
     let _serial = shared();
     let x = arange(16, &[2, 2, 2, 2]);
@@ -671,7 +663,6 @@ fn test_vmap_inverse() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_gather() {
     let _serial = shared();
     let gather = || two(|a, idx| a.index(idx));
@@ -720,7 +711,6 @@ fn test_vmap_gather() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_scatter() {
     let _serial = shared();
     let e = Family::Exact;
@@ -907,7 +897,6 @@ fn test_vmap_concatenate() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_take_along_axis() {
     let _serial = shared();
     let fun = || two(|a, idx| ops::take_along_axis(a, idx, 0));
@@ -943,7 +932,6 @@ fn test_vmap_take_along_axis() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_put_along_axis() {
     let _serial = shared();
     let fun = || three(|a, idx, upd| ops::put_along_axis(a, idx, upd, 0));
@@ -1193,7 +1181,6 @@ fn test_vmap_types() {
 }
 
 #[test]
-#[ignore = "mlx-rs gap: index checks evaluate a traced index under vmap (see the header)"]
 fn test_vmap_masked_scatter() {
     let _serial = shared();
     // x[m] = src

@@ -102,13 +102,16 @@ op! {
     pub fn divmod<'a, 'b>(lhs: impl Into<Operand<'a>>, rhs: impl Into<Operand<'b>>) -> Vec<Array>;
     on divmod_on, s => {
         let (a, b) = resolve(lhs.into(), rhs.into())?;
-        let out = Array::build_vec("mlx_divmod", |res| {
+        let build = |b: &Array| Array::build_vec("mlx_divmod", |res| {
             // SAFETY: `res` is a live vector out-param; inputs and stream
             // are live handles.
             unsafe { mlx_sys::mlx_divmod(res, a.as_raw(), b.as_raw(), s.as_raw()) }
-        })?;
+        });
+        let out = build(&b)?;
         if let Some(q) = out.first() {
-            check_int_division("mlx_divmod", &a, &b, q, s)?;
+            if let Some(b) = check_int_division("mlx_divmod", &a, &b, q, s)? {
+                return build(&b);
+            }
         }
         Ok(out)
     }

@@ -12,7 +12,12 @@
 //! arrays (not the arrays being indexed) and returns
 //! [`Error::InvalidIndex`] for a value out of
 //! range, before calling MLX. Negative indices count from the end, as in
-//! MLX.
+//! MLX. Under a function transformation ([`vmap`](crate::transforms::vmap),
+//! [`compile`](crate::transforms::compile)) an index array that is an
+//! argument of the function is a tracer whose values are not known until
+//! the function runs: it is clamped into range instead (as JAX does), so
+//! an out-of-range value there reads the nearest element rather than
+//! failing.
 //!
 //! ```
 //! use mlx_rs::ops::{scatter, take, Update};
@@ -28,7 +33,7 @@
 //! # Ok::<(), mlx_rs::Error>(())
 //! ```
 
-use super::support::{check_indices, norm_axis, op};
+use super::support::{check_indices, norm_axis, op, unless_traced, Checked};
 use crate::array::vector;
 use crate::{Array, Dtype, Error, Result, Stream};
 
@@ -54,8 +59,6 @@ fn axis_size(a: &Array, axis: i32) -> Option<i64> {
     norm_axis(axis, a.ndim()).map(|i| i64::from(a.shape()[i]))
 }
 
-/// Checks each index array against the axis it indexes (axes that do not
-/// exist are left to MLX, which rejects them).
 /// For the axis scatters, which MLX builds with indices of any dtype: its
 /// CPU kernel then refuses float indices when evaluated, while its CUDA
 /// kernel reads them as garbage offsets. Refused here, on every device.
@@ -71,50 +74,116 @@ fn check_integer_indices(op: &'static str, indices: &Array) -> Result<()> {
     }
 }
 
-fn check_all(op: &'static str, a: &Array, indices: &[&Array], axes: &[i32]) -> Result<()> {
-    for (idx, &axis) in indices.iter().zip(axes) {
-        if let Some(size) = axis_size(a, axis) {
-            check_indices(op, idx, size)?;
-        }
+/// Checks each index array against the axis it indexes (axes that do not
+/// exist are left to MLX, which rejects them): `None` when every array is
+/// in range, or, under a function transformation, the index arrays to
+/// build the op with instead (clamped into range).
+fn check_all(
+    op: &'static str,
+    a: &Array,
+    indices: &[&Array],
+    axes: &[i32],
+    s: &Stream,
+) -> Result<Option<Vec<Array>>> {
+    let mut checked = Vec::with_capacity(indices.len());
+    for (i, idx) in indices.iter().enumerate() {
+        let c = match axes.get(i).and_then(|&axis| axis_size(a, axis)) {
+            Some(size) => check_indices(op, idx, size, s)?,
+            None => Checked::Valid,
+        };
+        checked.push(c);
     }
-    Ok(())
+    if checked.iter().all(|c| matches!(c, Checked::Valid)) {
+        return Ok(None);
+    }
+    Ok(Some(
+        checked
+            .iter()
+            .zip(indices)
+            .map(|(c, idx)| c.or(idx).clone())
+            .collect(),
+    ))
+}
+
+/// Builds an op from index arrays (so that MLX validates the arguments
+/// first), checks the indices, and under a transformation builds it again
+/// from the clamped indices.
+fn checked_build(
+    op: &'static str,
+    a: &Array,
+    indices: &[&Array],
+    axes: &[i32],
+    s: &Stream,
+    build: impl Fn(&[&Array]) -> Result<Array>,
+) -> Result<Array> {
+    let out = build(indices)?;
+    match check_all(op, a, indices, axes, s)? {
+        None => Ok(out),
+        Some(clamped) => build(&clamped.iter().collect::<Vec<_>>()),
+    }
 }
 
 /// Checks that `start` (an integer array of one value per axis, not
 /// negative) keeps a window of `sizes` (the sizes along `axes`) inside
-/// `a`.
+/// `a`: `None` when it does, or, under a function transformation (the
+/// values cannot be read), the start clamped so that the window fits.
 fn check_dynamic_start(
     op: &'static str,
     a: &Array,
     start: &Array,
     axes: &[i32],
     sizes: &[i64],
-) -> Result<()> {
+    s: &Stream,
+) -> Result<Option<Array>> {
     if !start.dtype().is_integer() {
-        return Ok(());
+        return Ok(None);
     }
-    let starts = start.astype(Dtype::Int64)?.to_vec::<i64>()?;
+    let misfit = |v: i64, size: i64, dim: i64| Error::InvalidIndex {
+        op,
+        reason: format!("a window of {size} starting at {v} does not fit an axis of size {dim}"),
+    };
+    let dims: Vec<Option<i64>> = axes.iter().map(|&axis| axis_size(a, axis)).collect();
+    let Some(starts) = unless_traced(start.astype(Dtype::Int64).and_then(|a| a.to_vec::<i64>()))?
+    else {
+        // Traced: the window must fit somewhere, and the start is clamped
+        // to the last place where it does.
+        if start.size() != axes.len() {
+            return Err(Error::InvalidIndex {
+                op,
+                reason: format!("{} start values for {} axes", start.size(), axes.len()),
+            });
+        }
+        let mut last = Vec::with_capacity(axes.len());
+        for (dim, &size) in dims.iter().zip(sizes) {
+            let dim = dim.unwrap_or(i64::MAX);
+            if size < 0 || size > dim {
+                return Err(misfit(0, size, dim));
+            }
+            last.push(dim - size);
+        }
+        let d = start.dtype();
+        let zero = Array::scalar(0i32)?.astype_on(d, s)?;
+        let last = Array::from_slice(&last, &[last.len() as i32])?
+            .reshape_on(start.shape(), s)?
+            .astype_on(d, s)?;
+        return super::clip_on(start, Some(&zero), Some(&last), s).map(Some);
+    };
     if starts.len() != axes.len() {
         return Err(Error::InvalidIndex {
             op,
             reason: format!("{} start values for {} axes", starts.len(), axes.len()),
         });
     }
-    for ((&v, &axis), &size) in starts.iter().zip(axes).zip(sizes) {
-        let Some(dim) = axis_size(a, axis) else {
+    for ((&v, dim), &size) in starts.iter().zip(&dims).zip(sizes) {
+        let Some(dim) = *dim else {
             continue;
         };
         // MLX does not wrap negative starts (it reads before the array).
         if v < 0 || size < 0 || v + size > dim {
-            return Err(Error::InvalidIndex {
-                op,
-                reason: format!(
-                    "a window of {size} starting at {v} does not fit an axis of size {dim}"
-                ),
-            });
+            return Err(misfit(v, size, dim));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 type ScatterFn = unsafe extern "C" fn(
@@ -326,21 +395,22 @@ op! {
     on take_on, s => {
         match axis {
             None => {
-                let out = Array::build("mlx_take", |res| {
+                let build = |indices: &Array| Array::build("mlx_take", |res| {
                     // SAFETY: fresh out-param; live handles. Building reads no
                     // index values; they are checked below, before evaluation.
                     unsafe { mlx_sys::mlx_take(res, a.as_raw(), indices.as_raw(), s.as_raw()) }
-                })?;
-                check_indices("mlx_take", indices, a.size() as i64)?;
-                Ok(out)
+                });
+                let out = build(indices)?;
+                match check_indices("mlx_take", indices, a.size() as i64, s)? {
+                    Checked::Valid => Ok(out),
+                    Checked::Clamped(indices) => build(&indices),
+                }
             }
-            Some(axis) => {
-                // SAFETY: the index values are checked below, before the
-                // result can be evaluated.
-                let out = unsafe { take_axis_unchecked(a, indices, axis, s) }?;
-                check_all("mlx_take_axis", a, &[indices], &[axis])?;
-                Ok(out)
-            }
+            Some(axis) => checked_build("mlx_take_axis", a, &[indices], &[axis], s, |i| {
+                // SAFETY: `checked_build` checks the index values (or
+                // clamps them) before the result can be evaluated.
+                unsafe { take_axis_unchecked(a, i[0], axis, s) }
+            }),
         }
     }
 
@@ -353,13 +423,13 @@ op! {
     ["mlx_take_along_axis"]
     pub fn take_along_axis(a: &Array, indices: &Array, axis: i32) -> Array;
     on take_along_axis_on, s => {
-        let out = Array::build("mlx_take_along_axis", |res| {
-            // SAFETY: fresh out-param; live handles. Building reads no
-                    // index values; they are checked below, before evaluation.
-            unsafe { mlx_sys::mlx_take_along_axis(res, a.as_raw(), indices.as_raw(), axis, s.as_raw()) }
-        })?;
-        check_all("mlx_take_along_axis", a, &[indices], &[axis])?;
-        Ok(out)
+        checked_build("mlx_take_along_axis", a, &[indices], &[axis], s, |i| {
+            Array::build("mlx_take_along_axis", |res| {
+                // SAFETY: fresh out-param; live handles. Building reads no
+                // index values; `checked_build` checks them before evaluation.
+                unsafe { mlx_sys::mlx_take_along_axis(res, a.as_raw(), i[0].as_raw(), axis, s.as_raw()) }
+            })
+        })
     }
 
     /// A copy of `a` with `values` written at `indices` along `axis` (the
@@ -371,16 +441,16 @@ op! {
     ["mlx_put_along_axis"]
     pub fn put_along_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
     on put_along_axis_on, s => {
-        let out = Array::build("mlx_put_along_axis", |res| {
+        let build = |i: &[&Array]| Array::build("mlx_put_along_axis", |res| {
             // SAFETY: fresh out-param; live handles. Building reads no
-                    // index values; they are checked below, before evaluation.
+            // index values; they are checked below, before evaluation.
             unsafe {
-                mlx_sys::mlx_put_along_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
+                mlx_sys::mlx_put_along_axis(res, a.as_raw(), i[0].as_raw(), values.as_raw(), axis, s.as_raw())
             }
-        })?;
+        });
+        build(&[indices])?;
         check_integer_indices("mlx_put_along_axis", indices)?;
-        check_all("mlx_put_along_axis", a, &[indices], &[axis])?;
-        Ok(out)
+        checked_build("mlx_put_along_axis", a, &[indices], &[axis], s, build)
     }
 
     /// Like [`put_along_axis`], but adds `values` (repeated indices
@@ -391,16 +461,16 @@ op! {
     ["mlx_scatter_add_axis"]
     pub fn scatter_add_axis(a: &Array, indices: &Array, values: &Array, axis: i32) -> Array;
     on scatter_add_axis_on, s => {
-        let out = Array::build("mlx_scatter_add_axis", |res| {
+        let build = |i: &[&Array]| Array::build("mlx_scatter_add_axis", |res| {
             // SAFETY: fresh out-param; live handles. Building reads no
-                    // index values; they are checked below, before evaluation.
+            // index values; they are checked below, before evaluation.
             unsafe {
-                mlx_sys::mlx_scatter_add_axis(res, a.as_raw(), indices.as_raw(), values.as_raw(), axis, s.as_raw())
+                mlx_sys::mlx_scatter_add_axis(res, a.as_raw(), i[0].as_raw(), values.as_raw(), axis, s.as_raw())
             }
-        })?;
+        });
+        build(&[indices])?;
         check_integer_indices("mlx_scatter_add_axis", indices)?;
-        check_all("mlx_scatter_add_axis", a, &[indices], &[axis])?;
-        Ok(out)
+        checked_build("mlx_scatter_add_axis", a, &[indices], &[axis], s, build)
     }
 
     /// MLX's general gather: index array `i` selects along `axes[i]` (the
@@ -415,11 +485,11 @@ op! {
     pub fn gather<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, axes: &[i32], slice_sizes: &[i32]) -> Array;
     on gather_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
-        // SAFETY: the index values are checked below, before the result can
-        // be evaluated.
-        let out = unsafe { gather_unchecked(a, &indices, axes, slice_sizes, s) }?;
-        check_all("mlx_gather", a, &indices, axes)?;
-        Ok(out)
+        checked_build("mlx_gather", a, &indices, axes, s, |i| {
+            // SAFETY: `checked_build` checks the index values (or clamps
+            // them) before the result can be evaluated.
+            unsafe { gather_unchecked(a, i, axes, slice_sizes, s) }
+        })
     }
 
     /// MLX's general scatter, the inverse of [`gather`]: `updates` (shape:
@@ -433,12 +503,12 @@ op! {
     pub fn scatter<'i>(a: &Array, indices: impl IntoIterator<Item = &'i Array>, updates: &Array, axes: &[i32], update: Update) -> Array;
     on scatter_on, s => {
         let indices: Vec<&Array> = indices.into_iter().collect();
-        // SAFETY: the index values are checked below, before the result can
-        // be evaluated.
-        let out = unsafe { scatter_unchecked(a, &indices, updates, axes, update, s) }?;
         let ([name, _], _, _) = update.scatter();
-        check_all(name, a, &indices, axes)?;
-        Ok(out)
+        checked_build(name, a, &indices, axes, s, |i| {
+            // SAFETY: `checked_build` checks the index values (or clamps
+            // them) before the result can be evaluated.
+            unsafe { scatter_unchecked(a, i, updates, axes, update, s) }
+        })
     }
 
     /// A copy of `a` whose elements where the boolean `mask` is true are
@@ -456,11 +526,12 @@ op! {
     ["mlx_masked_scatter"]
     pub fn masked_scatter(a: &Array, mask: &Array, src: &Array) -> Array;
     on masked_scatter_on, s => {
-        let out = Array::build("mlx_masked_scatter", |res| {
+        let build = |src: &Array| Array::build("mlx_masked_scatter", |res| {
             // SAFETY: fresh out-param; live handles. The source is checked
             // below to cover the mask, before the result can be evaluated.
             unsafe { mlx_sys::mlx_masked_scatter(res, a.as_raw(), mask.as_raw(), src.as_raw(), s.as_raw()) }
-        })?;
+        });
+        let out = build(src)?;
         // MLX's mask covers the leading axes of `a` (each true entry selects
         // a whole trailing block); it reads that many source elements
         // unchecked.
@@ -472,8 +543,24 @@ op! {
             ));
         }
         let block: usize = ashape[mask.ndim()..].iter().map(|&d| d as usize).product();
-        let on = mask.astype(Dtype::Uint32)?.to_vec::<u32>()?.iter().filter(|&&x| x != 0).count();
-        let n = on * block;
+        let most = mask.size() * block;
+        if src.ndim() == 0 && most > 1 {
+            // A scalar source fills every selected element (as Python's
+            // `a[mask] = 1.5`).
+            return build(&src.broadcast_to_on(&[most as i32], s)?);
+        }
+        if src.size() >= most {
+            // Enough for a mask of all true: nothing to count.
+            return Ok(out);
+        }
+        let Some(flags) = unless_traced(mask.astype(Dtype::Uint32).and_then(|m| m.to_vec::<u32>()))? else {
+            // Traced: the selection is not known until the function runs.
+            // The source is padded with zeros to cover any mask.
+            let flat = src.reshape_on(&[-1], s)?;
+            let pad = Array::zeros_on(&[(most - src.size()) as i32], src.dtype(), s)?;
+            return build(&super::concatenate_on([&flat, &pad], Some(0), s)?);
+        };
+        let n = flags.iter().filter(|&&x| x != 0).count() * block;
         if n > src.size() {
             return Err(Error::InvalidIndex {
                 op: "mlx_masked_scatter",
@@ -515,14 +602,15 @@ op! {
     ["mlx_slice_dynamic"]
     pub fn slice_dynamic(a: &Array, start: &Array, axes: &[i32], slice_size: &[i32]) -> Array;
     on slice_dynamic_on, s => {
-        let out = Array::build("mlx_slice_dynamic", |res| {
+        let build = |start: &Array| Array::build("mlx_slice_dynamic", |res| {
             // SAFETY: fresh out-param; `axes` and `slice_size` hold their
             // lengths in ints; live handles.
             // The window is checked below, before evaluation.
             unsafe {
                 mlx_sys::mlx_slice_dynamic(res, a.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), slice_size.as_ptr(), slice_size.len(), s.as_raw())
             }
-        })?;
+        });
+        let out = build(start)?;
         let sizes: Vec<i64> = axes
             .iter()
             .filter_map(|&ax| norm_axis(ax, a.ndim()))
@@ -534,8 +622,10 @@ op! {
                 "the window cannot be checked: give one slice size per axis of the array and valid axes",
             ));
         }
-        check_dynamic_start("mlx_slice_dynamic", a, start, axes, &sizes)?;
-        Ok(out)
+        match check_dynamic_start("mlx_slice_dynamic", a, start, axes, &sizes, s)? {
+            None => Ok(out),
+            Some(start) => build(&start),
+        }
     }
 
     /// A copy of `src` with `update` written into the slice
@@ -569,13 +659,14 @@ op! {
     ["mlx_slice_update_dynamic"]
     pub fn slice_update_dynamic(src: &Array, update: &Array, start: &Array, axes: &[i32]) -> Array;
     on slice_update_dynamic_on, s => {
-        let out = Array::build("mlx_slice_update_dynamic", |res| {
+        let build = |start: &Array| Array::build("mlx_slice_update_dynamic", |res| {
             // SAFETY: fresh out-param; `axes` holds its length in ints; live
             // handles. The window is checked below, before evaluation.
             unsafe {
                 mlx_sys::mlx_slice_update_dynamic(res, src.as_raw(), update.as_raw(), start.as_raw(), axes.as_ptr(), axes.len(), s.as_raw())
             }
-        })?;
+        });
+        let out = build(start)?;
         // The window is `update`'s shape, aligned to `src`'s last axes (MLX
         // broadcasts it); a larger `update` is MLX's error to report.
         if update.ndim() <= src.ndim() {
@@ -587,8 +678,10 @@ op! {
                 .map(|i| window[i])
                 .collect();
             if sizes.len() == axes.len() {
-                check_dynamic_start("mlx_slice_update_dynamic", src, start, axes, &sizes)?;
-                return Ok(out);
+                return match check_dynamic_start("mlx_slice_update_dynamic", src, start, axes, &sizes, s)? {
+                    None => Ok(out),
+                    Some(start) => build(&start),
+                };
             }
         }
         Err(super::support::invalid(

@@ -169,17 +169,12 @@ op! {
     ["mlx_gather_mm"]
     pub fn gather_mm(a: &Array, b: &Array, indices: GatherIndices<'_>) -> Array;
     on gather_mm_on, s => {
-        if let Some(l) = indices.lhs {
-            check_nonneg_indices("mlx_gather_mm", l, batch_size(a))?;
-        }
-        if let Some(r) = indices.rhs {
-            check_nonneg_indices("mlx_gather_mm", r, batch_size(b))?;
-        }
+        let (lhs, rhs) = indices.checked("mlx_gather_mm", batch_size(a), batch_size(b), s)?;
         Array::build("mlx_gather_mm", |res| {
             // SAFETY: fresh out-param; live handles or empty handles for
-            // absent indices; indices checked.
+            // absent indices; indices checked (or clamped).
             unsafe {
-                mlx_sys::mlx_gather_mm(res, a.as_raw(), b.as_raw(), opt(indices.lhs), opt(indices.rhs), indices.sorted, s.as_raw())
+                mlx_sys::mlx_gather_mm(res, a.as_raw(), b.as_raw(), opt(lhs.as_ref()), opt(rhs.as_ref()), indices.sorted, s.as_raw())
             }
         })
     }
@@ -195,9 +190,11 @@ op! {
     pub fn segmented_mm(a: &Array, b: &Array, segments: &Array) -> Array;
     on segmented_mm_on, s => {
         let k = a.shape().last().copied().unwrap_or(0);
-        check_nonneg_indices("mlx_segmented_mm", segments, i64::from(k) + 1)?;
+        let checked = check_nonneg_indices("mlx_segmented_mm", segments, i64::from(k) + 1, s)?;
+        let segments = checked.or(segments);
         Array::build("mlx_segmented_mm", |res| {
-            // SAFETY: fresh out-param; live handles; segment bounds checked.
+            // SAFETY: fresh out-param; live handles; segment bounds checked
+            // (or clamped).
             unsafe { mlx_sys::mlx_segmented_mm(res, a.as_raw(), b.as_raw(), segments.as_raw(), s.as_raw()) }
         })
     }
@@ -217,12 +214,7 @@ op! {
     ["mlx_gather_qqmm"]
     pub fn gather_qqmm(x: &Array, w: &Array, scales_w: Option<&Array>, indices: GatherIndices<'_>, params: &Params<'_>, global_scale_x: Option<&Array>, global_scale_w: Option<&Array>) -> Array;
     on gather_qqmm_on, s => {
-        if let Some(l) = indices.lhs {
-            check_nonneg_indices("mlx_gather_qqmm", l, batch_size(x))?;
-        }
-        if let Some(r) = indices.rhs {
-            check_nonneg_indices("mlx_gather_qqmm", r, batch_size(w))?;
-        }
+        let (lhs, rhs) = indices.checked("mlx_gather_qqmm", batch_size(x), batch_size(w), s)?;
         let mode = crate::raw::c_string_arg("mlx_gather_qqmm", params.mode)?;
         Array::build("mlx_gather_qqmm", |res| {
             // SAFETY: fresh out-param; live handles or empty handles for
@@ -235,8 +227,8 @@ op! {
                     x.as_raw(),
                     w.as_raw(),
                     opt(scales_w),
-                    opt(indices.lhs),
-                    opt(indices.rhs),
+                    opt(lhs.as_ref()),
+                    opt(rhs.as_ref()),
                     params.group_size.unwrap_or(0),
                     params.group_size.is_some(),
                     params.bits.unwrap_or(0),

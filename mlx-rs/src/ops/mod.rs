@@ -54,13 +54,16 @@
 //!   [`masked_scatter`], and the windows of [`slice_dynamic`] and
 //!   [`slice_update_dynamic`] (MLX reads and writes out of bounds); the
 //!   index arrays are evaluated to check them
-//!   ([`Error::InvalidIndex`]);
+//!   ([`Error::InvalidIndex`]); under `vmap` and `compile`, where a traced
+//!   index cannot be evaluated, it is clamped into range instead (and the
+//!   source of [`masked_scatter`] padded with zeros);
 //! - [`as_strided`] views that reach outside the data, `groups < 1` in the
 //!   convolutions, a `-1` next to a `0` in [`unflatten`], axes out of range
 //!   in [`number_of_elements`], and integer [`floor_divide`], [`remainder`]
 //!   and [`divmod`] by zero or `MIN / -1` (SIGFPE); the operands of an
 //!   integer division are evaluated to check
-//!   ([`Error::InvalidArgument`]);
+//!   ([`Error::InvalidArgument`]; traced operands cannot be, and there a
+//!   trapping divisor is replaced by 1);
 //! - results whose size in bytes exceeds `isize::MAX` (MLX computes it
 //!   without overflow checks, so a lazy broadcast of shape
 //!   `[2^31 - 1; 3]` fed to `exp` or `+` would get a wrapped-around
@@ -359,7 +362,15 @@ fn binary_arrays(
     let out = Array::from(raw::array2(op, f, a.handle(), b.handle(), stream.handle())?);
     if matches!(op, "mlx_floor_divide" | "mlx_remainder") {
         // MLX's CPU kernels trap (SIGFPE) on integer division by zero.
-        support::check_int_division(op, a, b, &out, stream)?;
+        if let Some(b) = support::check_int_division(op, a, b, &out, stream)? {
+            return Ok(Array::from(raw::array2(
+                op,
+                f,
+                a.handle(),
+                b.handle(),
+                stream.handle(),
+            )?));
+        }
     }
     // Broadcasting can give a result of more bytes than exist: checked by
     // `op!` (see `Outputs`).

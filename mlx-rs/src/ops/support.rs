@@ -209,6 +209,124 @@ pub(crate) fn batch_size(a: &Array) -> i64 {
         .product()
 }
 
+/// What an index check found: the indices as given are in range, or
+/// (under a function transformation, where their values cannot be read)
+/// the indices clamped into range, to build the op with instead.
+#[derive(Debug)]
+pub(crate) enum Checked {
+    /// The values were read and are in range.
+    Valid,
+    /// The values could not be read (a tracer of `vmap` or `compile`):
+    /// these are the indices clamped into range, built lazily.
+    Clamped(Array),
+}
+
+impl Checked {
+    /// The indices to build the op with: `given`, or their clamped form.
+    pub(crate) fn or<'a>(&'a self, given: &'a Array) -> &'a Array {
+        match self {
+            Checked::Valid => given,
+            Checked::Clamped(c) => c,
+        }
+    }
+}
+
+/// Whether `e` is MLX refusing to evaluate an array while a function
+/// transformation (`vmap`, `compile`, `grad`) traces it.
+pub(crate) fn is_trace_refusal(e: &Error) -> bool {
+    matches!(e, Error::Mlx { message, .. } if message.contains("during function transformations"))
+}
+
+/// `Some(value)` of a read of array values, `None` when MLX refused the
+/// read because the array is being traced, other errors as they are.
+pub(crate) fn unless_traced<T>(read: Result<T>) -> Result<Option<T>> {
+    match read {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_trace_refusal(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The values an integer dtype can hold.
+fn int_range(d: Dtype) -> (i128, i128) {
+    match d {
+        Dtype::Bool => (0, 1),
+        Dtype::Uint8 => (0, i128::from(u8::MAX)),
+        Dtype::Uint16 => (0, i128::from(u16::MAX)),
+        Dtype::Uint32 => (0, i128::from(u32::MAX)),
+        Dtype::Uint64 => (0, i128::from(u64::MAX)),
+        Dtype::Int8 => (i128::from(i8::MIN), i128::from(i8::MAX)),
+        Dtype::Int16 => (i128::from(i16::MIN), i128::from(i16::MAX)),
+        Dtype::Int32 => (i128::from(i32::MIN), i128::from(i32::MAX)),
+        _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
+    }
+}
+
+/// A scalar of dtype `d` holding `v`, which `d` can hold.
+fn int_scalar(v: i128, d: Dtype, s: &Stream) -> Result<Array> {
+    let a = if v < 0 {
+        Array::scalar(v as i64)?
+    } else {
+        Array::scalar(v as u64)?
+    };
+    a.astype_on(d, s)
+}
+
+/// Checks that every value of the integer array `idx` lies in `lo..=hi`
+/// (the error says `what`); under a transformation, clamps instead.
+fn check_range(
+    op: &'static str,
+    idx: &Array,
+    (lo, hi): (i64, i64),
+    what: impl Fn(i128) -> String,
+    s: &Stream,
+) -> Result<Checked> {
+    let d = idx.dtype();
+    if !(d.is_integer() || d == Dtype::Bool) {
+        // Non-integer indices are left to MLX, which rejects them.
+        return Ok(Checked::Valid);
+    }
+    let bad = |v: i128| {
+        Err(Error::InvalidIndex {
+            op,
+            reason: what(v),
+        })
+    };
+    let values: Option<Vec<i128>> = if d.is_unsigned() || d == Dtype::Bool {
+        unless_traced(idx.astype(Dtype::Uint64).and_then(|a| a.to_vec::<u64>()))?
+            .map(|v| v.into_iter().map(i128::from).collect())
+    } else {
+        unless_traced(idx.astype(Dtype::Int64).and_then(|a| a.to_vec::<i64>()))?
+            .map(|v| v.into_iter().map(i128::from).collect())
+    };
+    if let Some(values) = values {
+        return match values
+            .into_iter()
+            .find(|&v| v < i128::from(lo) || v > i128::from(hi))
+        {
+            Some(v) => bad(v),
+            None => Ok(Checked::Valid),
+        };
+    }
+    // Traced: the values are not known until the transformed function
+    // runs. Out-of-range values are clamped into range (as JAX does), in
+    // the index's own dtype, so MLX never reads outside the array.
+    if idx.size() == 0 {
+        return Ok(Checked::Valid);
+    }
+    if lo > hi {
+        return Err(Error::InvalidIndex {
+            op,
+            reason: "cannot index into an empty axis".to_owned(),
+        });
+    }
+    let (dmin, dmax) = int_range(d);
+    let (lo, hi) = (i128::from(lo).max(dmin), i128::from(hi).min(dmax));
+    let lo = int_scalar(lo, d, s)?;
+    let hi = int_scalar(hi, d, s)?;
+    super::clip_on(idx, Some(&lo), Some(&hi), s).map(Checked::Clamped)
+}
+
 /// Checks that every value of the integer array `idx` addresses an element
 /// of an axis of `size` (negative values count from the end).
 ///
@@ -216,47 +334,39 @@ pub(crate) fn batch_size(a: &Array) -> i64 {
 /// or write outside the array. A safe API cannot allow that, so index
 /// arrays are evaluated and checked before they reach MLX (the arrays they
 /// index stay lazy). Non-integer indices are left to MLX, which rejects
-/// them with its own message.
-pub(crate) fn check_indices(op: &'static str, idx: &Array, size: i64) -> Result<()> {
-    let bad = |v: i128| {
-        Err(Error::InvalidIndex {
-            op,
-            reason: format!("index {v} is out of bounds for an axis of size {size}"),
-        })
-    };
-    let d = idx.dtype();
-    if d.is_unsigned() || d == Dtype::Bool {
-        for v in idx.astype(Dtype::Uint64)?.to_vec::<u64>()? {
-            if i128::from(v) >= i128::from(size) {
-                return bad(i128::from(v));
-            }
-        }
-    } else if d.is_integer() {
-        for v in idx.astype(Dtype::Int64)?.to_vec::<i64>()? {
-            if v < -size || v >= size {
-                return bad(i128::from(v));
-            }
-        }
-    }
-    Ok(())
+/// them with its own message. Under a function transformation (`vmap`,
+/// `compile`) a traced index cannot be evaluated: it is clamped into
+/// range instead ([`Checked::Clamped`]).
+pub(crate) fn check_indices(
+    op: &'static str,
+    idx: &Array,
+    size: i64,
+    s: &Stream,
+) -> Result<Checked> {
+    check_range(
+        op,
+        idx,
+        (-size, size - 1),
+        |v| format!("index {v} is out of bounds for an axis of size {size}"),
+        s,
+    )
 }
 
 /// Like [`check_indices`] for indices that MLX does *not* wrap (negative
 /// values are out of range too): gathered matrix products and segments.
-pub(crate) fn check_nonneg_indices(op: &'static str, idx: &Array, size: i64) -> Result<()> {
-    let d = idx.dtype();
-    if !(d.is_integer() || d == Dtype::Bool) {
-        return Ok(());
-    }
-    for v in idx.astype(Dtype::Int64)?.to_vec::<i64>()? {
-        if v < 0 || v >= size {
-            return Err(Error::InvalidIndex {
-                op,
-                reason: format!("index {v} is out of bounds for a size of {size}"),
-            });
-        }
-    }
-    Ok(())
+pub(crate) fn check_nonneg_indices(
+    op: &'static str,
+    idx: &Array,
+    size: i64,
+    s: &Stream,
+) -> Result<Checked> {
+    check_range(
+        op,
+        idx,
+        (0, size - 1),
+        |v| format!("index {v} is out of bounds for a size of {size}"),
+        s,
+    )
 }
 
 /// For ops whose MLX CPU kernels divide by a size that is zero for empty
@@ -278,6 +388,11 @@ pub(crate) fn empty_safe(empty: bool, out: Array, s: &Stream) -> Result<Array> {
 /// result of `a op b`) is an integer array, evaluates the operands and
 /// rejects those values.
 ///
+/// Under a function transformation the operands may be tracers that cannot
+/// be evaluated: then the divisor to build the op with instead comes back,
+/// `b` with 1 in place of each zero and of each `-1` under a `MIN`
+/// (`x / 0` gives `x`, `MIN / -1` gives `MIN`, its wrapped value).
+///
 /// # Errors
 /// [`Error::InvalidArgument`] for a zero divisor or `MIN / -1`.
 pub(crate) fn check_int_division(
@@ -286,12 +401,12 @@ pub(crate) fn check_int_division(
     b: &Array,
     out: &Array,
     s: &Stream,
-) -> Result<()> {
+) -> Result<Option<Array>> {
     let d = out.dtype();
     if !d.is_integer() {
-        return Ok(());
+        return Ok(None);
     }
-    let any = |m: Array| -> Result<bool> {
+    let any = |m: &Array| -> Result<bool> {
         let r = Array::build("mlx_any", |res| {
             // SAFETY: fresh out-param; `m` and `s` are live handles.
             unsafe { mlx_sys::mlx_any(res, m.as_raw(), false, s.as_raw()) }
@@ -300,33 +415,53 @@ pub(crate) fn check_int_division(
     };
     let b = b.astype_on(d, s)?;
     let zero = Array::scalar(0i32)?.astype_on(d, s)?;
-    if any(super::equal_on(&b, &zero, s)?)? {
+    let mut unsafe_divisor = super::equal_on(&b, &zero, s)?;
+    let Some(zero_found) = unless_traced(any(&unsafe_divisor))? else {
+        return safe_divisor(a, &b, unsafe_divisor, d, s).map(Some);
+    };
+    if zero_found {
         return Err(invalid(op, "integer division by zero"));
     }
-    let min = match d {
-        Dtype::Int8 => Some(i64::from(i8::MIN)),
-        Dtype::Int16 => Some(i64::from(i16::MIN)),
-        Dtype::Int32 => Some(i64::from(i32::MIN)),
-        Dtype::Int64 => Some(i64::MIN),
-        _ => None,
-    };
-    if let Some(min_value) = min {
+    let (min, _) = int_range(d);
+    if d.is_unsigned() {
+        return Ok(None);
+    }
+    let a = a.astype_on(d, s)?;
+    let min_a = int_scalar(min, d, s)?;
+    let minus_one = Array::scalar(-1i32)?.astype_on(d, s)?;
+    unsafe_divisor = super::logical_and_on(
+        super::equal_on(&a, &min_a, s)?,
+        super::equal_on(&b, &minus_one, s)?,
+        s,
+    )?;
+    match unless_traced(any(&unsafe_divisor))? {
+        None => safe_divisor(&a, &b, unsafe_divisor, d, s).map(Some),
+        Some(true) => Err(invalid(
+            op,
+            format!("integer overflow: {min} divided by -1"),
+        )),
+        Some(false) => Ok(None),
+    }
+}
+
+/// `b` with 1 where `a / b` would trap: a zero divisor, or `MIN / -1`
+/// (`zeros` marks the zero divisors, or every trapping place).
+fn safe_divisor(a: &Array, b: &Array, zeros: Array, d: Dtype, s: &Stream) -> Result<Array> {
+    let one = Array::scalar(1i32)?.astype_on(d, s)?;
+    let mut trap = zeros;
+    if !d.is_unsigned() {
+        let (min, _) = int_range(d);
         let a = a.astype_on(d, s)?;
-        let min = Array::scalar(min_value)?.astype_on(d, s)?;
+        let min_a = int_scalar(min, d, s)?;
         let minus_one = Array::scalar(-1i32)?.astype_on(d, s)?;
-        let both = super::logical_and_on(
-            super::equal_on(&a, &min, s)?,
-            super::equal_on(&b, &minus_one, s)?,
+        let overflow = super::logical_and_on(
+            super::equal_on(&a, &min_a, s)?,
+            super::equal_on(b, &minus_one, s)?,
             s,
         )?;
-        if any(both)? {
-            return Err(invalid(
-                op,
-                format!("integer overflow: {min_value} divided by -1"),
-            ));
-        }
+        trap = super::logical_or_on(&trap, &overflow, s)?;
     }
-    Ok(())
+    super::select_on(&trap, &one, b, s)
 }
 
 /// Results of ops: checked, before anyone can evaluate them, for a size in
