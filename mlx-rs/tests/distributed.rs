@@ -251,6 +251,24 @@ fn child_errors() {
         mlx_message(&e),
         format!("Invalid source={n} for a group of size {n}")
     );
+    // The backend, also when MLX picks it.
+    assert_eq!(g.backend(), Backend::Ring);
+    assert_eq!(
+        Group::init(Backend::Any, false).unwrap().backend(),
+        Backend::Ring
+    );
+    // The ring communicates on the CPU: a GPU stream is refused before
+    // MLX sees it (MLX would fail at evaluation, or abort inside a CUDA
+    // graph capture).
+    if mlx_rs::cuda::is_available().unwrap() {
+        let gpu = Stream::new(Device::gpu()).unwrap();
+        let e = all_sum_on(&x, &g, &gpu).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidArgument { op: "mlx_distributed_all_sum", reason }
+                if reason == "the ring backend communicates on a CPU stream, not a GPU one"),
+            "{e:?}"
+        );
+    }
     // What the ring backend cannot do.
     let e = g.split(0, -1).unwrap_err();
     assert_eq!(mlx_message(&e), "[ring] Group split not supported.");
@@ -302,6 +320,7 @@ fn without_a_launch_the_group_has_one_rank() {
     );
     let g = Group::init(Backend::Ring, false).unwrap();
     assert_eq!((g.rank(), g.size()), (0, 1));
+    assert_eq!(g.backend(), Backend::Ring);
     let x = Array::from_slice(&[1.5f32, 2.5], &[2]).unwrap();
     assert_eq!(
         all_sum(&x, &g).unwrap().to_vec::<f32>().unwrap(),

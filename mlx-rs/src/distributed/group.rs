@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use crate::error::{check_handle, Result};
 use crate::raw::{self, Owned};
+use crate::DeviceType;
 
 /// The owned handle of a group.
 ///
@@ -63,6 +64,26 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// For [`Backend::Any`], the backend MLX 0.32.2's `init` tries first
+    /// that this environment lets form a group (its order: NCCL on a CUDA
+    /// machine, ring, MPI; JACCL is macOS only); others as they are.
+    fn resolved(self) -> Result<Backend> {
+        if self != Backend::Any {
+            return Ok(self);
+        }
+        let set = |v: &str| std::env::var_os(v).is_some();
+        let nccl_env = ["NCCL_HOST_IP", "NCCL_PORT", "MLX_RANK", "MLX_WORLD_SIZE"];
+        if nccl_env.iter().all(|v| set(v)) && crate::cuda::is_available()? {
+            return Ok(Backend::Nccl);
+        }
+        if set("MLX_HOSTFILE") && set("MLX_RANK") {
+            return Ok(Backend::Ring);
+        }
+        Ok(Backend::Mpi)
+    }
+}
+
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -110,6 +131,8 @@ pub fn is_available(backend: Backend) -> Result<bool> {
 pub struct Group {
     handle: Rc<Handle>,
     check_shapes: bool,
+    /// The backend MLX formed the group on ([`Backend::Any`] resolved).
+    backend: Backend,
 }
 
 impl std::fmt::Debug for Group {
@@ -118,6 +141,7 @@ impl std::fmt::Debug for Group {
             .field("rank", &self.rank())
             .field("size", &self.size())
             .field("check_shapes", &self.check_shapes)
+            .field("backend", &self.backend)
             .finish()
     }
 }
@@ -168,13 +192,43 @@ impl Group {
         let handle = raw::out("mlx_distributed_init", |res| unsafe {
             mlx_sys::mlx_distributed_init(res, strict, name.as_ptr())
         })?;
-        Ok(Group::from_handle(handle))
+        let mut group = Group::from_handle(handle, backend);
+        if backend == Backend::Any && group.size() > 1 {
+            group.backend = backend.resolved()?;
+        }
+        Ok(group)
     }
 
-    fn from_handle(handle: Handle) -> Group {
+    fn from_handle(handle: Handle, backend: Backend) -> Group {
         Group {
             handle: Rc::new(handle),
             check_shapes: false,
+            backend,
+        }
+    }
+
+    /// The backend the group runs on: the one given to [`Group::init`], or
+    /// for [`Backend::Any`] the one MLX picked (NCCL on a CUDA machine whose
+    /// environment sets `NCCL_HOST_IP`, `NCCL_PORT`, `MLX_RANK` and
+    /// `MLX_WORLD_SIZE`, else the ring when `MLX_HOSTFILE` and `MLX_RANK`
+    /// are set, else MPI); `Any` still when no backend formed a group (the
+    /// group of one process).
+    ///
+    /// ```
+    /// use mlx_rs::distributed::{Backend, Group};
+    /// assert_eq!(Group::init(Backend::Any, false)?.backend(), Backend::Any);
+    /// # Ok::<(), mlx_rs::Error>(())
+    /// ```
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The device the backend communicates on: the GPU for NCCL, the CPU
+    /// for the others (MLX's `communication_stream`).
+    pub(crate) fn communication_device(&self) -> DeviceType {
+        match self.backend {
+            Backend::Nccl => DeviceType::Gpu,
+            _ => DeviceType::Cpu,
         }
     }
 
@@ -221,7 +275,7 @@ impl Group {
         let handle = raw::out("mlx_distributed_group_split", |res| unsafe {
             mlx_sys::mlx_distributed_group_split(res, self.handle.get(), color, key)
         })?;
-        Ok(Group::from_handle(handle))
+        Ok(Group::from_handle(handle, self.backend))
     }
 
     /// The same group, with the shape check of the collectives on or off

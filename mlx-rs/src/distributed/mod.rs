@@ -38,6 +38,7 @@
 mod group;
 pub mod launch;
 mod ops;
+mod stream;
 
 pub use group::{is_available, Backend, Group};
 pub use ops::{

@@ -1,10 +1,14 @@
 //! The collectives and point-to-point ops of MLX's distributed engine.
 //!
 //! Each is lazy like every MLX op: the communication happens when the
-//! result is evaluated, on a CPU stream for the ring backend. Every rank of
-//! the group must evaluate the same collectives in the same order.
+//! result is evaluated. The plain forms run on the group's communication
+//! stream, as in Python (the CPU for the ring, MPI and JACCL backends,
+//! the GPU for NCCL; see [`Group::backend`]); the `_on` forms refuse a
+//! stream of the other device. Every rank of the group must evaluate the
+//! same collectives in the same order.
 
 use super::group::Group;
+use super::stream::{check_stream, communication_stream};
 use crate::ops::support::{invalid, op};
 use crate::{Array, Dtype, Stream};
 
@@ -143,10 +147,13 @@ op! {
     /// for what the backend finds while communicating (`[ring] connection
     /// to a peer was lost` when a rank died);
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the
-    /// group checks shapes and the ranks disagree.
+    /// group checks shapes and the ranks disagree, and (`_on`) for a stream
+    /// of a device the backend does not communicate on (a GPU stream for
+    /// the ring backend).
     ["mlx_distributed_all_sum"]
     pub fn all_sum(x: &Array, group: &Group) -> Array;
-    on all_sum_on, s => {
+    on all_sum_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_all_sum", group, s)?;
         collective("mlx_distributed_all_sum", mlx_sys::mlx_distributed_all_sum, x, group, s)
     }
 
@@ -156,7 +163,8 @@ op! {
     /// As [`all_sum`](fn@all_sum).
     ["mlx_distributed_all_max"]
     pub fn all_max(x: &Array, group: &Group) -> Array;
-    on all_max_on, s => {
+    on all_max_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_all_max", group, s)?;
         collective("mlx_distributed_all_max", mlx_sys::mlx_distributed_all_max, x, group, s)
     }
 
@@ -166,7 +174,8 @@ op! {
     /// As [`all_sum`](fn@all_sum).
     ["mlx_distributed_all_min"]
     pub fn all_min(x: &Array, group: &Group) -> Array;
-    on all_min_on, s => {
+    on all_min_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_all_min", group, s)?;
         collective("mlx_distributed_all_min", mlx_sys::mlx_distributed_all_min, x, group, s)
     }
 
@@ -177,7 +186,8 @@ op! {
     /// As [`all_sum`](fn@all_sum).
     ["mlx_distributed_all_gather"]
     pub fn all_gather(x: &Array, group: &Group) -> Array;
-    on all_gather_on, s => {
+    on all_gather_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_all_gather", group, s)?;
         collective("mlx_distributed_all_gather", mlx_sys::mlx_distributed_all_gather, x, group, s)
     }
 
@@ -191,7 +201,8 @@ op! {
     /// reduce-scatter.
     ["mlx_distributed_sum_scatter"]
     pub fn sum_scatter(x: &Array, group: &Group) -> Array;
-    on sum_scatter_on, s => {
+    on sum_scatter_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_sum_scatter", group, s)?;
         collective("mlx_distributed_sum_scatter", mlx_sys::mlx_distributed_sum_scatter, x, group, s)
     }
 
@@ -201,12 +212,15 @@ op! {
     ///
     /// # Errors
     /// [`Error::Mlx`](crate::Error::Mlx) with MLX's message for a `dst`
-    /// outside the group or equal to this rank, or a group of size 1; at
+    /// outside the group or equal to this rank, or a group of size 1;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) (`_on`)
+    /// for a stream of a device the backend does not communicate on; at
     /// evaluation on the ring backend, a `dst` that is not a neighbour
     /// (`[ring] Send only supported to direct neighbors …`).
     ["mlx_distributed_send"]
     pub fn send(x: &Array, dst: usize, group: &Group) -> Array;
-    on send_on, s => {
+    on send_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_send", group, s)?;
         let dst = rank_arg("mlx_distributed_send", "destination", dst)?;
         // SAFETY: `res` is the fresh out-param `build` owns; the array,
         // group and stream handles are live.
@@ -223,7 +237,8 @@ op! {
     /// dimension.
     ["mlx_distributed_recv"]
     pub fn recv(shape: &[i32], dtype: Dtype, src: usize, group: &Group) -> Array;
-    on recv_on, s => {
+    on recv_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_recv", group, s)?;
         let src = rank_arg("mlx_distributed_recv", "source", src)?;
         // SAFETY: `res` is the fresh out-param `build` owns; `shape` is
         // valid for `shape.len()` reads; the group and stream handles are
@@ -247,7 +262,8 @@ op! {
     /// As [`recv`](fn@recv).
     ["mlx_distributed_recv_like"]
     pub fn recv_like(like: &Array, src: usize, group: &Group) -> Array;
-    on recv_like_on, s => {
+    on recv_like_on, s via communication_stream(group) => {
+        check_stream("mlx_distributed_recv_like", group, s)?;
         let src = rank_arg("mlx_distributed_recv_like", "source", src)?;
         // SAFETY: `res` is the fresh out-param `build` owns; the array,
         // group and stream handles are live.

@@ -13,6 +13,8 @@ use crate::{Array, Dtype, Stream};
 /// this macro's invocations). Every result passes [`Outputs::checked`]. Ops
 /// that MLX runs on the CPU only write `on name_on, s in cpu => ...`: their
 /// plain form runs on [`linalg_stream`](crate::ops::linalg::linalg_stream).
+/// Ops whose plain form picks its stream otherwise write
+/// `on name_on, s via <expression giving Result<Stream>> => ...`.
 ///
 /// ```text
 /// op! {
@@ -27,12 +29,12 @@ macro_rules! op {
         $(#[$attr:meta])*
         [$($cname:tt),+ $(,)?]
         pub fn $name:ident $(<$($lt:lifetime),+>)? ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty;
-        on $name_on:ident, $s:ident $(in $dev:ident)? => $body:block
+        on $name_on:ident, $s:ident $(in $dev:ident)? $(via $pick:expr)? => $body:block
     )*) => {$(
         $(#[$attr])*
         $(#[::mlx_macros::c_alias($cname)])+
         pub fn $name $(<$($lt),+>)? ($($arg: $ty),*) -> $crate::Result<$ret> {
-            $name_on($($arg,)* &$crate::ops::support::op!(@stream $($dev)?))
+            $name_on($($arg,)* &$crate::ops::support::op!(@stream $($dev)? $(; $pick)?))
         }
 
         #[doc = concat!("[`", stringify!($name), "`](fn@", stringify!($name), ") on an explicit stream", $crate::ops::support::op!(@which $($dev)?), ".")]
@@ -54,6 +56,7 @@ macro_rules! op {
     // the CPU's default stream).
     (@stream) => { $crate::Stream::current()? };
     (@stream cpu) => { $crate::ops::linalg::linalg_stream()? };
+    (@stream ; $pick:expr) => { $pick? };
     (@which) => { "" };
     (@which cpu) => { " (a CPU stream)" };
     (@errors) => { "" };
