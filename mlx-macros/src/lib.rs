@@ -26,7 +26,14 @@ use syn::{
 /// Field attributes:
 /// - `#[module(skip)]`: not traversed (hyper-parameters such as `eps`,
 ///   caches, anything that is not a parameter);
-/// - `#[module(rename = "name")]`: the field's name in parameter paths.
+/// - `#[module(rename = "name")]`: the field's name in parameter paths;
+/// - `#[module(buffer)]`: a parameter that is state, not trained (a batch
+///   norm's running statistics): saved, loaded and counted like any other,
+///   never in `trainable_parameters` nor differentiated (Python freezes
+///   such arrays in the layer's constructor);
+/// - `#[module(frozen)]` on one field of type `mlx_rs::nn::Frozen`: where
+///   `freeze` / `unfreeze` keep the names they freeze for this module and
+///   everything below it (not traversed).
 ///
 /// Container attribute: `#[module(crate = path)]`, the path of the
 /// `mlx_rs` crate (default `::mlx_rs`).
@@ -58,6 +65,8 @@ pub fn derive_module(input: TokenStream) -> TokenStream {
 struct FieldOptions {
     skip: bool,
     rename: Option<LitStr>,
+    buffer: bool,
+    frozen: bool,
 }
 
 fn container_crate(attrs: &[Attribute]) -> syn::Result<Path> {
@@ -113,12 +122,37 @@ fn field_options(attrs: &[Attribute]) -> syn::Result<FieldOptions> {
                 }
                 opts.rename = Some(lit);
                 Ok(())
+            } else if meta.path.is_ident("buffer") {
+                if opts.buffer {
+                    return Err(meta.error("duplicate `buffer`"));
+                }
+                opts.buffer = true;
+                Ok(())
+            } else if meta.path.is_ident("frozen") {
+                if opts.frozen {
+                    return Err(meta.error("duplicate `frozen`"));
+                }
+                opts.frozen = true;
+                Ok(())
             } else {
                 Err(meta.error(
-                    "unknown `module` attribute on a field; expected `skip` or `rename = \"name\"`",
+                    "unknown `module` attribute on a field; expected `skip`, `rename = \"name\"`, \
+                     `buffer` or `frozen`",
                 ))
             }
         })?;
+    }
+    if opts.frozen && (opts.skip || opts.rename.is_some() || opts.buffer) {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`frozen` marks the field that holds the frozen names: it takes no other key",
+        ));
+    }
+    if opts.buffer && opts.skip {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`buffer` and `skip` cannot be combined: a buffer is traversed",
+        ));
     }
     Ok(opts)
 }
@@ -140,8 +174,11 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
         }
     }
 
+    let mut extras = Extras::default();
     let (visit, visit_mut, modules, modules_mut) = match &input.data {
-        Data::Struct(s) => struct_bodies(&m, &quote!(#krate::nn::join_name), &s.fields)?,
+        Data::Struct(s) => {
+            struct_bodies(&m, &quote!(#krate::nn::join_name), &s.fields, &mut extras)?
+        }
         Data::Enum(e) => enum_bodies(&m, e)?,
         Data::Union(u) => {
             return Err(syn::Error::new(
@@ -155,6 +192,27 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let array = quote!(#krate::Array);
     let result = quote!(#krate::Result);
+    let mut optional = TokenStream2::new();
+    if !extras.buffers.is_empty() {
+        let names = &extras.buffers;
+        optional.extend(quote! {
+            fn local_buffers(&self) -> &'static [&'static str] {
+                &[#(#names),*]
+            }
+        });
+    }
+    if let Some(field) = &extras.frozen {
+        let frozen = quote!(#krate::nn::Frozen);
+        optional.extend(quote! {
+            fn frozen_store(&self) -> ::core::option::Option<&#frozen> {
+                ::core::option::Option::Some(&self.#field)
+            }
+
+            fn frozen_store_mut(&mut self) -> ::core::option::Option<&mut #frozen> {
+                ::core::option::Option::Some(&mut self.#field)
+            }
+        });
+    }
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics #m for #name #ty_generics #where_clause {
@@ -197,13 +255,27 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream2> {
             fn as_any_mut(&mut self) -> &mut dyn ::core::any::Any {
                 self
             }
+            #optional
         }
     })
 }
 
 type Bodies = (TokenStream2, TokenStream2, TokenStream2, TokenStream2);
 
-fn struct_bodies(m: &TokenStream2, join: &TokenStream2, fields: &Fields) -> syn::Result<Bodies> {
+/// The optional methods a struct's field attributes ask for: its buffers'
+/// names and its frozen-names field.
+#[derive(Default)]
+struct Extras {
+    buffers: Vec<String>,
+    frozen: Option<syn::Ident>,
+}
+
+fn struct_bodies(
+    m: &TokenStream2,
+    join: &TokenStream2,
+    fields: &Fields,
+    extras: &mut Extras,
+) -> syn::Result<Bodies> {
     let named = match fields {
         Fields::Named(named) => named,
         Fields::Unit => return Ok(Default::default()),
@@ -219,10 +291,20 @@ fn struct_bodies(m: &TokenStream2, join: &TokenStream2, fields: &Fields) -> syn:
     let mut seen: Vec<(String, Span)> = Vec::new();
     for field in &named.named {
         let opts = field_options(&field.attrs)?;
+        let ident = field.ident.as_ref().expect("named field");
+        if opts.frozen {
+            if extras.frozen.is_some() {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "only one field can be `#[module(frozen)]`",
+                ));
+            }
+            extras.frozen = Some(ident.clone());
+            continue;
+        }
         if opts.skip {
             continue;
         }
-        let ident = field.ident.as_ref().expect("named field");
         let (key, span) = match &opts.rename {
             Some(lit) => (lit.value(), lit.span()),
             None => (
@@ -237,6 +319,9 @@ fn struct_bodies(m: &TokenStream2, join: &TokenStream2, fields: &Fields) -> syn:
             ));
         }
         seen.push((key.clone(), span));
+        if opts.buffer {
+            extras.buffers.push(key.clone());
+        }
         // `quote_spanned!` points a missing `Module` impl at the field type.
         let ty_span = field.ty.span();
         let name = quote_spanned!(ty_span=> &#join(prefix, #key));
@@ -429,6 +514,53 @@ mod tests {
             }
         ));
         assert!(raw.contains("join_name (prefix , \"type\")"), "{raw}");
+    }
+
+    /// Buffers and the frozen-names field add their methods (and only
+    /// then); the frozen field is not traversed.
+    #[test]
+    fn buffers_and_the_frozen_field() {
+        let got = expand_str(parse_quote! {
+            struct Norm {
+                weight: Array,
+                #[module(buffer, rename = "running_mean")]
+                mean: Array,
+                #[module(frozen)]
+                frozen: Frozen,
+            }
+        });
+        assert!(
+            got.contains(
+                "fn local_buffers (& self) -> & 'static [& 'static str] { & [\"running_mean\"] }"
+            ),
+            "{got}"
+        );
+        assert!(got.contains("Some (& mut self . frozen)"), "{got}");
+        assert!(!got.contains("visit_params (& self . frozen"), "{got}");
+        let err = |input: DeriveInput| expand(input).unwrap_err().to_string();
+        assert!(err(parse_quote!(
+            struct S {
+                #[module(frozen)]
+                a: Frozen,
+                #[module(frozen)]
+                b: Frozen,
+            }
+        ))
+        .contains("only one field"));
+        assert!(err(parse_quote!(
+            struct S {
+                #[module(frozen, skip)]
+                a: Frozen,
+            }
+        ))
+        .contains("takes no other key"));
+        assert!(err(parse_quote!(
+            struct S {
+                #[module(buffer, skip)]
+                a: Array,
+            }
+        ))
+        .contains("cannot be combined"));
     }
 
     #[test]

@@ -47,7 +47,7 @@
 //!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
 //!   [`AvgPool1d`]–[`AvgPool3d`], [`Dropout`], [`Dropout2d`],
 //!   [`Dropout3d`] (see [`Module::train`]), [`GroupNorm`],
-//!   [`InstanceNorm`], [`MultiHeadAttention`], [`Rnn`], [`Gru`], [`Lstm`].
+//!   [`InstanceNorm`], [`BatchNorm`], [`MultiHeadAttention`], [`Rnn`], [`Gru`], [`Lstm`].
 //!   Train with [`Module::value_and_grad`], an
 //!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
@@ -62,10 +62,12 @@
 
 mod activations;
 mod attention;
+mod batch_norm;
 mod conv;
 mod distributed;
 mod dropout;
 mod embedding;
+pub mod freeze;
 mod linear;
 pub mod lora;
 pub mod losses;
@@ -81,12 +83,14 @@ mod rope;
 
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig, KvCache};
+pub use batch_norm::BatchNorm;
 pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use distributed::{
     average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,
 };
 pub use dropout::{Dropout, Dropout2d, Dropout3d};
 pub use embedding::{Embedding, QuantizedEmbedding};
+pub use freeze::{Freeze, Frozen};
 pub use linear::{Linear, QuantizedLinear};
 pub use lora::LoraLinear;
 pub use mlp::Mlp;

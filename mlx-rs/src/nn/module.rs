@@ -124,6 +124,71 @@ pub trait Module: Any {
     /// `self` as [`Any`], to downcast a `&mut dyn Module` to its type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 
+    /// The names of this module's own fields that are buffers
+    /// (`#[module(buffer)]`): state that is saved and loaded but never
+    /// trained. Empty unless the derive says otherwise.
+    fn local_buffers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The [`Frozen`](crate::nn::Frozen) names this module keeps (its
+    /// `#[module(frozen)]` field), if it has one.
+    fn frozen_store(&self) -> Option<&crate::nn::Frozen> {
+        None
+    }
+
+    /// [`Module::frozen_store`], mutable.
+    fn frozen_store_mut(&mut self) -> Option<&mut crate::nn::Frozen> {
+        None
+    }
+
+    /// Freezes the parameters `sel` selects (Python's `Module.freeze`): they
+    /// leave [`Module::trainable_parameters`] and get no gradient from
+    /// [`Module::value_and_grad`]. See [`freeze`](crate::nn::freeze).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the
+    /// module has no `#[module(frozen)]` field, the path names no module,
+    /// or (strict) a key is not a member of a selected module; nothing
+    /// changes then.
+    fn freeze(&mut self, sel: &crate::nn::Freeze<'_>) -> Result<()>
+    where
+        Self: Sized,
+    {
+        crate::nn::freeze::set_frozen(self, sel, true)
+    }
+
+    /// Unfreezes the parameters `sel` selects (Python's
+    /// `Module.unfreeze`); buffers stay untrainable.
+    ///
+    /// # Errors
+    /// As [`Module::freeze`].
+    fn unfreeze(&mut self, sel: &crate::nn::Freeze<'_>) -> Result<()>
+    where
+        Self: Sized,
+    {
+        crate::nn::freeze::set_frozen(self, sel, false)
+    }
+
+    /// The full names of the parameters that are not trainable: frozen
+    /// ones and buffers.
+    fn frozen_names(&self) -> std::collections::BTreeSet<String>
+    where
+        Self: Sized,
+    {
+        crate::nn::freeze::frozen_names(self)
+    }
+
+    /// The parameters that train (Python's `trainable_parameters()`): all
+    /// but the frozen ones and the buffers.
+    fn trainable_parameters(&self) -> BTreeMap<String, Array>
+    where
+        Self: Sized,
+    {
+        let frozen = self.frozen_names();
+        self.parameters_where(&|n| !frozen.contains(n))
+    }
+
     /// Switches this one module between training and evaluation behaviour
     /// (what [`Module::train`] calls on every module of a model). Does
     /// nothing unless the layer behaves differently when training, as
@@ -294,8 +359,9 @@ pub trait Module: Any {
     }
 
     /// `loss_fn(model, inputs)` and the gradients of its first output (a
-    /// scalar) with respect to every parameter, by the parameters' dotted
-    /// names, as Python's `nn.value_and_grad(model, loss_fn)(inputs)`.
+    /// scalar) with respect to every trainable parameter (see
+    /// [`Module::trainable_parameters`]), by the parameters' dotted names,
+    /// as Python's `nn.value_and_grad(model, loss_fn)(inputs)`.
     /// Further outputs come back with the loss (gradients stopped).
     ///
     /// ```
@@ -330,7 +396,36 @@ pub trait Module: Any {
         Self: Sized,
         F: FnMut(&Self, &[Array]) -> Result<Vec<Array>> + 'static,
     {
-        value_and_grad_impl(self, &|_| true, loss_fn, inputs)
+        let mut loss_fn = loss_fn;
+        let frozen = self.frozen_names();
+        value_and_grad_impl(
+            self,
+            &|n| !frozen.contains(n),
+            move |m: &mut Self, x: &[Array]| loss_fn(m, x),
+            inputs,
+        )
+    }
+
+    /// [`Module::value_and_grad`] whose loss function may change the
+    /// module: the state a layer updates while training (a
+    /// [`BatchNorm`](crate::nn::BatchNorm)'s running statistics) stays
+    /// updated after the call, while the parameters are put back as they
+    /// were (apply the gradients with an optimizer).
+    ///
+    /// # Errors
+    /// As [`Module::value_and_grad`].
+    #[doc(alias = "mlx_value_and_grad")]
+    fn value_and_grad_mut<F>(
+        &mut self,
+        loss_fn: F,
+        inputs: &[Array],
+    ) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
+    where
+        Self: Sized,
+        F: FnMut(&mut Self, &[Array]) -> Result<Vec<Array>> + 'static,
+    {
+        let frozen = self.frozen_names();
+        value_and_grad_impl(self, &|n| !frozen.contains(n), loss_fn, inputs)
     }
 
     /// [`Module::value_and_grad`] with respect to the parameters whose
@@ -353,6 +448,9 @@ pub trait Module: Any {
     /// # Ok::<(), mlx_rs::Error>(())
     /// ```
     ///
+    /// Frozen parameters and buffers are left out whatever `trainable`
+    /// says.
+    ///
     /// # Errors
     /// As [`Module::value_and_grad`]; an
     /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when no
@@ -369,7 +467,14 @@ pub trait Module: Any {
         P: Fn(&str) -> bool,
         F: FnMut(&Self, &[Array]) -> Result<Vec<Array>> + 'static,
     {
-        value_and_grad_impl(self, &trainable, loss_fn, inputs)
+        let mut loss_fn = loss_fn;
+        let frozen = self.frozen_names();
+        value_and_grad_impl(
+            self,
+            &|n| trainable(n) && !frozen.contains(n),
+            move |m: &mut Self, x: &[Array]| loss_fn(m, x),
+            inputs,
+        )
     }
 
     /// The parameters whose names `keep` accepts (e.g. the trainable ones).
@@ -395,7 +500,7 @@ fn value_and_grad_impl<M, F>(
 ) -> Result<(Vec<Array>, BTreeMap<String, Array>)>
 where
     M: Module,
-    F: FnMut(&M, &[Array]) -> Result<Vec<Array>> + 'static,
+    F: FnMut(&mut M, &[Array]) -> Result<Vec<Array>> + 'static,
 {
     use std::cell::Cell;
     use std::rc::Rc;
