@@ -112,7 +112,13 @@ fn functions_match_python() {
         let cot = array(&c["cotangent"]);
         let (n, a) = (name.clone(), args.clone());
         let dx = grad_x(move |x| apply(&n, &a, x), &x, &cot);
-        assert_golden(&mut r, &dx, &c["dx"], family(&name), &format!("{what}: grad"));
+        assert_golden(
+            &mut r,
+            &dx,
+            &c["dx"],
+            family(&name),
+            &format!("{what}: grad"),
+        );
         names.insert(name);
     }
     // Every function of Python's activations.py but prelu (its own test).
@@ -128,22 +134,49 @@ fn prelu_matches_python() {
         let alpha = array(&c["alpha"]);
         let cot = array(&c["cotangent"]);
         let y = nn::prelu(&x, &alpha).unwrap();
-        assert_golden(&mut r, &y, &c["y"], Family::Elementwise, &format!("prelu {j}"));
+        assert_golden(
+            &mut r,
+            &y,
+            &c["y"],
+            Family::Elementwise,
+            &format!("prelu {j}"),
+        );
         let g = grad(
-            |a: &[Array]| Ok(vec![sum(&(nn::prelu(&a[0], &a[1])? * &a[2])?, Axes::All, false)?]),
+            |a: &[Array]| {
+                Ok(vec![sum(
+                    &(nn::prelu(&a[0], &a[1])? * &a[2])?,
+                    Axes::All,
+                    false,
+                )?])
+            },
             &[0, 1],
         )
         .unwrap()
         .call(&[x.clone(), alpha, cot])
         .unwrap();
-        assert_golden(&mut r, &g[0], &c["dx"], Family::Elementwise, &format!("prelu {j}: dx"));
-        assert_golden(&mut r, &g[1], &c["dalpha"], Family::Reduction, &format!("prelu {j}: dalpha"));
+        assert_golden(
+            &mut r,
+            &g[0],
+            &c["dx"],
+            Family::Elementwise,
+            &format!("prelu {j}: dx"),
+        );
+        assert_golden(
+            &mut r,
+            &g[1],
+            &c["dalpha"],
+            Family::Reduction,
+            &format!("prelu {j}: dalpha"),
+        );
     }
     r.finish();
 }
 
+/// A layer's forward pass.
+type Forward = Box<dyn Fn(&Array) -> mlx_rs::Result<Array>>;
+
 /// A layer of the stored Python class name, with its stored arguments.
-fn layer(name: &str, a: &[Value]) -> Box<dyn Fn(&Array) -> mlx_rs::Result<Array>> {
+fn layer(name: &str, a: &[Value]) -> Forward {
     macro_rules! plain {
         ($t:ident) => {
             Box::new(|x| nn::$t.forward(x))
@@ -234,8 +267,17 @@ fn layers_match_python() {
         let c = &layers[name];
         let want = c["params"].as_object().unwrap();
         let got = prelu.parameters();
-        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
-        assert_golden(&mut r, &got["weight"], &want["weight"], Family::Exact, &format!("{name}: init"));
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        assert_golden(
+            &mut r,
+            &got["weight"],
+            &want["weight"],
+            Family::Exact,
+            &format!("{name}: init"),
+        );
         let y = prelu.forward(&x).unwrap();
         assert_golden(&mut r, &y, &c["y"], Family::Elementwise, name);
         let cot = array(&c["cotangent"]);
@@ -256,7 +298,13 @@ fn layers_match_python() {
         );
         let frozen = prelu.clone();
         let dx = grad_x(move |x| frozen.forward(x), &x, &cot);
-        assert_golden(&mut r, &dx, &c["dx"], Family::Elementwise, &format!("{name}: dx"));
+        assert_golden(
+            &mut r,
+            &dx,
+            &c["dx"],
+            Family::Elementwise,
+            &format!("{name}: dx"),
+        );
     }
     r.finish();
 }
@@ -297,6 +345,43 @@ fn initializers_match_python() {
     r.finish();
 }
 
+/// Why the activations are compiled: on the CPU, MLX's compiler writes
+/// `gelu`'s `1/√2` with 7 digits, so Python's (compiled) `nn.gelu` differs
+/// from the same ops run one by one; `nn::gelu` gives Python's bits.
+#[test]
+fn gelu_needs_the_compiled_graph() {
+    if device::on_gpu() {
+        return;
+    }
+    let x = input("float32");
+    let c = doc()["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "gelu" && c["dtype"] == "float32")
+        .unwrap();
+    let want = common::golden::bits(&c["y"]);
+    let bits = |a: &Array| -> Vec<u64> {
+        a.to_vec::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| u64::from(v.to_bits()))
+            .collect()
+    };
+    let eager = ((&x
+        * (mlx_rs::ops::erf(&(&x / std::f64::consts::SQRT_2).unwrap()).unwrap() + 1.0).unwrap())
+    .unwrap()
+        / 2.0)
+        .unwrap();
+    assert_eq!(bits(&nn::gelu(&x).unwrap()), want);
+    let differ = bits(&eager)
+        .iter()
+        .zip(&want)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(differ > 0, "the eager ops gave Python's compiled bits");
+}
+
 fn invalid(e: Error) -> (&'static str, String) {
     match e {
         Error::InvalidArgument { op, reason } => (op, reason),
@@ -309,7 +394,10 @@ fn bad_input_is_an_error() {
     let x = Array::from_slice(&[1.0f32; 6], &[2, 3]).unwrap();
     let (op, reason) = invalid(nn::glu(&x, 1).unwrap_err());
     assert_eq!(op, "glu");
-    assert!(reason.contains("axis 1") && reason.contains("odd size 3"), "{reason}");
+    assert!(
+        reason.contains("axis 1") && reason.contains("odd size 3"),
+        "{reason}"
+    );
     let (op, reason) = invalid(nn::glu(&x, -1).unwrap_err());
     assert_eq!(op, "glu");
     assert!(reason.contains("axis -1"), "{reason}");
@@ -322,14 +410,20 @@ fn bad_input_is_an_error() {
 
     // MLX's own refusals from inside a compiled activation are errors.
     assert!(matches!(nn::softmax(&x, 2).unwrap_err(), Error::Mlx { .. }));
-    assert!(matches!(nn::log_softmax(&x, -3).unwrap_err(), Error::Mlx { .. }));
+    assert!(matches!(
+        nn::log_softmax(&x, -3).unwrap_err(),
+        Error::Mlx { .. }
+    ));
     let alpha = Array::from_slice(&[0.1f32, 0.2], &[2]).unwrap();
     assert!(nn::prelu(&x, &alpha).is_err());
     assert!(nn::Prelu::new(2, 0.25).unwrap().forward(&x).is_err());
 
     let (op, reason) = invalid(init::identity(&[2, 3], Dtype::Float32).unwrap_err());
     assert_eq!(op, "nn::init::identity");
-    assert!(reason.contains("square matrix") && reason.contains("[2, 3]"), "{reason}");
+    assert!(
+        reason.contains("square matrix") && reason.contains("[2, 3]"),
+        "{reason}"
+    );
     let (_, reason) = invalid(init::identity(&[3], Dtype::Float32).unwrap_err());
     assert!(reason.contains("[3]"), "{reason}");
     for e in [

@@ -80,7 +80,10 @@ pub fn fan_in_fan_out(shape: &[i32]) -> Result<(i64, i64)> {
             ),
         ));
     }
-    let receptive: i64 = shape[1..shape.len() - 1].iter().map(|&d| i64::from(d)).product();
+    let receptive: i64 = shape[1..shape.len() - 1]
+        .iter()
+        .map(|&d| i64::from(d))
+        .product();
     let fan_in = i64::from(shape[shape.len() - 1]) * receptive;
     let fan_out = i64::from(shape[0]) * receptive;
     Ok((fan_in, fan_out))

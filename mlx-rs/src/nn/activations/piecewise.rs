@@ -37,9 +37,7 @@ pub fn relu2(x: &Array) -> Result<Array> {
 /// As [`relu`].
 #[doc(alias = "mlx_minimum")]
 pub fn relu6(x: &Array) -> Result<Array> {
-    shapeless("relu6", &[], &[x], |a, _| {
-        minimum(&maximum(&a[0], 0)?, 6.0)
-    })
+    shapeless("relu6", &[], &[x], |a, _| minimum(&maximum(&a[0], 0)?, 6.0))
 }
 
 /// Leaky ReLU: `max(negative_slope · x, x)` (Python's `nn.leaky_relu`,

@@ -251,7 +251,10 @@ pub fn glu(x: &Array, axis: i32) -> Result<Array> {
     let Some(ax) = norm_axis(axis, x.ndim()) else {
         return Err(invalid(
             "glu",
-            format!("axis {axis} is out of range for an array of shape {:?}", x.shape()),
+            format!(
+                "axis {axis} is out of range for an array of shape {:?}",
+                x.shape()
+            ),
         ));
     };
     let n = x.shape()[ax];
