@@ -333,11 +333,20 @@ fn initializers_match_python() {
             "glorot_uniform" => init::glorot_uniform(&sh, gain, dtype),
             "he_normal" => init::he_normal(&sh, mode, gain, dtype),
             "he_uniform" => init::he_uniform(&sh, mode, gain, dtype),
+            "sparse" => init::sparse(
+                &sh,
+                f(&a["sparsity"]),
+                num(&a["mean"], 0.0),
+                num(&a["std"], 1.0),
+                dtype,
+            ),
+            "orthogonal" => init::orthogonal(&sh, num(&a["gain"], 1.0), dtype),
             other => panic!("no initializer {other}"),
         }
         .unwrap();
         let fam = match name {
             "constant" | "identity" => Family::Exact,
+            "orthogonal" => device::lapack_family(Family::Reduction),
             _ => Family::RandomFloat,
         };
         assert_golden(&mut r, &y, &c["y"], fam, &format!("{name} {a} {call}"));
@@ -446,6 +455,15 @@ fn bad_input_is_an_error() {
     assert_eq!(op, "nn::init::constant");
     assert!(reason.contains("int32"), "{reason}");
     assert!(init::normal(&[2], 0.0, 1.0, Dtype::Int32).is_err());
+    let (op, reason) =
+        invalid(init::sparse(&[2, 2, 2], 0.5, 0.0, 1.0, Dtype::Float32).unwrap_err());
+    assert_eq!(op, "nn::init::sparse");
+    assert!(reason.contains("2 dimensions"), "{reason}");
+    let (_, reason) = invalid(init::sparse(&[2, 2], -0.5, 0.0, 1.0, Dtype::Float32).unwrap_err());
+    assert!(reason.contains("-0.5"), "{reason}");
+    let (op, reason) = invalid(init::orthogonal(&[4], 1.0, Dtype::Float32).unwrap_err());
+    assert_eq!(op, "nn::init::orthogonal");
+    assert!(reason.contains("got a 1D array"), "{reason}");
     assert_eq!(init::fan_in_fan_out(&[6, 3, 3, 4]).unwrap(), (36, 54));
 }
 

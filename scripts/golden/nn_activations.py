@@ -17,7 +17,8 @@ Records, hex-encoded:
 - "layers": each activation layer's output on x (PReLU: its initial weight,
   and the gradients with respect to its weight and to x);
 - "init": each initializer's output after mx.random.seed(seed), for a
-  shape and its arguments.
+  shape and its arguments (all of mlx.nn.init: constant, normal, uniform,
+  identity, glorot_normal/uniform, he_normal/uniform, sparse, orthogonal).
 
 Writes mlx-rs/tests/golden/nn_activations.json.
 """
@@ -165,6 +166,13 @@ INIT = [
     ("he_uniform", dict(), (8, 5), {}),
     ("he_uniform", dict(), (6, 4), dict(mode="fan_out", gain=3.0)),
     ("he_uniform", dict(dtype="bfloat16"), (5, 3, 2), dict(mode="fan_out")),
+    ("sparse", dict(sparsity=0.5), (4, 6), {}),
+    ("sparse", dict(sparsity=0.34, mean=1.0, std=0.1, dtype="bfloat16"), (5, 3), {}),
+    ("sparse", dict(sparsity=0.0), (2, 3), {}),
+    ("sparse", dict(sparsity=1.5), (2, 3), {}),
+    ("orthogonal", dict(), (4, 4), {}),
+    ("orthogonal", dict(gain=2.0), (3, 5), {}),
+    ("orthogonal", dict(gain=0.5, dtype="float16"), (6, 2), {}),
 ]
 
 

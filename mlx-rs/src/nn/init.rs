@@ -8,6 +8,8 @@
 //! Python's `nn.init.he_uniform(mx.float16)(a, mode="fan_out", gain=2.0)`
 //! is `he_uniform(a.shape(), FanMode::FanOut, 2.0, Dtype::Float16)`.
 //!
+//! Also [`sparse`] and [`orthogonal`], Python's other two.
+//!
 //! ```
 //! use mlx_rs::nn::init::{glorot_uniform, he_normal, FanMode};
 //! use mlx_rs::{random, Dtype};
@@ -23,6 +25,8 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::ops::support::invalid;
+use crate::ops::linalg::qr;
+use crate::ops::{argsort, diag, put_along_axis, sign, slice};
 use crate::random;
 use crate::{Array, Dtype};
 
@@ -213,4 +217,88 @@ pub fn he_normal(shape: &[i32], mode: FanMode, gain: f64, dtype: Dtype) -> Resul
 pub fn he_uniform(shape: &[i32], mode: FanMode, gain: f64, dtype: Dtype) -> Result<Array> {
     let limit = gain * (3.0 / fan(shape, mode)?).sqrt();
     random::uniform(-limit, limit, shape, dtype, None)
+}
+
+/// A sparse matrix: `N(mean, std²)` samples with `⌈sparsity · cols⌉`
+/// entries of each row set to zero, the columns picked per row by sorting
+/// uniform keys (Python's `nn.init.sparse(sparsity, mean, std, dtype)`;
+/// the keys are drawn before the samples, as in Python). A `sparsity`
+/// above 1 zeroes every entry, as Python's slice does.
+///
+/// ```
+/// use mlx_rs::nn::init::sparse;
+/// use mlx_rs::Dtype;
+/// let w = sparse(&[3, 4], 0.5, 0.0, 1.0, Dtype::Float32)?.to_vec::<f32>()?;
+/// for row in w.chunks(4) {
+///     assert_eq!(row.iter().filter(|v| **v == 0.0).count(), 2);
+/// }
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a shape of other than two dimensions
+/// (Python's message) or a negative or NaN `sparsity` (which Python's
+/// slice would read from the end); as [`random::normal`].
+#[doc(alias = "mlx_put_along_axis")]
+pub fn sparse(shape: &[i32], sparsity: f64, mean: f64, std: f64, dtype: Dtype) -> Result<Array> {
+    if shape.len() != 2 {
+        return Err(invalid(
+            "nn::init::sparse",
+            "Only tensors with 2 dimensions are supported",
+        ));
+    }
+    if !(sparsity >= 0.0) {
+        return Err(invalid(
+            "nn::init::sparse",
+            format!("sparsity must be a fraction in [0, 1] but got {sparsity}"),
+        ));
+    }
+    let (rows, cols) = (shape[0], shape[1]);
+    let num_zeros = (sparsity * f64::from(cols)).ceil().min(f64::from(cols)) as i32;
+    let keys = random::uniform(0.0, 1.0, shape, Dtype::Float32, None)?;
+    let order = argsort(&keys, Some(1))?;
+    let a = random::normal(shape, dtype, mean as f32, std as f32, None)?;
+    if num_zeros == 0 || rows == 0 {
+        return Ok(a);
+    }
+    let zeroed = slice(&order, &[0, 0], &[rows, num_zeros], &[1, 1])?;
+    let zeros = Array::zeros(&[rows, num_zeros], dtype)?;
+    put_along_axis(&a, &zeroed, &zeros, 1)
+}
+
+/// An orthogonal matrix times `gain`: the `Q` of the QR decomposition (on
+/// the CPU) of an `[n, n]` standard normal sample, `n = max(rows, cols)`,
+/// its columns' signs set by `R`'s diagonal, cut to `shape` (Python's
+/// `nn.init.orthogonal(gain, dtype)`; Python's default `gain` is 1).
+///
+/// ```
+/// use mlx_rs::nn::init::orthogonal;
+/// use mlx_rs::{ops, Dtype};
+/// let q = orthogonal(&[3, 3], 1.0, Dtype::Float32)?;
+/// let qtq = ops::matmul(&q.transpose()?, &q)?.to_vec::<f32>()?;
+/// assert!((qtq[0] - 1.0).abs() < 1e-5 && qtq[1].abs() < 1e-5);
+/// # Ok::<(), mlx_rs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a shape of other than two dimensions
+/// (Python's message); MLX's error from the QR decomposition.
+#[doc(alias = "mlx_linalg_qr")]
+pub fn orthogonal(shape: &[i32], gain: f64, dtype: Dtype) -> Result<Array> {
+    if shape.len() != 2 {
+        return Err(invalid(
+            "nn::init::orthogonal",
+            format!(
+                "Orthogonal initialization requires a 2D array but got a {}D array.",
+                shape.len()
+            ),
+        ));
+    }
+    let (rows, cols) = (shape[0], shape[1]);
+    let n = rows.max(cols);
+    let rmat = random::normal(&[n, n], Dtype::Float32, 0.0, 1.0, None)?;
+    let (q, r) = qr(&rmat)?;
+    let q = (q * sign(&diag(&r, 0)?)?)?;
+    let q = slice(&q, &[0, 0], &[rows, cols], &[1, 1])?;
+    (q * gain)?.astype(dtype)
 }
