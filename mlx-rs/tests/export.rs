@@ -390,7 +390,7 @@ fn activations(a: &[Array]) -> mlx_rs::Result<Vec<Array>> {
 fn compiled_activations_export_and_reimport_body() {
     let dir = Dir::new("activations");
     let x = ops::multiply(
-        &Array::arange(-8.0, 8.0, 1.0, Dtype::Float32)
+        Array::arange(-8.0, 8.0, 1.0, Dtype::Float32)
             .unwrap()
             .reshape(&[4, 4])
             .unwrap(),

@@ -24,8 +24,8 @@
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::ops::support::invalid;
 use crate::ops::linalg::qr;
+use crate::ops::support::invalid;
 use crate::ops::{argsort, diag, put_along_axis, sign, slice};
 use crate::random;
 use crate::{Array, Dtype};
@@ -247,7 +247,7 @@ pub fn sparse(shape: &[i32], sparsity: f64, mean: f64, std: f64, dtype: Dtype) -
             "Only tensors with 2 dimensions are supported",
         ));
     }
-    if !(sparsity >= 0.0) {
+    if sparsity.is_nan() || sparsity < 0.0 {
         return Err(invalid(
             "nn::init::sparse",
             format!("sparsity must be a fraction in [0, 1] but got {sparsity}"),
