@@ -499,3 +499,32 @@ fn threads_compile_their_own() {
         assert_eq!(h.join().unwrap(), want);
     }
 }
+
+/// The compiled activations compose with the transforms: a chain of them
+/// called directly, inside a user's `compile` and under `vmap` gives
+/// Python's bits for each (the goldens check `grad` above).
+#[test]
+fn activations_compose_with_compile_and_vmap() {
+    use mlx_rs::transforms::{compile, vmap};
+    let mut r = Report::new();
+    let want = &doc()["compose"];
+    let x = input("float32");
+    let chain = |x: &Array| -> mlx_rs::Result<Array> {
+        nn::log_softmax(&nn::mish(&nn::celu(&nn::gelu(x)?, 0.7)?)?, -1)
+    };
+    let direct = chain(&x).unwrap();
+    assert_golden(
+        &mut r,
+        &direct,
+        &want["direct"],
+        Family::Reduction,
+        "direct",
+    );
+    let compiled = compile(move |a: &[Array]| Ok(vec![chain(&a[0])?]), false).unwrap();
+    let y = compiled.call(std::slice::from_ref(&x)).unwrap().remove(0);
+    assert_golden(&mut r, &y, &want["compiled"], Family::Reduction, "compiled");
+    let mapped = vmap(move |a: &[Array]| Ok(vec![chain(&a[0])?]), &[Some(0)], &[]).unwrap();
+    let y = mapped.call(std::slice::from_ref(&x)).unwrap().remove(0);
+    assert_golden(&mut r, &y, &want["vmap"], Family::Reduction, "vmap");
+    r.finish();
+}

@@ -16,6 +16,8 @@ Records, hex-encoded:
   (c a fixed random cotangent of the output's shape and dtype);
 - "layers": each activation layer's output on x (PReLU: its initial weight,
   and the gradients with respect to its weight and to x);
+- "compose": a chain of activations called directly, under mx.compile
+  and under mx.vmap;
 - "init": each initializer's output after mx.random.seed(seed), for a
   shape and its arguments (all of mlx.nn.init: constant, normal, uniform,
   identity, glorot_normal/uniform, he_normal/uniform, sparse, orthogonal).
@@ -189,6 +191,17 @@ def init_cases():
     return out
 
 
+def compose(x):
+    """A chain of compiled activations called directly, inside a user's
+    mx.compile, and under mx.vmap over the rows."""
+    chain = lambda x: nn.log_softmax(nn.mish(nn.celu(nn.gelu(x), 0.7)))
+    return {
+        "direct": encode_hex(chain(x)),
+        "compiled": encode_hex(mx.compile(chain)(x)),
+        "vmap": encode_hex(mx.vmap(chain)(x)),
+    }
+
+
 def main():
     x = make_x()
     lows = {d: x.astype(getattr(mx, d)) for d in ["bfloat16", "float16"]}
@@ -202,6 +215,7 @@ def main():
         "prelu": prelu_cases(x),
         "layers": layers(x),
         "init": init_cases(),
+        "compose": compose(x),
     }
     path = os.path.join(OUT_DIR, "nn_activations.json")
     write_json(path, out, compact=True)
