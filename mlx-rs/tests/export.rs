@@ -3,7 +3,8 @@
 //! function of keyword arguments, a shapeless one called with two shapes)
 //! import here and give Python's outputs bit for bit; functions exported
 //! here give Python's outputs too, re-imported here and, when a Python with
-//! MLX is present, imported by Python itself; wrong calls are `Err`s.
+//! MLX is present, imported by Python itself; a function through the
+//! compiled `nn` activations exports and reimports; wrong calls are `Err`s.
 //!
 //! Every test runs on one thread (`common::mlx_thread`): MLX evaluates an
 //! imported graph only on the thread that made the process's first stream.

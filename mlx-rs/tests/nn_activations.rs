@@ -5,7 +5,8 @@
 //! magnitudes, in float32 (and bfloat16 / float16 for the smooth ones),
 //! bit for bit on the CPU; each layer's output (PReLU: its initial weight
 //! and its gradients); each initializer's output after the same seed, bit
-//! for bit. Then bad input: an `Err` naming what is wrong.
+//! for bit; a chain of activations under `compile` and `vmap`. Then bad
+//! input: an `Err` naming what is wrong. (Exporting them: `tests/export.rs`.)
 
 mod common;
 mod device;

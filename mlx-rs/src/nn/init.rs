@@ -1,7 +1,7 @@
 //! Initializers, as Python MLX 0.32.2's `mlx.nn.init`: each returns a new
 //! array of `shape` (Python's initializers take an array and use only its
 //! shape) and draws from the global random state, so after the same
-//! [`random::seed`](crate::random::seed) the same call gives Python's bits.
+//! [`random::seed`] the same call gives Python's bits.
 //!
 //! Python's builders take the dtype (default `float32`) and return a
 //! function of the array; here both sets of arguments are one call:
@@ -98,7 +98,7 @@ pub fn fan_in_fan_out(shape: &[i32]) -> Result<(i64, i64)> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for a non-floating `dtype` (Python MLX
-/// returns `float32` for one); [`Error::Mlx`](crate::Error::Mlx) for a
+/// returns `float32` for one); [`Error::Mlx`] for a
 /// negative dimension.
 #[doc(alias = "mlx_full")]
 pub fn constant(shape: &[i32], value: f64, dtype: Dtype) -> Result<Array> {

@@ -54,8 +54,11 @@
 //!   [`LogSoftmax`], [`LogSigmoid`], [`Prelu`], [`Gelu`], [`Tanh`],
 //!   [`Hardswish`], [`Step`], [`Selu`], [`HardTanh`], [`HardShrink`],
 //!   [`Softmin`].
-//! - [`init`]: Python's initializers (`constant`, `normal`, `uniform`,
-//!   `identity`, Glorot and He), drawing from the global random state.
+//! - [`init`]: Python's initializers ([`init::constant`], [`init::normal`],
+//!   [`init::uniform`], [`init::identity`], [`init::glorot_normal`],
+//!   [`init::glorot_uniform`], [`init::he_normal`], [`init::he_uniform`],
+//!   [`init::sparse`], [`init::orthogonal`]), drawing from the global
+//!   random state as Python does.
 //! - Training layers, initialised as Python's from the global random state
 //!   ([`random::seed`](crate::random::seed)): [`Linear::uniform`],
 //!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
