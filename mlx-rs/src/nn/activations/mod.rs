@@ -75,9 +75,14 @@ thread_local! {
 /// error.
 fn shapeless(name: &'static str, consts: &[f64], inputs: &[&Array], body: Body) -> Result<Array> {
     let key: Key = (name, consts.iter().map(|c| c.to_bits()).collect());
+    let args: Vec<Array> = inputs.iter().map(|a| (*a).clone()).collect();
     // The borrow ends before the call: tracing one activation may call
-    // another (`selu` calls `elu`).
-    let cached = COMPILED.with(|c| c.borrow().get(&key).cloned());
+    // another (`selu` calls `elu`). While this thread is being torn down
+    // (a destructor calling an activation) the cache is gone: the ops then
+    // run directly.
+    let Ok(cached) = COMPILED.try_with(|c| c.borrow().get(&key).cloned()) else {
+        return body(&args, consts);
+    };
     let fun = match cached {
         Some(f) => f,
         None => {
@@ -86,11 +91,11 @@ fn shapeless(name: &'static str, consts: &[f64], inputs: &[&Array], body: Body) 
                 move |a: &[Array]| Ok(vec![body(a, &consts)?]),
                 true,
             )?);
-            COMPILED.with(|c| c.borrow_mut().insert(key, f.clone()));
+            // Cannot fail: the cache was alive just above, on this thread.
+            let _ = COMPILED.try_with(|c| c.borrow_mut().insert(key, f.clone()));
             f
         }
     };
-    let args: Vec<Array> = inputs.iter().map(|a| (*a).clone()).collect();
     fun.call(&args)?
         .into_iter()
         .next()
