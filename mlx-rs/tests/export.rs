@@ -3,7 +3,8 @@
 //! function of keyword arguments, a shapeless one called with two shapes)
 //! import here and give Python's outputs bit for bit; functions exported
 //! here give Python's outputs too, re-imported here and, when a Python with
-//! MLX is present, imported by Python itself; wrong calls are `Err`s.
+//! MLX is present, imported by Python itself; a function through the
+//! compiled `nn` activations exports and reimports; wrong calls are `Err`s.
 //!
 //! Every test runs on one thread (`common::mlx_thread`): MLX evaluates an
 //! imported graph only on the thread that made the process's first stream.
@@ -368,4 +369,47 @@ fn another_threads_evaluation_is_an_error_not_a_crash() {
     })
     .join()
     .unwrap();
+}
+
+/// A function through the compiled `nn` activations (each a compiled
+/// function inside the trace, as Python's `nn.gelu`) exports and imports.
+/// As in Python MLX 0.32.2 (checked there too), the file holds the traced
+/// ops, not the compiled kernels: the imported function gives the bits of
+/// the ops run with compiling off (`gelu`'s `1/√2` at full precision, where
+/// the CPU compiler writes 7 digits).
+#[test]
+fn compiled_activations_export_and_reimport() {
+    common::mlx_thread::run(compiled_activations_export_and_reimport_body);
+}
+
+fn activations(a: &[Array]) -> mlx_rs::Result<Vec<Array>> {
+    use mlx_rs::nn;
+    let h = nn::gelu(&nn::selu(&a[0])?)?;
+    Ok(vec![nn::log_softmax(&nn::leaky_relu(&h, 0.2)?, -1)?])
+}
+
+fn compiled_activations_export_and_reimport_body() {
+    let dir = Dir::new("activations");
+    let x = ops::multiply(
+        Array::arange(-8.0, 8.0, 1.0, Dtype::Float32)
+            .unwrap()
+            .reshape(&[4, 4])
+            .unwrap(),
+        0.7,
+    )
+    .unwrap();
+    let path = dir.0.join("activations.mlxfn");
+    export_function(&path, activations, std::slice::from_ref(&x), false).unwrap();
+    let f = import_function(&path).unwrap();
+    let got = f.call(std::slice::from_ref(&x)).unwrap()[0]
+        .to_vec::<f32>()
+        .unwrap();
+    // Every test of this binary runs on the one MLX thread, so switching
+    // compiling off here cannot reach another test's call.
+    mlx_rs::transforms::disable_compile().unwrap();
+    let eager = activations(std::slice::from_ref(&x));
+    mlx_rs::transforms::enable_compile().unwrap();
+    let eager = eager.unwrap()[0].to_vec::<f32>().unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&got), bits(&eager));
 }

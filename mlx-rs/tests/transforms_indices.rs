@@ -36,7 +36,7 @@ fn traced_out_of_range_indices_are_clamped() {
         &[],
     )
     .unwrap();
-    let out = f.call(&[idx.clone()]).unwrap();
+    let out = f.call(std::slice::from_ref(&idx)).unwrap();
     assert_eq!(out[0].to_vec::<i32>().unwrap(), [30, 10, 20]);
 
     // Under compile, through `Array::index` and `take_along_axis`.
@@ -186,7 +186,7 @@ fn traced_masked_scatter_reads_a_padded_source() {
     )
     .unwrap();
     let mask = Array::from_slice(&[false, true, false, true], &[4]).unwrap();
-    let out = f.call(&[mask.clone()]).unwrap();
+    let out = f.call(std::slice::from_ref(&mask)).unwrap();
     // The second true entry finds no source element: it reads the padding.
     assert_eq!(out[0].to_vec::<i32>().unwrap(), [1, 9, 3, 0]);
     assert!(is_index_error(ops::masked_scatter(&a, &mask, &src)));

@@ -40,8 +40,25 @@
 //!   strict), saving, counting; [`replace_modules`] to swap layers.
 //! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
 //!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
-//!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU); activations
-//!   [`relu`], [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
+//!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU).
+//! - Activations, Python MLX's op for op (compiled where Python compiles
+//!   them, so the same bits on the CPU): [`sigmoid`], [`log_sigmoid`],
+//!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`],
+//!   [`softplus`], [`mish`], [`elu`], [`celu`], [`selu`], [`softsign`],
+//!   [`tanh`], [`softmax`], [`softmin`], [`log_softmax`], [`glu`],
+//!   [`relu`], [`relu2`], [`relu6`], [`leaky_relu`], [`prelu`],
+//!   [`hardswish`], [`hard_tanh`], [`hard_shrink`], [`softshrink`],
+//!   [`step`]; as layers [`Glu`], [`Sigmoid`], [`Mish`], [`Relu`],
+//!   [`Relu2`], [`Relu6`], [`LeakyRelu`], [`Elu`], [`Softmax`],
+//!   [`Softplus`], [`Softsign`], [`Softshrink`], [`Celu`], [`Silu`],
+//!   [`LogSoftmax`], [`LogSigmoid`], [`Prelu`], [`Gelu`], [`Tanh`],
+//!   [`Hardswish`], [`Step`], [`Selu`], [`HardTanh`], [`HardShrink`],
+//!   [`Softmin`].
+//! - [`init`]: Python's initializers ([`init::constant`], [`init::normal`],
+//!   [`init::uniform`], [`init::identity`], [`init::glorot_normal`],
+//!   [`init::glorot_uniform`], [`init::he_normal`], [`init::he_uniform`],
+//!   [`init::sparse`], [`init::orthogonal`]), drawing from the global
+//!   random state as Python does.
 //! - Training layers, initialised as Python's from the global random state
 //!   ([`random::seed`](crate::random::seed)): [`Linear::uniform`],
 //!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
@@ -68,6 +85,7 @@ mod distributed;
 mod dropout;
 mod embedding;
 pub mod freeze;
+pub mod init;
 mod linear;
 pub mod lora;
 pub mod losses;
@@ -81,7 +99,13 @@ mod quantize;
 mod recurrent;
 mod rope;
 
-pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
+pub use activations::{
+    celu, elu, gelu, gelu_approx, gelu_fast_approx, glu, hard_shrink, hard_tanh, hardswish,
+    leaky_relu, log_sigmoid, log_softmax, mish, prelu, relu, relu2, relu6, selu, sigmoid, silu,
+    softmax, softmin, softplus, softshrink, softsign, step, tanh, Celu, Elu, Gelu, GeluApprox, Glu,
+    HardShrink, HardTanh, Hardswish, LeakyRelu, LogSigmoid, LogSoftmax, Mish, Prelu, Relu, Relu2,
+    Relu6, Selu, Sigmoid, Silu, Softmax, Softmin, Softplus, Softshrink, Softsign, Step, Tanh,
+};
 pub use attention::{Attention, AttentionConfig, KvCache};
 pub use batch_norm::BatchNorm;
 pub use conv::{Conv1d, Conv2d, Conv3d};
