@@ -584,3 +584,52 @@ fn mlx_lm_quantization_block() {
         );
     }
 }
+
+/// `quantize` says which float layers it could not quantize because their
+/// field type is fixed (a plain `Linear` / `Embedding`), instead of
+/// leaving them out of the report.
+#[test]
+fn quantize_reports_fixed_type_layers() {
+    #[derive(Debug, Module)]
+    struct Mixed {
+        swappable: LinearLayer,
+        plain: Linear,
+        table: Embedding,
+        layers: Vec<Linear>,
+    }
+    let mut m = Mixed {
+        swappable: LinearLayer::new(64, 8, false).unwrap(),
+        plain: Linear::new(64, 8, false).unwrap(),
+        table: Embedding::new(16, 64).unwrap(),
+        layers: vec![Linear::new(64, 8, true).unwrap()],
+    };
+    let mut config = QuantizeConfig::new(QuantMode::affine(4, 32).unwrap());
+    config.embeddings = true;
+    let report = quantize(&mut m, &config, None).unwrap();
+    assert_eq!(report.quantized.len(), 1);
+    assert_eq!(report.quantized[0].0, "swappable");
+    assert_eq!(report.fixed_type, ["layers.0", "plain", "table"]);
+    assert!(report.skipped.is_empty() && report.indivisible.is_empty());
+    // A skipped or quantized LinearLayer is not reported as fixed.
+    let mut again = Mixed {
+        swappable: LinearLayer::new(64, 8, false).unwrap(),
+        plain: Linear::new(64, 8, false).unwrap(),
+        table: Embedding::new(16, 64).unwrap(),
+        layers: vec![],
+    };
+    let r = quantize(
+        &mut again,
+        &config,
+        Some(&|p: &str, _: &dyn Module| p != "swappable"),
+    )
+    .unwrap();
+    assert_eq!(r.skipped, ["swappable"]);
+    assert_eq!(r.fixed_type, ["plain", "table"]);
+    // Without embeddings, the plain table is skipped, not fixed.
+    config.embeddings = false;
+    let r = quantize(&mut again, &config, None).unwrap();
+    assert_eq!(
+        (r.fixed_type, r.skipped),
+        (vec!["plain".to_owned()], vec!["table".to_owned()])
+    );
+}

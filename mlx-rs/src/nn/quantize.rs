@@ -257,6 +257,11 @@ pub struct QuantizeReport {
     pub indivisible: Vec<String>,
     /// Layers left alone by the predicate or the configuration.
     pub skipped: Vec<String>,
+    /// Float layers that would be quantized but whose field type cannot
+    /// hold a quantized layer: a plain [`Linear`] or [`Embedding`] field (Python swaps the object;
+    /// a Rust field keeps its type). Declare such fields as
+    /// [`LinearLayer`] / [`EmbeddingLayer`] to have them quantized.
+    pub fixed_type: Vec<String>,
 }
 
 /// Quantizes every [`LinearLayer`] and (if `config.embeddings`)
@@ -264,7 +269,10 @@ pub struct QuantizeReport {
 /// does: layers whose input dimension (the last axis of the weight) is not
 /// a multiple of the group size are left alone, and so are layers for which
 /// `predicate(path, layer)` returns `false`. Layers already quantized are
-/// not touched.
+/// not touched. Fields of the plain float types [`Linear`] and
+/// [`Embedding`] cannot change type, so they stay float and are listed in
+/// [`QuantizeReport::fixed_type`]: use [`LinearLayer`] / [`EmbeddingLayer`]
+/// for the layers to quantize.
 ///
 /// ```
 /// use mlx_rs::nn::{quantize, LinearLayer, Module, QuantizeConfig};
@@ -296,7 +304,9 @@ pub fn quantize(
     predicate: Option<LayerPredicate<'_>>,
 ) -> Result<QuantizeReport> {
     quantize_by(model, |path, layer| {
-        if layer.downcast_ref::<EmbeddingLayer>().is_some() && !config.embeddings {
+        let embedding = layer.downcast_ref::<EmbeddingLayer>().is_some()
+            || layer.downcast_ref::<Embedding>().is_some();
+        if embedding && !config.embeddings {
             return None;
         }
         match predicate {
@@ -318,7 +328,14 @@ pub fn quantize_by(
     mut choose: impl FnMut(&str, &dyn Module) -> Option<QuantMode>,
 ) -> Result<QuantizeReport> {
     let mut report = QuantizeReport::default();
+    // Paths of the float-or-quantized wrappers seen (their inner float
+    // layer is visited next, at the same path).
+    let mut wrapped = std::collections::HashSet::new();
     model.visit_modules_mut("", &mut |path, m| {
+        if m.downcast_ref::<LinearLayer>().is_some() || m.downcast_ref::<EmbeddingLayer>().is_some()
+        {
+            wrapped.insert(path.to_owned());
+        }
         let dim = if let Some(l) = m.downcast_ref::<LinearLayer>() {
             match l {
                 LinearLayer::Float(l) => l.input_dims(),
@@ -329,6 +346,16 @@ pub fn quantize_by(
                 MaybeQuantized::Float(e) => e.dims(),
                 MaybeQuantized::Quantized(_) => return Ok(()),
             }
+        } else if m.downcast_ref::<Linear>().is_some() || m.downcast_ref::<Embedding>().is_some() {
+            // Inside a `LinearLayer` / `EmbeddingLayer` the float layer is
+            // visited too, at the same path: only a bare field is reported.
+            if !wrapped.contains(path) {
+                match choose(path, &*m) {
+                    Some(_) => report.fixed_type.push(path.to_owned()),
+                    None => report.skipped.push(path.to_owned()),
+                }
+            }
+            return Ok(());
         } else {
             return Ok(());
         };
@@ -351,6 +378,7 @@ pub fn quantize_by(
     report.quantized.sort_by(|a, b| a.0.cmp(&b.0));
     report.indivisible.sort();
     report.skipped.sort();
+    report.fixed_type.sort();
     Ok(report)
 }
 
