@@ -93,7 +93,7 @@ fn batch_norm_matches_python() {
                 &[0],
             )
             .unwrap()
-            .call(&[x.clone()])
+            .call(std::slice::from_ref(&x))
             .unwrap();
             assert_golden(&mut r, &dx[0], &step["dx"], Family::Reduction, &what("dx"));
             // The step: loss and gradients, and the running statistics
@@ -104,7 +104,7 @@ fn batch_norm_matches_python() {
             } else {
                 bn.value_and_grad_mut(
                     move |m: &mut BatchNorm, a: &[Array]| Ok(vec![loss_of(m, &a[0], &c3)?]),
-                    &[x.clone()],
+                    std::slice::from_ref(&x),
                 )
                 .unwrap()
             };
