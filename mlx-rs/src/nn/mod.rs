@@ -64,7 +64,8 @@
 //!   [`Conv1d`], [`Conv2d`], [`Conv3d`], [`MaxPool1d`]–[`MaxPool3d`],
 //!   [`AvgPool1d`]–[`AvgPool3d`], [`Dropout`], [`Dropout2d`],
 //!   [`Dropout3d`] (see [`Module::train`]), [`GroupNorm`],
-//!   [`InstanceNorm`], [`BatchNorm`], [`MultiHeadAttention`], [`Rnn`], [`Gru`], [`Lstm`].
+//!   [`InstanceNorm`], [`BatchNorm`], [`MultiHeadAttention`], [`Transformer`]
+//!   and its encoder/decoder (layers),, [`Rnn`], [`Gru`], [`Lstm`].
 //!   Train with [`Module::value_and_grad`], an
 //!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
@@ -98,6 +99,7 @@ mod pooling;
 mod quantize;
 mod recurrent;
 mod rope;
+mod transformer;
 
 pub use activations::{
     celu, elu, gelu, gelu_approx, gelu_fast_approx, glu, hard_shrink, hard_tanh, hardswish,
@@ -131,3 +133,7 @@ pub use quantize::{
 };
 pub use recurrent::{Gru, Lstm, Rnn};
 pub use rope::Rope;
+pub use transformer::{
+    Activation, Transformer, TransformerConfig, TransformerDecoder, TransformerDecoderLayer,
+    TransformerEncoder, TransformerEncoderLayer,
+};
