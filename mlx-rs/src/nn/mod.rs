@@ -40,7 +40,7 @@
 //!   strict), saving, counting; [`replace_modules`] to swap layers.
 //! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
 //!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
-//!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU); activations
+//!   [`Attention`] with a [`LayerCache`] ([`KvCache`], [`RotatingKvCache`], [`QuantizedKvCache`]), [`Mlp`] (SwiGLU); activations
 //!   [`relu`], [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`].
 //! - Training layers, initialised as Python's from the global random state
 //!   ([`random::seed`](crate::random::seed)): [`Linear::uniform`],
@@ -62,6 +62,7 @@
 
 mod activations;
 mod attention;
+pub mod cache;
 mod conv;
 mod distributed;
 mod dropout;
@@ -80,7 +81,11 @@ mod recurrent;
 mod rope;
 
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
-pub use attention::{Attention, AttentionConfig, KvCache};
+pub use attention::{Attention, AttentionConfig};
+pub use cache::{
+    quantized_scaled_dot_product_attention, CacheMask, CachedKv, KvCache, LayerCache,
+    QuantizedKvCache, RotatingKvCache,
+};
 pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use distributed::{
     average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,
