@@ -208,6 +208,27 @@ pub fn generate_with(
     model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
+    on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
+) -> Result<GenerationStats> {
+    options.validate()?;
+    let mut caches = model.make_caches(options.max_kv_size)?;
+    generate_with_cache(model, prompt, options, &mut caches, on_token)
+}
+
+/// [`generate_with`] continuing from `caches` (mlx-lm's `generate_step`
+/// with `prompt_cache`): they hold what came before `prompt` (e.g. from
+/// [`load_prompt_cache`](mlx_rs::nn::load_prompt_cache) or an earlier
+/// call) and are updated in place; `options.max_kv_size` is not used (the
+/// caches are already made).
+///
+/// # Errors
+/// As [`generate_with`]; [`Error::Config`](crate::Error::Config) when the
+/// number of caches is not the model's.
+pub fn generate_with_cache(
+    model: &(impl LanguageModel + ?Sized),
+    prompt: &[u32],
+    options: &GenerateOptions,
+    caches: &mut [LayerCache],
     mut on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
 ) -> Result<GenerationStats> {
     if prompt.is_empty() {
@@ -227,7 +248,6 @@ pub fn generate_with(
             finish: Finish::Length,
         });
     }
-    let mut caches = model.make_caches(options.max_kv_size)?;
     let mut sampler = SamplerState::new(options.sampler.clone())?;
     let processors = (!options.processors.is_empty()).then_some(&options.processors);
     // The tokens so far (prompt, then sampled), on the device, for the
@@ -265,14 +285,14 @@ pub fn generate_with(
     while rest.len() > 1 {
         let n = options.prefill_step.min(rest.len() - 1);
         let ids = Array::from_slice(&rest[..n], &[1, n as i32])?;
-        let logits = model.forward(&ids, Some(&mut caches))?;
-        maybe_quantize_kv_cache(&mut caches, options)?;
+        let logits = model.forward(&ids, Some(&mut *caches))?;
+        maybe_quantize_kv_cache(caches, options)?;
         let states: Vec<Array> = caches.iter().flat_map(LayerCache::arrays).collect();
         mlx_rs::eval(states.iter().chain([&logits]))?;
         rest = &rest[n..];
     }
     let ids = Array::from_slice(rest, &[1, rest.len() as i32])?;
-    let mut y = step(&ids, false, &mut caches, &mut sampler, history.as_ref())?;
+    let mut y = step(&ids, false, &mut *caches, &mut sampler, history.as_ref())?;
     mlx_rs::async_eval([&y])?;
     let mut tokens = Vec::new();
     let mut prefill_time = Duration::ZERO;
@@ -286,7 +306,7 @@ pub fn generate_with(
             let n = step(
                 &y.reshape(&[1, 1])?,
                 true,
-                &mut caches,
+                &mut *caches,
                 &mut sampler,
                 history.as_ref(),
             )?;

@@ -383,3 +383,118 @@ fn bad_cache_options_are_refused_by_name() {
     assert!(e.contains("prefill_step"), "{e}");
     assert!(m.make_caches(Some(0)).is_err());
 }
+
+/// The safetensors entries of a file: name → (dtype, shape), and its
+/// metadata.
+type Layout = (BTreeMap<String, (Dtype, Vec<i32>)>, BTreeMap<String, String>);
+
+fn layout(path: &std::path::Path) -> Layout {
+    let f = mlx_rs::io::load_safetensors(path).unwrap();
+    let arrays = f
+        .arrays
+        .iter()
+        .map(|(k, a)| (k.clone(), (a.dtype(), a.shape().to_vec())))
+        .collect();
+    (arrays, f.metadata.into_iter().collect())
+}
+
+/// A prompt cache Python saved loads and continues to Python's tokens; the
+/// same caches made and saved by Rust have the layout of Python's file and
+/// continue to the same tokens after loading.
+fn check_prompt_cache(name: &str) {
+    let m = model(name);
+    let g = &golden()["models"][name]["prompt_cache"];
+    let py_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(g["file"].as_str().unwrap());
+    let toks = tokens();
+    let prompt = golden()["prompt"].as_u64().unwrap() as usize;
+    let want: Vec<u32> = ints(&g["tokens"]).into_iter().map(|x| x as u32).collect();
+    let opts = GenerateOptions {
+        max_tokens: want.len(),
+        kv_bits: g["kv_bits"].as_i64().map(|b| b as i32),
+        kv_group_size: g["kv_group_size"].as_i64().unwrap() as i32,
+        quantized_kv_start: 0,
+        ..GenerateOptions::default()
+    };
+    let continue_from = |caches: &mut Vec<LayerCache>| {
+        mlx_lm::generate::generate_with_cache(
+            m.as_ref(),
+            &toks[prompt - 1..prompt],
+            &opts,
+            caches,
+            |_| Ok(std::ops::ControlFlow::Continue(())),
+        )
+        .unwrap()
+        .tokens
+    };
+    let (mut caches, meta) = mlx_rs::nn::load_prompt_cache(&py_path).unwrap();
+    let classes: Vec<&str> = caches.iter().map(LayerCache::class_name).collect();
+    let want_classes: Vec<&str> = g["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(classes, want_classes);
+    assert_eq!(meta.get("model").map(String::as_str), Some(name));
+    assert_eq!(caches[0].offset(), (prompt - 1) as i32);
+    assert_eq!(continue_from(&mut caches), want, "{name}: from Python's file");
+
+    // And back: Rust's own caches after the same tokens, saved and loaded.
+    let mut caches = m.new_caches();
+    let ids = Array::from_slice(&toks[..prompt - 1], &[1, (prompt - 1) as i32]).unwrap();
+    m.forward(&ids, Some(&mut caches)).unwrap();
+    if let Some(bits) = opts.kv_bits {
+        for c in &mut caches {
+            c.maybe_quantize(opts.kv_group_size, bits, 0).unwrap();
+        }
+    }
+    let meta: BTreeMap<String, String> = [
+        ("model".to_owned(), name.to_owned()),
+        ("tokens".to_owned(), (prompt - 1).to_string()),
+    ]
+    .into();
+    let out = std::env::temp_dir().join(format!(
+        "mlx-lm-prompt-cache-{}-{name}.safetensors",
+        std::process::id()
+    ));
+    mlx_rs::nn::save_prompt_cache(&out, &caches, &meta).unwrap();
+    if let Some(dir) = std::env::var_os("MLX_LM_PROMPT_CACHE_OUT") {
+        std::fs::copy(&out, std::path::Path::new(&dir).join(g["file"].as_str().unwrap())).unwrap();
+    }
+    assert_eq!(layout(&out), layout(&py_path), "{name}: Rust's file vs Python's");
+    let (mut back, _) = mlx_rs::nn::load_prompt_cache(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    assert_eq!(continue_from(&mut back), want, "{name}: from Rust's file");
+}
+
+#[test]
+fn llama_quantized_prompt_cache_interchanges_with_python() {
+    check_prompt_cache("llama");
+}
+
+#[test]
+fn gemma3_rotating_prompt_cache_interchanges_with_python() {
+    check_prompt_cache("gemma3_text");
+}
+
+#[test]
+fn prompt_cache_files_that_are_not_are_refused() {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("mlx-lm-bad-cache-{}.safetensors", std::process::id()));
+    let a = Array::scalar(3i32).unwrap();
+    mlx_rs::io::save_safetensors(
+        &path,
+        [("0.0", &a)],
+        [("1.0", "ChunkedKVCache"), ("2.0", "")],
+    )
+    .unwrap();
+    let e = mlx_rs::nn::load_prompt_cache(&path).unwrap_err().to_string();
+    assert!(e.contains("ChunkedKVCache"), "{e}");
+    mlx_rs::io::save_safetensors(&path, [("0.0", &a)], [("1.0", "KVCache"), ("2.0", "")])
+        .unwrap();
+    let e = mlx_rs::nn::load_prompt_cache(&path).unwrap_err().to_string();
+    assert!(e.contains("no array \"0.1\""), "{e}");
+    std::fs::remove_file(&path).unwrap();
+}

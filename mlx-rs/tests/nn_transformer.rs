@@ -135,7 +135,10 @@ fn run(model: &TinyLlama, g: &Value) -> (Array, Array) {
         );
     }
     assert_eq!(caches[0].offset(), n);
-    assert_eq!(caches[0].capacity(), 256);
+    let LayerCache::Standard(kv) = &caches[0] else {
+        panic!("a standard cache")
+    };
+    assert_eq!(kv.capacity(), 256);
     let rows: Vec<Vec<f32>> = steps.iter().map(device::host_f32).collect();
     let vocab = full.shape()[2];
     let inc = Array::from_slice(&rows.concat(), &[1, steps.len() as i32, vocab]).unwrap();

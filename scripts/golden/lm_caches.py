@@ -36,7 +36,12 @@ from _common import ROOT, encode_hex, write_json  # noqa: E402
 import mlx.core as mx  # noqa: E402
 from mlx.utils import tree_flatten, tree_unflatten  # noqa: E402
 from mlx_lm.generate import generate_step, maybe_quantize_kv_cache  # noqa: E402
-from mlx_lm.models.cache import RotatingKVCache, make_prompt_cache  # noqa: E402
+from mlx_lm.models.cache import (  # noqa: E402
+    RotatingKVCache,
+    load_prompt_cache,
+    make_prompt_cache,
+    save_prompt_cache,
+)
 from mlx_lm.utils import _get_classes, save_config  # noqa: E402
 
 from lm_families import SEED, draw  # noqa: E402
@@ -120,6 +125,35 @@ def greedy_run(model, case):
     return ids
 
 
+# The prompt-cache files: the caches after the first PROMPT - 1 tokens
+# (llama: quantized to 8 bits in groups of 32; gemma3: its rotating and
+# standard caches), saved with save_prompt_cache, loaded back, then
+# generate_step continues from the last prompt token.
+PROMPT_CACHE = {"llama": (8, 32), "gemma3_text": None}
+
+
+def prompt_cache(name, model):
+    quant = PROMPT_CACHE[name]
+    cache = make_prompt_cache(model)
+    model(mx.array([TOKENS[:PROMPT - 1]]), cache=cache)
+    if quant is not None:
+        cache = [c.to_quantized(group_size=quant[1], bits=quant[0]) for c in cache]
+    mx.eval([c.state for c in cache])
+    file = f"prompt_cache_{name}.safetensors"
+    path = os.path.join(ROOT, "mlx-lm", "tests", "golden", file)
+    save_prompt_cache(path, cache, {"model": name, "tokens": str(PROMPT - 1)})
+    cache, meta = load_prompt_cache(path, return_metadata=True)
+    ids = []
+    kw = {} if quant is None else {"kv_bits": quant[0], "kv_group_size": quant[1],
+                                   "quantized_kv_start": 0}
+    for tok, _ in generate_step(mx.array(TOKENS[PROMPT - 1:PROMPT]), model, max_tokens=GREEDY,
+                                prompt_cache=cache, **kw):
+        ids.append(int(tok))
+    return {"file": file, "metadata": meta, "classes": [type(c).__name__ for c in cache],
+            "kv_bits": None if quant is None else quant[0],
+            "kv_group_size": 64 if quant is None else quant[1], "tokens": ids}
+
+
 def build(config):
     model_cls, args_cls = _get_classes(config)
     model = model_cls(args_cls.from_dict(config))
@@ -149,7 +183,8 @@ def main():
                 "quantized_kv_start": opts[3], "logits": logits, "classes": classes,
                 "tokens": greedy_run(model, opts),
             }
-        doc["models"][name] = {"config": saved, "params": params, "cases": cases}
+            doc["models"][name] = {"config": saved, "params": params, "cases": cases,
+                               "prompt_cache": prompt_cache(name, model)}
     write_json(OUT, doc, compact=False)
     print(OUT, os.path.getsize(OUT))
 

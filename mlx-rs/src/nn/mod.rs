@@ -83,8 +83,8 @@ mod rope;
 pub use activations::{gelu, gelu_approx, gelu_fast_approx, relu, sigmoid, silu};
 pub use attention::{Attention, AttentionConfig};
 pub use cache::{
-    quantized_scaled_dot_product_attention, CacheMask, CachedKv, KvCache, LayerCache,
-    QuantizedKvCache, RotatingKvCache,
+    load_prompt_cache, quantized_scaled_dot_product_attention, save_prompt_cache, CacheMask,
+    CachedKv, KvCache, LayerCache, QuantizedKvCache, RotatingKvCache,
 };
 pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use distributed::{

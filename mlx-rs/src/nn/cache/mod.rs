@@ -12,6 +12,9 @@
 //!   attends with the kernel that fits the storage
 //!   ([`LayerCache::attend`]).
 //!
+//! [`save_prompt_cache`] / [`load_prompt_cache`] read and write mlx-lm's
+//! prompt-cache files (interchangeable with Python's).
+//!
 //! The masks follow mlx-lm's `create_causal_mask` / `create_attention_mask`
 //! ([`causal_mask`], [`attention_mask`]).
 
@@ -20,10 +23,12 @@ use crate::fast::{self, AttentionMask, SdpaOptions};
 use crate::quantization::Quantized;
 use crate::{Array, Dtype};
 
+mod prompt;
 mod quantized;
 mod rotating;
 mod standard;
 
+pub use prompt::{load_prompt_cache, save_prompt_cache};
 pub use quantized::{quantized_scaled_dot_product_attention, QuantizedKvCache};
 pub use rotating::RotatingKvCache;
 pub use standard::KvCache;

@@ -171,10 +171,11 @@ impl QuantizedKvCache {
                 r
             })
         };
-        let (Some(ck), Some(cv)) = (&self.keys, &self.values) else {
-            unreachable!("allocated above")
+        let (k, v) = match (&self.keys, &self.values) {
+            (Some(ck), Some(cv)) => (put(ck, &qk)?, put(cv, &qv)?),
+            // Allocated above whenever empty.
+            _ => (qk, qv),
         };
-        let (k, v) = (put(ck, &qk)?, put(cv, &qv)?);
         self.keys = Some(k.clone());
         self.values = Some(v.clone());
         if end == self.capacity() {
