@@ -347,7 +347,11 @@ impl Llama {
 
     /// Fresh KV caches, one per block.
     pub fn new_caches(&self) -> Vec<LayerCache> {
-        self.model.layers.iter().map(|_| LayerCache::default()).collect()
+        self.model
+            .layers
+            .iter()
+            .map(|_| LayerCache::default())
+            .collect()
     }
 
     /// Logits `[B, T, vocab]` for token ids `[B, T]`. With `caches` (one per

@@ -116,7 +116,12 @@ fn logits_run(model: &dyn LanguageModel, opts: &GenerateOptions) -> (Vec<f32>, V
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c[0].as_u64().unwrap() as usize, c[1].as_u64().unwrap() as usize))
+        .map(|c| {
+            (
+                c[0].as_u64().unwrap() as usize,
+                c[1].as_u64().unwrap() as usize,
+            )
+        })
         .collect();
     let start = spans.last().unwrap().1;
     spans.extend((start..toks.len()).map(|t| (t, t + 1)));
@@ -127,7 +132,12 @@ fn logits_run(model: &dyn LanguageModel, opts: &GenerateOptions) -> (Vec<f32>, V
         maybe_quantize_kv_cache(&mut caches, opts).unwrap();
         if rows.contains(&((hi - 1) as i64)) {
             let last = out.index((0, (hi - lo - 1) as i32)).unwrap();
-            got.extend(last.astype(Dtype::Float32).unwrap().to_vec::<f32>().unwrap());
+            got.extend(
+                last.astype(Dtype::Float32)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap(),
+            );
         }
     }
     (got, caches)
@@ -161,7 +171,9 @@ fn check_model(name: &str) {
             .map(|c| c.as_str().unwrap())
             .collect();
         if classes != want {
-            failures.push(format!("{name}/{case}: caches {classes:?}, Python's {want:?}"));
+            failures.push(format!(
+                "{name}/{case}: caches {classes:?}, Python's {want:?}"
+            ));
         }
         let stats = generate(m.as_ref(), &toks[..prompt], &opts, |_| Ok(())).unwrap();
         let want: Vec<u32> = ints(&g["tokens"]).into_iter().map(|x| x as u32).collect();
@@ -269,8 +281,14 @@ fn standard_cache_trims_and_round_trips() {
     assert_eq!(d.offset(), 5);
     assert!(d.set_state(k, v, 300).is_err());
     // Masks: causal for several tokens, none for one, windowed arrays.
-    assert!(matches!(c.make_mask(3, None, false).unwrap(), CacheMask::Causal));
-    assert!(matches!(c.make_mask(1, None, false).unwrap(), CacheMask::None));
+    assert!(matches!(
+        c.make_mask(3, None, false).unwrap(),
+        CacheMask::Causal
+    ));
+    assert!(matches!(
+        c.make_mask(1, None, false).unwrap(),
+        CacheMask::None
+    ));
     let CacheMask::Array(m) = c.make_mask(3, Some(2), false).unwrap() else {
         panic!("windowed")
     };
@@ -293,7 +311,10 @@ fn quantized_cache_stores_packed_tuples() {
     assert_eq!((c.offset(), c.capacity()), (3, 256));
     let back = k.dequantize(None).unwrap().to_vec::<f32>().unwrap();
     let want = kv.to_vec::<f32>().unwrap();
-    assert!(max_diff(&back, &want) < 0.07, "8-bit groups of 32 spanning 31");
+    assert!(
+        max_diff(&back, &want) < 0.07,
+        "8-bit groups of 32 spanning 31"
+    );
     assert_eq!(c.trim(1), 1);
     let one = (Array::ones(&[1, 1, 1, 64], Dtype::Float32).unwrap() * 5.0).unwrap();
     let (k, _) = c.update_and_fetch(&one, &one).unwrap();
@@ -344,7 +365,10 @@ fn bad_cache_options_are_refused_by_name() {
             kv_bits: Some(bits),
             ..base.clone()
         });
-        assert!(e.contains("kv_bits") && e.contains(&bits.to_string()), "{e}");
+        assert!(
+            e.contains("kv_bits") && e.contains(&bits.to_string()),
+            "{e}"
+        );
     }
     let e = run(GenerateOptions {
         kv_bits: Some(4),
@@ -386,7 +410,10 @@ fn bad_cache_options_are_refused_by_name() {
 
 /// The safetensors entries of a file: name → (dtype, shape), and its
 /// metadata.
-type Layout = (BTreeMap<String, (Dtype, Vec<i32>)>, BTreeMap<String, String>);
+type Layout = (
+    BTreeMap<String, (Dtype, Vec<i32>)>,
+    BTreeMap<String, String>,
+);
 
 fn layout(path: &std::path::Path) -> Layout {
     let f = mlx_rs::io::load_safetensors(path).unwrap();
@@ -439,7 +466,11 @@ fn check_prompt_cache(name: &str) {
     assert_eq!(classes, want_classes);
     assert_eq!(meta.get("model").map(String::as_str), Some(name));
     assert_eq!(caches[0].offset(), (prompt - 1) as i32);
-    assert_eq!(continue_from(&mut caches), want, "{name}: from Python's file");
+    assert_eq!(
+        continue_from(&mut caches),
+        want,
+        "{name}: from Python's file"
+    );
 
     // And back: Rust's own caches after the same tokens, saved and loaded.
     let mut caches = m.new_caches();
@@ -461,9 +492,17 @@ fn check_prompt_cache(name: &str) {
     ));
     mlx_rs::nn::save_prompt_cache(&out, &caches, &meta).unwrap();
     if let Some(dir) = std::env::var_os("MLX_LM_PROMPT_CACHE_OUT") {
-        std::fs::copy(&out, std::path::Path::new(&dir).join(g["file"].as_str().unwrap())).unwrap();
+        std::fs::copy(
+            &out,
+            std::path::Path::new(&dir).join(g["file"].as_str().unwrap()),
+        )
+        .unwrap();
     }
-    assert_eq!(layout(&out), layout(&py_path), "{name}: Rust's file vs Python's");
+    assert_eq!(
+        layout(&out),
+        layout(&py_path),
+        "{name}: Rust's file vs Python's"
+    );
     let (mut back, _) = mlx_rs::nn::load_prompt_cache(&out).unwrap();
     std::fs::remove_file(&out).unwrap();
     assert_eq!(continue_from(&mut back), want, "{name}: from Rust's file");
@@ -482,7 +521,10 @@ fn gemma3_rotating_prompt_cache_interchanges_with_python() {
 #[test]
 fn prompt_cache_files_that_are_not_are_refused() {
     let dir = std::env::temp_dir();
-    let path = dir.join(format!("mlx-lm-bad-cache-{}.safetensors", std::process::id()));
+    let path = dir.join(format!(
+        "mlx-lm-bad-cache-{}.safetensors",
+        std::process::id()
+    ));
     let a = Array::scalar(3i32).unwrap();
     mlx_rs::io::save_safetensors(
         &path,
@@ -490,11 +532,14 @@ fn prompt_cache_files_that_are_not_are_refused() {
         [("1.0", "ChunkedKVCache"), ("2.0", "")],
     )
     .unwrap();
-    let e = mlx_rs::nn::load_prompt_cache(&path).unwrap_err().to_string();
+    let e = mlx_rs::nn::load_prompt_cache(&path)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ChunkedKVCache"), "{e}");
-    mlx_rs::io::save_safetensors(&path, [("0.0", &a)], [("1.0", "KVCache"), ("2.0", "")])
-        .unwrap();
-    let e = mlx_rs::nn::load_prompt_cache(&path).unwrap_err().to_string();
+    mlx_rs::io::save_safetensors(&path, [("0.0", &a)], [("1.0", "KVCache"), ("2.0", "")]).unwrap();
+    let e = mlx_rs::nn::load_prompt_cache(&path)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no array \"0.1\""), "{e}");
     std::fs::remove_file(&path).unwrap();
 }

@@ -14,8 +14,8 @@ use mlx_rs::io::LoadOptions;
 use mlx_rs::nn::mlx_lm::QuantizationConfig;
 use mlx_rs::nn::{
     dequantize, gelu, gelu_approx, gelu_fast_approx, quantize, replace_modules, silu, Attention,
-    AttentionConfig, Embedding, EmbeddingLayer, KvCache, LayerCache, LayerNorm, Linear, LinearLayer,
-    MaybeQuantized, Module, QuantizeConfig, QuantizedLinear, RmsNorm, Rope,
+    AttentionConfig, Embedding, EmbeddingLayer, KvCache, LayerCache, LayerNorm, Linear,
+    LinearLayer, MaybeQuantized, Module, QuantizeConfig, QuantizedLinear, RmsNorm, Rope,
 };
 use mlx_rs::quantization::QuantMode;
 use mlx_rs::{Array, Dtype, Error};

@@ -81,15 +81,12 @@ pub trait LanguageModel: Module + std::fmt::Debug {
         let Some(max) = max_kv_size else {
             return Ok(caches);
         };
-        let max = i32::try_from(max)
-            .ok()
-            .filter(|&m| m > 4)
-            .ok_or_else(|| {
-                Error::config(
-                    "max_kv_size",
-                    format!("must be more than the 4 kept positions and fit i32, not {max}"),
-                )
-            })?;
+        let max = i32::try_from(max).ok().filter(|&m| m > 4).ok_or_else(|| {
+            Error::config(
+                "max_kv_size",
+                format!("must be more than the 4 kept positions and fit i32, not {max}"),
+            )
+        })?;
         if !caches.iter().all(|c| matches!(c, LayerCache::Standard(_))) {
             return Ok(caches);
         }

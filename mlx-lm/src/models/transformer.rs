@@ -323,7 +323,8 @@ impl Transformer {
                     ));
                 }
                 for (layer, cache) in self.model.layers.iter().zip(caches) {
-                    let m = LayerMask::of_cache(cache, t, layer.self_attn.spec.window, s.array_masks)?;
+                    let m =
+                        LayerMask::of_cache(cache, t, layer.self_attn.spec.window, s.array_masks)?;
                     h = layer.forward(&h, &m, Some(cache), gemma3)?;
                 }
             }

@@ -138,9 +138,7 @@ pub fn load_prompt_cache(
         if let Some(key) = k.strip_prefix("0.") {
             user.insert(key.to_owned(), v.clone());
         } else if let Some(l) = k.strip_prefix("1.") {
-            let l = l
-                .parse()
-                .map_err(|_| bad(format!("metadata key {k:?}")))?;
+            let l = l.parse().map_err(|_| bad(format!("metadata key {k:?}")))?;
             classes.insert(l, v.clone());
         } else if let Some(rest) = k.strip_prefix("2.") {
             if let Some((n, part)) = rest.split_once('.') {
