@@ -12,7 +12,7 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use mlx_rs::nn::KvCache;
+use mlx_rs::nn::{LayerCache, QuantizedKvCache};
 use mlx_rs::{ops, Array};
 
 use crate::error::Result;
@@ -32,8 +32,93 @@ pub struct GenerateOptions {
     /// Ids that end generation (not passed on to the callback).
     pub stop: Vec<u32>,
     /// Prompt tokens processed per forward pass (mlx-lm's
-    /// `prefill_step_size`).
+    /// `prefill_step_size`). As `generate_step`, the prompt but its last
+    /// token is processed in chunks of this size, then the last token alone
+    /// gives the first logits.
     pub prefill_step: usize,
+    /// Rotating KV caches of at most this many positions, the first 4
+    /// kept (mlx-lm's `max_kv_size`; families with their own caches, such
+    /// as Gemma 3, keep them). `None`: every position is kept.
+    pub max_kv_size: Option<usize>,
+    /// Quantize the KV caches with this many bits (mlx-lm's `kv_bits`:
+    /// 2, 3, 4, 5, 6 or 8). `None`: float caches.
+    pub kv_bits: Option<i32>,
+    /// Group size of the KV cache quantization (mlx-lm's `kv_group_size`:
+    /// 32, 64 or 128, dividing the head dimension).
+    pub kv_group_size: i32,
+    /// A cache is quantized once it holds this many positions (mlx-lm's
+    /// `quantized_kv_start`, default 5000).
+    pub quantized_kv_start: usize,
+}
+
+impl GenerateOptions {
+    /// mlx-lm's `DEFAULT_QUANTIZED_KV_START`.
+    pub const DEFAULT_QUANTIZED_KV_START: usize = 5000;
+
+    /// Checks the cache settings: `kv_bits`, `kv_group_size`,
+    /// `max_kv_size`, `prefill_step`.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) naming the setting: `kv_bits`
+    /// not in {2, 3, 4, 5, 6, 8}, `kv_group_size` not in {32, 64, 128},
+    /// `max_kv_size` 0 (or at most the 4 kept positions), `kv_bits` with
+    /// `max_kv_size` (a rotating cache cannot be quantized),
+    /// `prefill_step` 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.prefill_step == 0 {
+            return Err(crate::Error::config("prefill_step", "must be positive"));
+        }
+        if let Some(bits) = self.kv_bits {
+            if let Err(e) = QuantizedKvCache::new(32, bits) {
+                return Err(crate::Error::config("kv_bits", e.to_string()));
+            }
+            if let Err(e) = QuantizedKvCache::new(self.kv_group_size, 4) {
+                return Err(crate::Error::config("kv_group_size", e.to_string()));
+            }
+            if self.max_kv_size.is_some() {
+                return Err(crate::Error::config(
+                    "kv_bits",
+                    "cannot be combined with max_kv_size: a rotating KV cache cannot be quantized",
+                ));
+            }
+        }
+        if let Some(0..=4) = self.max_kv_size {
+            return Err(crate::Error::config(
+                "max_kv_size",
+                format!(
+                    "must be more than the 4 kept positions, not {}",
+                    self.max_kv_size.unwrap_or(0)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// mlx-lm's `maybe_quantize_kv_cache`: with `kv_bits`, every standard
+/// cache holding at least `quantized_kv_start` positions becomes a
+/// quantized one.
+///
+/// # Errors
+/// [`Error::Config`](crate::Error::Config) naming `kv_group_size` when it
+/// does not divide the head dimension; [`Error::Mlx`](crate::Error::Mlx)
+/// for a rotating cache that reached the start.
+pub fn maybe_quantize_kv_cache(caches: &mut [LayerCache], options: &GenerateOptions) -> Result<()> {
+    let Some(bits) = options.kv_bits else {
+        return Ok(());
+    };
+    let start = i32::try_from(options.quantized_kv_start).unwrap_or(i32::MAX);
+    for c in caches.iter_mut() {
+        if let Err(e) = c.maybe_quantize(options.kv_group_size, bits, start) {
+            return Err(match e {
+                mlx_rs::Error::InvalidQuantization { reason } => {
+                    crate::Error::config("kv_group_size", reason)
+                }
+                e => e.into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Default for GenerateOptions {
@@ -44,6 +129,10 @@ impl Default for GenerateOptions {
             processors: LogitsProcessors::default(),
             stop: Vec::new(),
             prefill_step: 2048,
+            max_kv_size: None,
+            kv_bits: None,
+            kv_group_size: 64,
+            quantized_kv_start: Self::DEFAULT_QUANTIZED_KV_START,
         }
     }
 }
@@ -93,7 +182,8 @@ impl GenerationStats {
 /// [`Tokenizer::decode_stream`](crate::Tokenizer::decode_stream)).
 ///
 /// # Errors
-/// [`Error::Config`](crate::Error::Config) for an empty prompt; as
+/// [`Error::Config`](crate::Error::Config) for an empty prompt or a bad
+/// cache setting (see [`GenerateOptions::validate`]); as
 /// [`LanguageModel::forward`]; the first error `on_token` returns.
 pub fn generate(
     model: &(impl LanguageModel + ?Sized),
@@ -118,11 +208,33 @@ pub fn generate_with(
     model: &(impl LanguageModel + ?Sized),
     prompt: &[u32],
     options: &GenerateOptions,
+    on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
+) -> Result<GenerationStats> {
+    options.validate()?;
+    let mut caches = model.make_caches(options.max_kv_size)?;
+    generate_with_cache(model, prompt, options, &mut caches, on_token)
+}
+
+/// [`generate_with`] continuing from `caches` (mlx-lm's `generate_step`
+/// with `prompt_cache`): they hold what came before `prompt` (e.g. from
+/// [`load_prompt_cache`](mlx_rs::nn::load_prompt_cache) or an earlier
+/// call) and are updated in place; `options.max_kv_size` is not used (the
+/// caches are already made).
+///
+/// # Errors
+/// As [`generate_with`]; [`Error::Config`](crate::Error::Config) when the
+/// number of caches is not the model's.
+pub fn generate_with_cache(
+    model: &(impl LanguageModel + ?Sized),
+    prompt: &[u32],
+    options: &GenerateOptions,
+    caches: &mut [LayerCache],
     mut on_token: impl FnMut(u32) -> Result<ControlFlow<()>>,
 ) -> Result<GenerationStats> {
     if prompt.is_empty() {
         return Err(crate::Error::config("prompt", "no tokens"));
     }
+    options.validate()?;
     options
         .sampler
         .validate(model.vocab_size().max(0) as usize)?;
@@ -136,7 +248,6 @@ pub fn generate_with(
             finish: Finish::Length,
         });
     }
-    let mut caches = model.new_caches();
     let mut sampler = SamplerState::new(options.sampler.clone())?;
     let processors = (!options.processors.is_empty()).then_some(&options.processors);
     // The tokens so far (prompt, then sampled), on the device, for the
@@ -150,7 +261,7 @@ pub fn generate_with(
     // evaluation); the prompt's ids come from the caller and are checked.
     let step = |ids: &Array,
                 sampled: bool,
-                caches: &mut [KvCache],
+                caches: &mut [LayerCache],
                 sampler: &mut SamplerState,
                 history: Option<&Array>|
      -> Result<Array> {
@@ -164,24 +275,24 @@ pub fn generate_with(
         if let (Some(p), Some(h)) = (processors, history) {
             last = p.apply(h, &last)?;
         }
+        maybe_quantize_kv_cache(caches, options)?;
         sampler.sample(&logprobs(&last)?)
     };
-    // Prefill in chunks; all but the last chunk only fill the caches.
-    let chunk = options.prefill_step.max(1);
+    // Prefill as `generate_step`: chunks of `prefill_step` that only fill
+    // the caches (quantized when due), leaving the last token for the
+    // first step.
     let mut rest = prompt;
-    while rest.len() > chunk {
-        let ids = Array::from_slice(&rest[..chunk], &[1, chunk as i32])?;
-        let logits = model.forward(&ids, Some(&mut caches))?;
-        let states: Vec<Array> = caches
-            .iter()
-            .filter_map(|c| c.state().ok().flatten())
-            .flat_map(|(k, v)| [k, v])
-            .collect();
+    while rest.len() > 1 {
+        let n = options.prefill_step.min(rest.len() - 1);
+        let ids = Array::from_slice(&rest[..n], &[1, n as i32])?;
+        let logits = model.forward(&ids, Some(&mut *caches))?;
+        maybe_quantize_kv_cache(caches, options)?;
+        let states: Vec<Array> = caches.iter().flat_map(LayerCache::arrays).collect();
         mlx_rs::eval(states.iter().chain([&logits]))?;
-        rest = &rest[chunk..];
+        rest = &rest[n..];
     }
     let ids = Array::from_slice(rest, &[1, rest.len() as i32])?;
-    let mut y = step(&ids, false, &mut caches, &mut sampler, history.as_ref())?;
+    let mut y = step(&ids, false, &mut *caches, &mut sampler, history.as_ref())?;
     mlx_rs::async_eval([&y])?;
     let mut tokens = Vec::new();
     let mut prefill_time = Duration::ZERO;
@@ -195,7 +306,7 @@ pub fn generate_with(
             let n = step(
                 &y.reshape(&[1, 1])?,
                 true,
-                &mut caches,
+                &mut *caches,
                 &mut sampler,
                 history.as_ref(),
             )?;

@@ -29,7 +29,10 @@ pub mod tokenizer;
 
 pub use chat::{ChatTemplate, Message};
 pub use error::{Error, Result};
-pub use generate::{generate, generate_with, Finish, GenerateOptions, GenerationStats};
+pub use generate::{
+    generate, generate_with, generate_with_cache, maybe_quantize_kv_cache, Finish, GenerateOptions,
+    GenerationStats,
+};
 pub use gguf_meta::Metadata;
 pub use llama::{Llama, LlamaConfig};
 pub use models::LanguageModel;

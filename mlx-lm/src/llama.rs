@@ -12,7 +12,7 @@ use std::path::Path;
 use mlx_rs::fast::AttentionMask;
 use mlx_rs::io::LoadOptions;
 use mlx_rs::nn::{
-    Attention, AttentionConfig, EmbeddingLayer, KvCache, LinearLayer, Mlp, Module, RmsNorm,
+    Attention, AttentionConfig, EmbeddingLayer, LayerCache, LinearLayer, Mlp, Module, RmsNorm,
 };
 use mlx_rs::{Array, Dtype};
 use serde::{Deserialize, Serialize};
@@ -346,8 +346,12 @@ impl Llama {
     }
 
     /// Fresh KV caches, one per block.
-    pub fn new_caches(&self) -> Vec<KvCache> {
-        self.model.layers.iter().map(|_| KvCache::new()).collect()
+    pub fn new_caches(&self) -> Vec<LayerCache> {
+        self.model
+            .layers
+            .iter()
+            .map(|_| LayerCache::default())
+            .collect()
     }
 
     /// Logits `[B, T, vocab]` for token ids `[B, T]`. With `caches` (one per
@@ -357,7 +361,7 @@ impl Llama {
     /// # Errors
     /// [`Error::Mlx`] for ids out of the vocabulary or of the wrong shape;
     /// [`Error::Config`] when the number of caches is wrong.
-    pub fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    pub fn forward(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         let h = self.model.embed_tokens.forward(ids)?;
         self.forward_embedded(h, ids, caches)
     }
@@ -370,7 +374,7 @@ impl Llama {
     ///
     /// # Errors
     /// As [`forward`](Self::forward), less the vocabulary check.
-    pub fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    pub fn forward_clamped(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         let h = self.model.embed_tokens.forward_clamped(ids)?;
         self.forward_embedded(h, ids, caches)
     }
@@ -380,7 +384,7 @@ impl Llama {
         &self,
         mut h: Array,
         ids: &Array,
-        caches: Option<&mut [KvCache]>,
+        caches: Option<&mut [LayerCache]>,
     ) -> Result<Array> {
         let t = ids.shape().last().copied().unwrap_or(0);
         let mask = || Attention::default_mask(t);
@@ -397,7 +401,8 @@ impl Llama {
                     ));
                 }
                 for (layer, cache) in self.model.layers.iter().zip(caches) {
-                    h = layer.forward(&h, mask(), Some(cache))?;
+                    let m = cache.make_mask(t, None, false)?;
+                    h = layer.forward(&h, m.as_attention_mask(), Some(cache))?;
                 }
             }
             None => {
@@ -435,15 +440,15 @@ impl LanguageModel for Llama {
         self.config.vocab_size
     }
 
-    fn new_caches(&self) -> Vec<KvCache> {
+    fn new_caches(&self) -> Vec<LayerCache> {
         Llama::new_caches(self)
     }
 
-    fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    fn forward(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         Llama::forward(self, ids, caches)
     }
 
-    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         Llama::forward_clamped(self, ids, caches)
     }
 }
@@ -457,7 +462,7 @@ impl Block {
         &self,
         x: &Array,
         mask: AttentionMask<'_>,
-        cache: Option<&mut KvCache>,
+        cache: Option<&mut LayerCache>,
     ) -> Result<Array> {
         let a = self
             .self_attn

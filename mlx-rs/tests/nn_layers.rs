@@ -14,8 +14,8 @@ use mlx_rs::io::LoadOptions;
 use mlx_rs::nn::mlx_lm::QuantizationConfig;
 use mlx_rs::nn::{
     dequantize, gelu, gelu_approx, gelu_fast_approx, quantize, replace_modules, silu, Attention,
-    AttentionConfig, Embedding, EmbeddingLayer, KvCache, LayerNorm, Linear, LinearLayer,
-    MaybeQuantized, Module, QuantizeConfig, QuantizedLinear, RmsNorm, Rope,
+    AttentionConfig, Embedding, EmbeddingLayer, KvCache, LayerCache, LayerNorm, Linear,
+    LinearLayer, MaybeQuantized, Module, QuantizeConfig, QuantizedLinear, RmsNorm, Rope,
 };
 use mlx_rs::quantization::QuantMode;
 use mlx_rs::{Array, Dtype, Error};
@@ -302,7 +302,7 @@ fn attention_with_cache_matches_without() {
     fill(&mut attn);
     let x = det_weight("attn.x", &[2, 6, 32]);
     let full = attn.forward(&x, AttentionMask::Causal, None).unwrap();
-    let mut cache = KvCache::with_step(4);
+    let mut cache = LayerCache::from(KvCache::with_step(4));
     let a = attn
         .forward(
             &x.index((.., ..3)).unwrap(),
@@ -324,7 +324,10 @@ fn attention_with_cache_matches_without() {
             Some(&mut cache),
         )
         .unwrap();
-    assert_eq!(cache.capacity(), 7); // 4, then trimmed to 3 + one step of 4
+    let LayerCache::Standard(kv) = &cache else {
+        panic!("a standard cache")
+    };
+    assert_eq!(kv.capacity(), 7); // 4, then trimmed to 3 + one step of 4
     let mut r = Report::new();
     let sdpa = Family::Sdpa;
     assert_close(

@@ -22,7 +22,7 @@ use mlx_rs::fast::AttentionMask;
 use mlx_rs::io::{self, LoadOptions};
 use mlx_rs::nn::mlx_lm::{self, QuantizationConfig};
 use mlx_rs::nn::{
-    quantize, Attention, AttentionConfig, EmbeddingLayer, KvCache, Mlp, Module, QuantizeConfig,
+    quantize, Attention, AttentionConfig, EmbeddingLayer, LayerCache, Mlp, Module, QuantizeConfig,
     RmsNorm,
 };
 use mlx_rs::quantization::QuantMode;
@@ -52,7 +52,7 @@ impl Block {
         &self,
         x: &Array,
         mask: AttentionMask<'_>,
-        cache: Option<&mut KvCache>,
+        cache: Option<&mut LayerCache>,
     ) -> mlx_rs::Result<Array> {
         let h = (x + self
             .self_attn
@@ -92,7 +92,7 @@ impl TinyLlama {
         })
     }
 
-    fn forward(&self, ids: &Array, mut caches: Option<&mut [KvCache]>) -> mlx_rs::Result<Array> {
+    fn forward(&self, ids: &Array, mut caches: Option<&mut [LayerCache]>) -> mlx_rs::Result<Array> {
         let t = ids.shape()[1];
         let mut h = self.embed_tokens.forward(ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
@@ -120,7 +120,9 @@ fn run(model: &TinyLlama, g: &Value) -> (Array, Array) {
     let full = model.forward(&ids, None).unwrap();
     let n = ids.shape()[1];
     let prefill = g["prefill"].as_i64().unwrap() as i32;
-    let mut caches: Vec<KvCache> = (0..model.layers.len()).map(|_| KvCache::new()).collect();
+    let mut caches: Vec<LayerCache> = (0..model.layers.len())
+        .map(|_| LayerCache::default())
+        .collect();
     let first = model
         .forward(&ids.index((.., ..prefill)).unwrap(), Some(&mut caches))
         .unwrap();
@@ -133,7 +135,10 @@ fn run(model: &TinyLlama, g: &Value) -> (Array, Array) {
         );
     }
     assert_eq!(caches[0].offset(), n);
-    assert_eq!(caches[0].capacity(), 256);
+    let LayerCache::Standard(kv) = &caches[0] else {
+        panic!("a standard cache")
+    };
+    assert_eq!(kv.capacity(), 256);
     let rows: Vec<Vec<f32>> = steps.iter().map(device::host_f32).collect();
     let vocab = full.shape()[2];
     let inc = Array::from_slice(&rows.concat(), &[1, steps.len() as i32, vocab]).unwrap();

@@ -5,7 +5,7 @@
 //! parameter names.
 
 use mlx_rs::fast::{self, AttentionMask, SdpaOptions};
-use mlx_rs::nn::{gelu_approx, silu, KvCache, LinearLayer, Module, Rope};
+use mlx_rs::nn::{gelu_approx, silu, CacheMask, CachedKv, LayerCache, LinearLayer, Module, Rope};
 use mlx_rs::ops::{self, split_sections};
 use mlx_rs::{Array, Dtype};
 
@@ -60,15 +60,7 @@ impl Norm {
 /// # Errors
 /// [`Error::Mlx`] when MLX fails.
 pub fn causal_mask(n: i32, offset: i32, window: Option<i32>) -> Result<Array> {
-    let rinds = Array::arange(0.0, f64::from(offset + n), 1.0, Dtype::Int32)?;
-    let linds = Array::arange(f64::from(offset), f64::from(offset + n), 1.0, Dtype::Int32)?;
-    let linds = linds.reshape(&[n, 1])?;
-    let rinds = rinds.reshape(&[1, offset + n])?;
-    let mut mask = linds.greater_equal(&rinds)?;
-    if let Some(w) = window {
-        mask = mask.logical_and(&linds.less(&(&rinds + w)?)?)?;
-    }
-    Ok(mask)
+    Ok(mlx_rs::nn::cache::causal_mask(n, offset, window)?)
 }
 
 /// The mask of one layer for `n` new tokens after `offset` cached ones, as
@@ -111,6 +103,28 @@ impl LayerMask {
         }
     }
 
+    /// The mask `cache` makes for `n` new tokens of a layer with `window`
+    /// (mlx-lm's `create_attention_mask(h, cache, window_size,
+    /// return_array)`).
+    ///
+    /// # Errors
+    /// As [`LayerCache::make_mask`].
+    pub fn of_cache(cache: &LayerCache, n: i32, window: Option<i32>, array: bool) -> Result<Self> {
+        Ok(match cache.make_mask(n, window, array)? {
+            CacheMask::None => LayerMask::None,
+            CacheMask::Causal => LayerMask::Causal,
+            CacheMask::Array(a) => LayerMask::Array(a),
+        })
+    }
+
+    fn to_cache_mask(&self) -> CacheMask {
+        match self {
+            LayerMask::None => CacheMask::None,
+            LayerMask::Causal => CacheMask::Causal,
+            LayerMask::Array(a) => CacheMask::Array(a.clone()),
+        }
+    }
+
     fn as_attention_mask(&self) -> AttentionMask<'_> {
         match self {
             LayerMask::None => AttentionMask::None,
@@ -147,7 +161,7 @@ pub struct AttentionSpec {
     pub window: Option<i32>,
 }
 
-/// Attention with grouped-query heads, RoPE and a [`KvCache`], with
+/// Attention with grouped-query heads, RoPE and a [`LayerCache`], with
 /// mlx-lm's names (`q_proj`, `k_proj`, `v_proj` or `qkv_proj`, `o_proj`,
 /// `q_norm`, `k_norm`).
 #[derive(Debug, Clone, Module)]
@@ -237,7 +251,7 @@ impl Attention {
         &self,
         x: &Array,
         mask: &LayerMask,
-        cache: Option<&mut KvCache>,
+        cache: Option<&mut LayerCache>,
     ) -> Result<Array> {
         let s = &self.spec;
         let &[b, t, _] = x.shape() else {
@@ -261,19 +275,30 @@ impl Attention {
         let offset = cache.as_ref().map_or(0, |c| c.offset());
         let q = s.rope.forward(&q, offset)?;
         let k = s.rope.forward(&k, offset)?;
-        let (k, v) = match cache {
+        let kv = match cache {
             Some(c) => c.update_and_fetch(&k, &v)?,
-            None => (k, v),
+            None => CachedKv::Dense(k, v),
         };
-        let o = match s.softcap {
-            Some(cap) => self.softcapped(&q, &k, &v, mask, cap)?,
-            None => {
+        let o = match (s.softcap, &kv) {
+            (Some(cap), CachedKv::Dense(k, v)) => self.softcapped(&q, k, v, mask, cap)?,
+            (Some(_), CachedKv::Quantized(..)) => {
+                return Err(Error::Unsupported(
+                    "soft-capped attention (Gemma 2) over a quantized KV cache (kv_bits)".into(),
+                ))
+            }
+            (None, CachedKv::Dense(k, v)) => {
                 let opts = SdpaOptions {
                     mask: mask.as_attention_mask(),
                     ..Default::default()
                 };
-                fast::scaled_dot_product_attention(&q, &k, &v, s.scale, opts)?
+                fast::scaled_dot_product_attention(&q, k, v, s.scale, opts)?
             }
+            (None, kv) => mlx_rs::nn::cache::scaled_dot_product_attention(
+                &q,
+                kv,
+                s.scale,
+                &mask.to_cache_mask(),
+            )?,
         };
         let o = o.transpose_axes(&[0, 2, 1, 3])?.reshape(&[b, t, -1])?;
         Ok(self.o_proj.forward(&o)?)

@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use mlx_rs::nn::{KvCache, Module};
+use mlx_rs::nn::{LayerCache, Module, RotatingKvCache};
 use mlx_rs::ops::{self, Axes};
 use mlx_rs::{Array, Dtype};
 use serde_json::Value;
@@ -63,8 +63,38 @@ pub trait LanguageModel: Module + std::fmt::Debug {
     /// The number of logits per position.
     fn vocab_size(&self) -> i32;
 
-    /// Fresh KV caches, one per block.
-    fn new_caches(&self) -> Vec<KvCache>;
+    /// Fresh KV caches, one per block (mlx-lm's `make_prompt_cache(model)`:
+    /// standard caches, or the family's own, e.g. Gemma 3's rotating caches
+    /// for its sliding-window layers).
+    fn new_caches(&self) -> Vec<LayerCache>;
+
+    /// Fresh caches for generation with `max_kv_size` (mlx-lm's
+    /// `make_prompt_cache(model, max_kv_size)`): when the family uses plain
+    /// caches, a [`RotatingKvCache`] of `max_kv_size` positions keeping the
+    /// first 4 per block; a family with its own caches keeps them (as in
+    /// mlx-lm, where `make_cache` wins).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `max_kv_size` when it is 0.
+    fn make_caches(&self, max_kv_size: Option<usize>) -> Result<Vec<LayerCache>> {
+        let caches = self.new_caches();
+        let Some(max) = max_kv_size else {
+            return Ok(caches);
+        };
+        let max = i32::try_from(max).ok().filter(|&m| m > 4).ok_or_else(|| {
+            Error::config(
+                "max_kv_size",
+                format!("must be more than the 4 kept positions and fit i32, not {max}"),
+            )
+        })?;
+        if !caches.iter().all(|c| matches!(c, LayerCache::Standard(_))) {
+            return Ok(caches);
+        }
+        caches
+            .iter()
+            .map(|_| Ok(LayerCache::Rotating(RotatingKvCache::new(max, 4)?)))
+            .collect()
+    }
 
     /// Logits `[B, T, vocab]` for token ids `[B, T]`. With `caches` (one
     /// per block, from [`new_caches`](Self::new_caches)), positions continue
@@ -73,7 +103,7 @@ pub trait LanguageModel: Module + std::fmt::Debug {
     /// # Errors
     /// [`Error::Mlx`] for ids out of the vocabulary or of the wrong shape;
     /// [`Error::Config`] when the number of caches is wrong.
-    fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array>;
+    fn forward(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array>;
 
     /// [`forward`](Self::forward) for ids the model sampled itself: they
     /// are clamped into the vocabulary on the device instead of checked, so
@@ -81,7 +111,7 @@ pub trait LanguageModel: Module + std::fmt::Debug {
     ///
     /// # Errors
     /// As [`forward`](Self::forward), less the vocabulary check.
-    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array>;
+    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array>;
 
     /// The mean log-likelihood (natural log) of each token of `ids` given
     /// the ones before it, in one forward pass:

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use mlx_rs::nn::{EmbeddingLayer, KvCache, LinearLayer, Module};
+use mlx_rs::nn::{EmbeddingLayer, LayerCache, LinearLayer, Module, RotatingKvCache};
 use mlx_rs::{Array, Dtype};
 use serde_json::Value;
 
@@ -147,7 +147,7 @@ impl Block {
         &self,
         x: &Array,
         mask: &LayerMask,
-        cache: Option<&mut KvCache>,
+        cache: Option<&mut LayerCache>,
         gemma3: bool,
     ) -> Result<Array> {
         let r = self
@@ -298,7 +298,7 @@ impl Transformer {
         Ok(model)
     }
 
-    fn run(&self, mut h: Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    fn run(&self, mut h: Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         let s = &self.spec;
         h = match s.embed_scale {
             EmbedScale::None => h,
@@ -313,9 +313,7 @@ impl Transformer {
         let t = h.shape().get(1).copied().unwrap_or(0);
         let gemma3 = s.model_type == "gemma3_text";
         let n = self.model.layers.len();
-        let mask = |l: &Block, offset: i32, cached: bool| {
-            LayerMask::new(t, offset, cached, l.self_attn.spec.window, s.array_masks)
-        };
+        let mask = |l: &Block| LayerMask::new(t, 0, false, l.self_attn.spec.window, s.array_masks);
         match caches {
             Some(caches) => {
                 if caches.len() != n {
@@ -325,13 +323,14 @@ impl Transformer {
                     ));
                 }
                 for (layer, cache) in self.model.layers.iter().zip(caches) {
-                    let m = mask(layer, cache.offset(), true)?;
+                    let m =
+                        LayerMask::of_cache(cache, t, layer.self_attn.spec.window, s.array_masks)?;
                     h = layer.forward(&h, &m, Some(cache), gemma3)?;
                 }
             }
             None => {
                 for layer in &self.model.layers {
-                    let m = mask(layer, 0, false)?;
+                    let m = mask(layer)?;
                     h = layer.forward(&h, &m, None, gemma3)?;
                 }
             }
@@ -357,15 +356,27 @@ impl LanguageModel for Transformer {
         self.spec.vocab_size
     }
 
-    fn new_caches(&self) -> Vec<KvCache> {
-        self.model.layers.iter().map(|_| KvCache::new()).collect()
+    /// Standard caches; Gemma 3's sliding-window layers get a
+    /// [`RotatingKvCache`] of the window's size (mlx-lm's `make_cache`).
+    fn new_caches(&self) -> Vec<LayerCache> {
+        let gemma3 = self.spec.model_type == "gemma3_text";
+        self.model
+            .layers
+            .iter()
+            .map(|l| match l.self_attn.spec.window {
+                Some(w) if gemma3 => RotatingKvCache::new(w, 0)
+                    .map(LayerCache::Rotating)
+                    .unwrap_or_default(),
+                _ => LayerCache::default(),
+            })
+            .collect()
     }
 
-    fn forward(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    fn forward(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         self.run(self.model.embed_tokens.forward(ids)?, caches)
     }
 
-    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [KvCache]>) -> Result<Array> {
+    fn forward_clamped(&self, ids: &Array, caches: Option<&mut [LayerCache]>) -> Result<Array> {
         self.run(self.model.embed_tokens.forward_clamped(ids)?, caches)
     }
 }

@@ -40,7 +40,8 @@
 //!   strict), saving, counting; [`replace_modules`] to swap layers.
 //! - Layers: [`Linear`], [`QuantizedLinear`], [`Embedding`],
 //!   [`QuantizedEmbedding`], [`RmsNorm`], [`LayerNorm`], [`Rope`],
-//!   [`Attention`] with a [`KvCache`], [`Mlp`] (SwiGLU).
+//!   [`Attention`] with a [`LayerCache`] ([`KvCache`], [`RotatingKvCache`],
+//!   [`QuantizedKvCache`]), [`Mlp`] (SwiGLU).
 //! - Activations, Python MLX's op for op (compiled where Python compiles
 //!   them, so the same bits on the CPU): [`sigmoid`], [`log_sigmoid`],
 //!   [`silu`], [`gelu`], [`gelu_approx`], [`gelu_fast_approx`],
@@ -65,7 +66,7 @@
 //!   [`AvgPool1d`]–[`AvgPool3d`], [`Dropout`], [`Dropout2d`],
 //!   [`Dropout3d`] (see [`Module::train`]), [`GroupNorm`],
 //!   [`InstanceNorm`], [`BatchNorm`], [`MultiHeadAttention`], [`Transformer`]
-//!   and its encoder/decoder (layers),, [`Rnn`], [`Gru`], [`Lstm`].
+//!   and its encoder/decoder (layers), [`Rnn`], [`Gru`], [`Lstm`].
 //!   Train with [`Module::value_and_grad`], an
 //!   [`optimizer`](crate::optimizers) and [`Module::update`].
 //! - [`quantize`] a whole model in place ([`LinearLayer`] and
@@ -81,6 +82,7 @@
 mod activations;
 mod attention;
 mod batch_norm;
+pub mod cache;
 mod conv;
 mod distributed;
 mod dropout;
@@ -108,8 +110,12 @@ pub use activations::{
     HardShrink, HardTanh, Hardswish, LeakyRelu, LogSigmoid, LogSoftmax, Mish, Prelu, Relu, Relu2,
     Relu6, Selu, Sigmoid, Silu, Softmax, Softmin, Softplus, Softshrink, Softsign, Step, Tanh,
 };
-pub use attention::{Attention, AttentionConfig, KvCache};
+pub use attention::{Attention, AttentionConfig};
 pub use batch_norm::BatchNorm;
+pub use cache::{
+    load_prompt_cache, quantized_scaled_dot_product_attention, save_prompt_cache, CacheMask,
+    CachedKv, KvCache, LayerCache, QuantizedKvCache, RotatingKvCache,
+};
 pub use conv::{Conv1d, Conv2d, Conv3d};
 pub use distributed::{
     average_gradients, shard_linear_layer, AllToShardedLinear, ShardedToAllLinear, Sharding,

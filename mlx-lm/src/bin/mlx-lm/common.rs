@@ -192,6 +192,22 @@ pub struct SamplerArgs {
     /// Subtracted from the logit of each recent token per occurrence
     #[arg(long)]
     pub frequency_penalty: Option<f32>,
+    /// Keep at most this many positions in the KV cache (a rotating cache
+    /// keeping the first 4; mlx_lm.generate's --max-kv-size)
+    #[arg(long)]
+    pub max_kv_size: Option<usize>,
+    /// Quantize the KV cache with this many bits (2, 3, 4, 5, 6 or 8)
+    #[arg(long)]
+    pub kv_bits: Option<i32>,
+    /// Group size of the KV cache quantization (32, 64 or 128)
+    #[arg(long, default_value_t = 64)]
+    pub kv_group_size: i32,
+    /// Quantize the KV cache once it holds this many positions
+    #[arg(long, default_value_t = mlx_lm::GenerateOptions::DEFAULT_QUANTIZED_KV_START)]
+    pub quantized_kv_start: usize,
+    /// Prompt tokens processed per forward pass
+    #[arg(long, default_value_t = 2048)]
+    pub prefill_step_size: usize,
 }
 
 fn parse_bias(s: &str) -> Result<(u32, f32), String> {
@@ -232,7 +248,11 @@ impl SamplerArgs {
                 presence: self.presence_penalty.map(Penalty::new),
                 frequency: self.frequency_penalty.map(Penalty::new),
             },
-            ..GenerateOptions::default()
+            prefill_step: self.prefill_step_size,
+            max_kv_size: self.max_kv_size,
+            kv_bits: self.kv_bits,
+            kv_group_size: self.kv_group_size,
+            quantized_kv_start: self.quantized_kv_start,
         })
     }
 }
