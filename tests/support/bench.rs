@@ -18,7 +18,7 @@ use std::time::Instant;
 use mlx_lm::convert::{convert_gguf, ConvertOptions};
 use mlx_lm::Llama;
 use mlx_rs::fast::{scaled_dot_product_attention, AttentionMask, SdpaOptions};
-use mlx_rs::nn::KvCache;
+use mlx_rs::nn::LayerCache;
 use mlx_rs::quantization::{self, QuantMode, Quantized};
 use mlx_rs::{ops, random, Array, Dtype};
 
@@ -724,7 +724,7 @@ fn prompt(vocab: i32, n: usize) -> BenchResult<Array> {
 struct Decode {
     model: Llama,
     prompt: Array,
-    caches: Vec<KvCache>,
+    caches: Vec<LayerCache>,
     y: Array,
 }
 
